@@ -1,0 +1,93 @@
+package arm
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	tokend "github.com/tokend-dev/tokend"
+)
+
+// Request is what a provider handler sees: the HTTP request with its route
+// already matched, its api-version resolved, its caller authenticated and
+// authorized, and its body read.
+type Request struct {
+	HTTP *http.Request
+	// Params holds the route's path parameters by name, as the client sent them.
+	Params map[string]string
+	// ID is the resource the route addresses (for a collection, the scope
+	// that holds it).
+	ID ID
+	// APIVersion is the served version (the newest one when an unknown
+	// version was accepted under --any-api-version).
+	APIVersion string
+	Principal  *tokend.Principal
+	Body       []byte
+	// BaseURL is the scheme and authority the client used, for absolute links.
+	BaseURL string
+}
+
+// Param returns a path parameter.
+func (r *Request) Param(name string) string { return r.Params[name] }
+
+// Query returns a query parameter.
+func (r *Request) Query(name string) string { return r.HTTP.URL.Query().Get(name) }
+
+// Decode decodes the JSON body into v, answering a 400 that names where it broke.
+func (r *Request) Decode(v any) error {
+	if err := DecodeJSON(r.Body, v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Caller is the principal's object id ("" when anonymous).
+func (r *Request) Caller() string {
+	if r.Principal == nil {
+		return ""
+	}
+	return r.Principal.ObjectID
+}
+
+// Response is a handler's answer.
+type Response struct {
+	Status int
+	Header http.Header
+	// Body is marshalled as JSON; nil writes no body.
+	Body any
+}
+
+// JSON is a response with a JSON body.
+func JSON(status int, body any) *Response { return &Response{Status: status, Body: body} }
+
+// Empty is a response without a body.
+func Empty(status int) *Response { return &Response{Status: status} }
+
+// WithHeader sets a response header and returns r.
+func (r *Response) WithHeader(name, value string) *Response {
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
+	r.Header.Set(name, value)
+	return r
+}
+
+// Handler serves one route.
+type Handler func(ctx context.Context, r *Request) (*Response, error)
+
+func writeResponse(w http.ResponseWriter, method string, resp *Response) {
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	if resp.Body == nil || method == http.MethodHead {
+		w.WriteHeader(resp.Status)
+		return
+	}
+	b, err := json.Marshal(resp.Body)
+	if err != nil {
+		panic("arm: response body does not marshal: " + err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(b)
+}

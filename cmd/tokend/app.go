@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/seal"
+	"github.com/tokend-dev/tokend/storage"
+	"github.com/tokend-dev/tokend/storage/sqlstore"
+)
+
+// app is the opened state every subcommand works on: the data directory,
+// the key-encryption key and the store.
+type app struct {
+	dataDir string
+	log     *slog.Logger
+	box     *seal.Box
+	store   tokend.Store
+	tenant  *tokend.Tenant
+	sub     *tokend.Subscription
+}
+
+// openApp opens (creating on first use) the data directory, the
+// key-encryption key and the store, and makes sure the default tenant and
+// subscription exist.
+func openApp(ctx context.Context, g *globalFlags, observe func(string, time.Duration, error)) (*app, error) {
+	log := newLogger(g.logLevel)
+	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", g.dataDir, err)
+	}
+	box, err := seal.Load(os.Getenv("TOKEND_MASTER_KEY"), g.dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("load key-encryption key: %w", err)
+	}
+	store, err := storage.Open(ctx, g.database, g.dataDir, sqlstore.Options{Observer: observe})
+	if err != nil {
+		return nil, fmt.Errorf("open storage: %w", err)
+	}
+	a := &app{dataDir: g.dataDir, log: log, box: box, store: store}
+	if err := a.checkMasterKey(ctx); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	if err := a.ensureDefaults(ctx); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if err := a.store.Close(); err != nil {
+		a.log.Error("close storage", "err", err.Error())
+	}
+}
+
+// checkMasterKey refuses to start with a key-encryption key other than the
+// one the database's secrets were sealed under (a node of a cluster started
+// without TOKEND_MASTER_KEY, say), instead of failing later on every secret.
+func (a *app) checkMasterKey(ctx context.Context) error {
+	const key = "kek-check"
+	aad := []byte(key)
+	sealed, err := a.store.GetMeta(ctx, key)
+	if errors.Is(err, tokend.ErrNotFound) {
+		err = a.store.CreateMeta(ctx, key, a.box.Seal([]byte("tokend"), aad))
+		if err == nil || errors.Is(err, tokend.ErrAlreadyExists) {
+			return a.checkMasterKey(ctx)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("read key check: %w", err)
+	}
+	if _, err := a.box.Open(sealed, aad); err != nil {
+		return errors.New("the key-encryption key does not match the one this database was created with: set TOKEND_MASTER_KEY to the cluster's key (or restore " + a.dataDir + "/master.key)")
+	}
+	return nil
+}
+
+// ensureDefaults creates the default tenant and subscription on first start.
+// Nodes racing on one database agree through CreateMeta: one value wins.
+func (a *app) ensureDefaults(ctx context.Context) error {
+	tid, err := a.ensureMeta(ctx, "default-tenant", newUUID)
+	if err != nil {
+		return err
+	}
+	if a.tenant, err = a.store.GetTenant(ctx, tid); errors.Is(err, tokend.ErrNotFound) {
+		t := &tokend.Tenant{ID: tid, DisplayName: "Default Directory", CreatedAt: time.Now().UTC()}
+		if err := a.store.CreateTenant(ctx, t); err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
+			return fmt.Errorf("create default tenant: %w", err)
+		}
+		a.tenant, err = a.store.GetTenant(ctx, tid)
+	}
+	if err != nil {
+		return fmt.Errorf("load default tenant: %w", err)
+	}
+	sid, err := a.ensureMeta(ctx, "default-subscription", newUUID)
+	if err != nil {
+		return err
+	}
+	if a.sub, err = a.store.GetSubscription(ctx, sid); errors.Is(err, tokend.ErrNotFound) {
+		s := &tokend.Subscription{ID: sid, TenantID: tid, DisplayName: "Default Subscription", State: "Enabled", CreatedAt: time.Now().UTC()}
+		if err := a.store.CreateSubscription(ctx, s); err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
+			return fmt.Errorf("create default subscription: %w", err)
+		}
+		a.sub, err = a.store.GetSubscription(ctx, sid)
+	}
+	if err != nil {
+		return fmt.Errorf("load default subscription: %w", err)
+	}
+	return nil
+}
+
+func (a *app) ensureMeta(ctx context.Context, key string, gen func() string) (string, error) {
+	v, err := a.store.GetMeta(ctx, key)
+	if err == nil {
+		return string(v), nil
+	}
+	if !errors.Is(err, tokend.ErrNotFound) {
+		return "", fmt.Errorf("read %s: %w", key, err)
+	}
+	if err := a.store.CreateMeta(ctx, key, []byte(gen())); err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
+		return "", fmt.Errorf("create %s: %w", key, err)
+	}
+	return a.ensureMeta(ctx, key, gen)
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/localca"
+	"github.com/tokend-dev/tokend/server"
+)
+
+type serveFlags struct {
+	addr                 string
+	plainHTTP            bool
+	certFile, keyFile    string
+	tlsHosts             []string
+	anyAPIVersion        bool
+	strictResourceGroups bool
+	maxBodyBytes         int64
+	publicURL            string
+	accessLog            bool
+	shutdownTimeout      time.Duration
+}
+
+func newServeCmd(g *globalFlags) *cobra.Command {
+	f := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the token service",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cmd, g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", "127.0.0.1:8443", "listen address host:port; port 0 picks a free port [TOKEND_ADDR]")
+	fl.BoolVar(&f.plainHTTP, "http", false, "serve plain http (behind a TLS-terminating proxy, or in tests) [TOKEND_HTTP]")
+	fl.StringVar(&f.certFile, "cert", "", "TLS certificate file (PEM) instead of the local CA's [TOKEND_CERT]")
+	fl.StringVar(&f.keyFile, "key", "", "TLS private key file (PEM), with --cert [TOKEND_KEY]")
+	fl.StringSliceVar(&f.tlsHosts, "tls-hosts", localca.DefaultHosts, "names the local CA's server certificate covers [TOKEND_TLS_HOSTS]")
+	fl.BoolVar(&f.anyAPIVersion, "any-api-version", false, "serve unknown api-versions with the newest behaviour [TOKEND_ANY_API_VERSION]")
+	fl.BoolVar(&f.strictResourceGroups, "strict-resource-groups", false, "answer ResourceGroupNotFound to a PUT into a missing group, as Azure does [TOKEND_STRICT_RESOURCE_GROUPS]")
+	fl.Int64Var(&f.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body [TOKEND_MAX_BODY_BYTES]")
+	fl.StringVar(&f.publicURL, "public-url", "", "base URL clients reach tokend at, for links and the issuer (default: the request's own) [TOKEND_PUBLIC_URL]")
+	fl.BoolVar(&f.accessLog, "access-log", true, "write a JSON access log line per request [TOKEND_ACCESS_LOG]")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown [TOKEND_SHUTDOWN_TIMEOUT]")
+	return cmd
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlags) error {
+	metrics := server.NewMetrics()
+	a, err := openApp(ctx, g, metrics.ObserveStorage)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	out := cmd.OutOrStdout()
+
+	var tlsConf *tls.Config
+	caFile := ""
+	if !f.plainHTTP {
+		var pair tls.Certificate
+		if f.certFile != "" || f.keyFile != "" {
+			pair, err = tls.LoadX509KeyPair(f.certFile, f.keyFile)
+			if err != nil {
+				return fmt.Errorf("load --cert/--key: %w", err)
+			}
+		} else {
+			files := localca.FilesIn(g.dataDir)
+			pair, err = localca.Ensure(files, f.tlsHosts, time.Now())
+			if err != nil {
+				return fmt.Errorf("local CA: %w", err)
+			}
+			caFile, _ = filepath.Abs(files.CACert)
+		}
+		tlsConf = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
+
+	d := &deps{app: a, flags: f, mounts: map[string]http.Handler{}}
+	armCfg := arm.Config{
+		Store: a.store, AnyAPIVersion: f.anyAPIVersion, StrictResourceGroups: f.strictResourceGroups,
+		MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL, Logger: a.log,
+	}
+	d.router = arm.NewRouter(armCfg)
+	for _, register := range features {
+		if err := register(ctx, d); err != nil {
+			return err
+		}
+	}
+	srv := server.New(server.Options{
+		Logger: a.log, Metrics: metrics, Store: a.store, AccessLog: f.accessLog,
+		ARM: d.router, Mounts: d.mounts, Fallback: d.fallback,
+	})
+
+	fmt.Fprintf(out, "tenant:       %s\n", a.tenant.ID)
+	fmt.Fprintf(out, "subscription: %s\n", a.sub.ID)
+	if caFile != "" {
+		fmt.Fprintf(out, "CA file:      %s   (trust it: SSL_CERT_FILE=%s)\n", caFile, caFile)
+	}
+	return srv.Serve(ctx, server.ListenConfig{
+		Addr: f.addr, TLS: tlsConf, DataDir: g.dataDir, ShutdownTimeout: f.shutdownTimeout,
+		Ready: func(url string) {
+			fmt.Fprintf(out, "listening:    %s\n", url)
+			a.log.Info("tokend listening", "url", url)
+		},
+	})
+}
+
+// deps is what serve hands each feature to register itself with.
+type deps struct {
+	app    *app
+	flags  *serveFlags
+	router *arm.Router
+	// mounts serve paths by their first segment (e.g. "playwright").
+	mounts map[string]http.Handler
+	// fallback serves what nothing else does: the identity endpoints.
+	fallback http.Handler
+}
+
+// features are registered by each provider's file in this package (init), so
+// adding a provider touches no shared line here.
+var features []func(ctx context.Context, d *deps) error

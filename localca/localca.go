@@ -1,0 +1,195 @@
+// Package localca creates and keeps the local certificate authority and the
+// server certificate tokend serves HTTPS with, so that clients that insist
+// on https (the Azure SDKs refuse bearer tokens over http; MSAL requires an
+// https authority) work on first start once they trust the CA file.
+package localca
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Files are where the CA and server certificate live in the data directory.
+type Files struct {
+	CACert, CAKey, Cert, Key string
+}
+
+// FilesIn returns the standard file names under dir.
+func FilesIn(dir string) Files {
+	return Files{
+		CACert: filepath.Join(dir, "ca.pem"), CAKey: filepath.Join(dir, "ca-key.pem"),
+		Cert: filepath.Join(dir, "server.pem"), Key: filepath.Join(dir, "server-key.pem"),
+	}
+}
+
+// DefaultHosts are the names the server certificate covers.
+var DefaultHosts = []string{"localhost", "127.0.0.1", "::1"}
+
+// Ensure loads the CA and server certificate from f, creating whichever is
+// missing (or a server certificate that expires within 30 days, or that does
+// not cover hosts). It returns the server's key pair.
+func Ensure(f Files, hosts []string, now time.Time) (tls.Certificate, error) {
+	caCert, caKey, err := loadOrCreateCA(f, now)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if pair, err := tls.LoadX509KeyPair(f.Cert, f.Key); err == nil {
+		if leaf, err := x509.ParseCertificate(pair.Certificate[0]); err == nil &&
+			leaf.NotAfter.After(now.Add(30*24*time.Hour)) && covers(leaf, hosts) && leaf.CheckSignatureFrom(caCert) == nil {
+			return pair, nil
+		}
+	}
+	return issueServerCert(f, caCert, caKey, hosts, now)
+}
+
+func covers(leaf *x509.Certificate, hosts []string) bool {
+	for _, h := range hosts {
+		if leaf.VerifyHostname(h) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func loadOrCreateCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	certPEM, errC := os.ReadFile(f.CACert)
+	keyPEM, errK := os.ReadFile(f.CAKey)
+	if errC == nil && errK == nil {
+		cert, key, err := parsePair(certPEM, keyPEM)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load CA %s: %w", f.CACert, err)
+		}
+		return cert, key, nil
+	}
+	if !errors.Is(errC, os.ErrNotExist) && errC != nil {
+		return nil, nil, fmt.Errorf("read CA %s: %w", f.CACert, errC)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate CA key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "tokend local CA", Organization: []string{"tokend"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create CA certificate: %w", err)
+	}
+	if err := writePair(f.CACert, f.CAKey, der, key); err != nil {
+		return nil, nil, err
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert, key, nil
+}
+
+func issueServerCert(f Files, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("generate server key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: hosts[0], Organization: []string{"tokend"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(397 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("create server certificate: %w", err)
+	}
+	if err := writePair(f.Cert, f.Key, der, key); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.LoadX509KeyPair(f.Cert, f.Key)
+}
+
+func serial() *big.Int {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	return n
+}
+
+func writePair(certPath, keyPath string, der []byte, key *ecdsa.PrivateKey) error {
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("encode key: %w", err)
+	}
+	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		return err
+	}
+	return writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a crash
+// never leaves a half-written certificate behind.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", path, err)
+	}
+	return nil
+}
+
+func parsePair(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return nil, nil, errors.New("not PEM")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, nil, errors.New("CA key is not ECDSA")
+	}
+	return cert, key, nil
+}
+
+// Pool returns a certificate pool holding the CA, for clients (and tests).
+func Pool(caCertFile string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(caCertFile)
+	if err != nil {
+		return nil, fmt.Errorf("read CA %s: %w", caCertFile, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("CA %s holds no certificate", caCertFile)
+	}
+	return pool, nil
+}

@@ -1,0 +1,183 @@
+// Package server is tokend's HTTP edge: TLS, the top-level routing of the
+// ARM, identity and data-plane surfaces, the outer middleware (request ids,
+// access logs, metrics, panic recovery), health endpoints and graceful
+// shutdown.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+)
+
+// Options configure a Server.
+type Options struct {
+	Logger    *slog.Logger
+	Metrics   *Metrics
+	Store     tokend.Store
+	AccessLog bool
+	// ARM serves /subscriptions/... , /providers/... and /tenants.
+	ARM http.Handler
+	// Mounts serve the paths whose first segment is the key (e.g. "playwright").
+	Mounts map[string]http.Handler
+	// Fallback serves everything else: the identity endpoints, whose first
+	// path segment is a tenant.
+	Fallback http.Handler
+}
+
+// Server is the composed HTTP handler.
+type Server struct {
+	log       *slog.Logger
+	metrics   *Metrics
+	store     tokend.Store
+	accessLog bool
+	arm       http.Handler
+	mounts    map[string]http.Handler
+	fallback  http.Handler
+	handler   http.Handler
+}
+
+// New composes the handler tree.
+func New(o Options) *Server {
+	s := &Server{log: o.Logger, metrics: o.Metrics, store: o.Store, accessLog: o.AccessLog,
+		arm: o.ARM, mounts: o.Mounts, fallback: o.Fallback}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics()
+	}
+	s.handler = s.instrument(http.HandlerFunc(s.route))
+	return s
+}
+
+// Handler returns the server's root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	first := r.URL.Path
+	if i := strings.IndexByte(first[1:], '/'); i >= 0 {
+		first = first[1 : i+1]
+	} else {
+		first = first[1:]
+	}
+	switch strings.ToLower(first) {
+	case "healthz":
+		arm.TraceFrom(r.Context()).Route = "healthz"
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+		return
+	case "readyz":
+		s.ready(w, r)
+		return
+	case "metrics":
+		arm.TraceFrom(r.Context()).Route = "metrics"
+		promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		return
+	case "subscriptions", "providers", "tenants":
+		if s.arm != nil {
+			s.arm.ServeHTTP(w, r)
+			return
+		}
+	}
+	if h, ok := s.mounts[strings.ToLower(first)]; ok {
+		h.ServeHTTP(w, r)
+		return
+	}
+	if s.fallback != nil {
+		s.fallback.ServeHTTP(w, r)
+		return
+	}
+	arm.TraceFrom(r.Context()).Route = "not-found"
+	arm.WriteError(w, arm.FamilyARM, arm.Errorf(http.StatusNotFound, "NotFound", "No route matches '"+r.URL.Path+"'."))
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	arm.TraceFrom(r.Context()).Route = "readyz"
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err.Error())
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("storage unavailable\n"))
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// ListenConfig says where and how to serve.
+type ListenConfig struct {
+	Addr    string
+	TLS     *tls.Config // nil serves plain http
+	DataDir string      // the bound address is written to <DataDir>/address
+	// ShutdownTimeout bounds how long in-flight requests may take to finish.
+	ShutdownTimeout time.Duration
+	// Ready is called with the bound URL once the listener is open.
+	Ready func(url string)
+}
+
+// AddressFile is where the bound address is written in the data directory.
+const AddressFile = "address"
+
+// Serve listens and serves until ctx is done, then shuts down gracefully:
+// the listener closes, in-flight requests finish (up to ShutdownTimeout).
+func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
+	ln, err := net.Listen("tcp", lc.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", lc.Addr, err)
+	}
+	scheme := "http"
+	if lc.TLS != nil {
+		scheme = "https"
+		ln = tls.NewListener(ln, lc.TLS)
+	}
+	url := scheme + "://" + ln.Addr().String()
+	if lc.DataDir != "" {
+		if err := os.WriteFile(filepath.Join(lc.DataDir, AddressFile), []byte(url+"\n"), 0o644); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("write address file: %w", err)
+		}
+	}
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if lc.Ready != nil {
+		lc.Ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	timeout := lc.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tokend-dev/tokend"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queries implements tokend.Queries once for both uses: outside a
+// transaction (read and write are the two pools) and inside one (both are
+// the *sql.Tx).
+type queries struct {
+	dialect  Dialect
+	observer Observer
+	read     querier
+	write    querier
+	// prepared holds the hot reads prepared on the read pool, keyed by
+	// their SQL text; nil inside a transaction, where a statement prepared
+	// for one call would cost more than it saves.
+	prepared map[string]*sql.Stmt
+	inTx     bool
+}
+
+var _ tokend.Queries = (*queries)(nil)
+
+// queryRow runs a single-row read, through its prepared statement when
+// there is one.
+func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := q.prepared[query]; st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.read.QueryRowContext(ctx, query, args...)
+}
+
+// done reports one call to the observer; use it as
+// defer q.done("Op", time.Now(), &err) with a named error result.
+func (q *queries) done(op string, start time.Time, errp *error) {
+	if q.observer != nil {
+		q.observer(op, time.Since(start), *errp)
+	}
+}
+
+// classify turns engine errors into the tokend sentinels where one applies,
+// keeping the engine error in the chain.
+func (q *queries) classify(err error) error {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return tokend.ErrNotFound
+	case q.dialect.IsUniqueViolation != nil && q.dialect.IsUniqueViolation(err):
+		return fmt.Errorf("%w: %w", tokend.ErrAlreadyExists, err)
+	}
+	return err
+}
+
+// insert runs an INSERT ... ON CONFLICT DO NOTHING and reports
+// ErrAlreadyExists when it inserted nothing.
+func (q *queries) insert(ctx context.Context, query string, args ...any) error {
+	res, err := q.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return q.classify(err)
+	}
+	return expectOne(res, tokend.ErrAlreadyExists)
+}
+
+// execOne runs a write that must affect exactly one row, and reports
+// ErrNotFound when it affected none.
+func (q *queries) execOne(ctx context.Context, query string, args ...any) error {
+	res, err := q.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return q.classify(err)
+	}
+	return expectOne(res, tokend.ErrNotFound)
+}
+
+// expectOne returns none when res affected no row.
+func expectOne(res sql.Result, none error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("rows affected: %w", err)
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
+}
+
+// Lock takes the named lock until the transaction ends.
+func (q *queries) Lock(ctx context.Context, name string) (err error) {
+	defer q.done("Lock", time.Now(), &err)
+	if !q.inTx {
+		return fmt.Errorf("lock %q: %w", name, ErrNotInTx)
+	}
+	if q.dialect.LockSQL == "" {
+		return nil
+	}
+	if _, err := q.write.ExecContext(ctx, q.dialect.LockSQL, name); err != nil {
+		return fmt.Errorf("lock %q: %w", name, err)
+	}
+	return nil
+}
+
+// ErrNotInTx is returned by Lock outside InTx: a lock that ended with the
+// call that took it would protect nothing.
+var ErrNotInTx = errors.New("not inside a transaction")

@@ -1,0 +1,162 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tokend-dev/tokend"
+)
+
+// Observer is told how long each storage call took and how it ended, so the
+// server can export storage timings (to Prometheus, say). op is the method
+// name, e.g. "GetResource"; calls made inside InTx are reported one by one
+// and the transaction as a whole as "InTx".
+type Observer func(op string, d time.Duration, err error)
+
+// Config is what an engine hands to New.
+type Config struct {
+	Dialect Dialect
+	// Read serves reads made outside transactions. It may be the same pool
+	// as Write (PostgreSQL); SQLite gives a separate read-only pool so reads
+	// never queue behind its single writer connection.
+	Read *sql.DB
+	// Write serves writes and every transaction.
+	Write    *sql.DB
+	Observer Observer
+}
+
+// Store is tokend.Store over database/sql. It owns the pools it was given and
+// closes them in Close.
+type Store struct {
+	queries // outside a transaction: reads on Read, writes on Write
+
+	readDB, writeDB *sql.DB
+}
+
+var _ tokend.Store = (*Store)(nil)
+
+// New returns a Store on the pools in cfg, with the hot reads prepared on the
+// read pool. The schema must already be in place (see Migrate).
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Read == nil || cfg.Write == nil {
+		return nil, errors.New("sqlstore: Read and Write pools are required")
+	}
+	s := &Store{
+		queries: queries{
+			dialect:  cfg.Dialect,
+			observer: cfg.Observer,
+			read:     cfg.Read,
+			write:    cfg.Write,
+		},
+		readDB:  cfg.Read,
+		writeDB: cfg.Write,
+	}
+	prepared, err := prepareAll(ctx, cfg.Read, hotReads)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Dialect.Name, err)
+	}
+	s.prepared = prepared
+	return s, nil
+}
+
+// hotReads are the statements run on nearly every request (resource reads,
+// token checks, client lookups). They are prepared once on the read pool;
+// database/sql then keeps one prepared handle per connection, which saves
+// SQLite from compiling the statement on every call.
+var hotReads = []string{
+	getResourceSQL,
+	isRevokedSQL,
+	getClientSQL,
+	getSubscriptionSQL,
+	getTenantSQL,
+	getMetaSQL,
+}
+
+func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
+	prepared := make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			closeAll(prepared)
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		prepared[q] = st
+	}
+	return prepared, nil
+}
+
+func closeAll(prepared map[string]*sql.Stmt) {
+	for _, st := range prepared {
+		_ = st.Close()
+	}
+}
+
+// InTx runs fn in one transaction on the write pool. The engine decides how
+// the transaction begins: SQLite's writer DSN makes it BEGIN IMMEDIATE, so
+// the write lock is taken up front and two writers never deadlock while
+// upgrading from a read lock.
+func (s *Store) InTx(ctx context.Context, fn func(q tokend.Queries) error) (err error) {
+	defer s.done("InTx", time.Now(), &err)
+	tx, err := s.writeDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			// Also runs when fn panics; the panic continues after it.
+			_ = tx.Rollback()
+		}
+	}()
+	txq := &queries{
+		dialect:  s.dialect,
+		observer: s.observer,
+		read:     tx,
+		write:    tx,
+		inTx:     true,
+	}
+	if err := fn(txq); err != nil {
+		return err
+	}
+	committed = true
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// Ping reports whether both pools answer.
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer s.done("Ping", time.Now(), &err)
+	if err := s.writeDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.dialect.Name, err)
+	}
+	if s.readDB != s.writeDB {
+		if err := s.readDB.PingContext(ctx); err != nil {
+			return fmt.Errorf("ping %s read pool: %w", s.dialect.Name, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the prepared statements and both pools. The read pool closes
+// first so that, on SQLite, the writer is the last connection and can
+// checkpoint the WAL on its way out.
+func (s *Store) Close() error {
+	closeAll(s.prepared)
+	var errs []error
+	if s.readDB != s.writeDB {
+		errs = append(errs, s.readDB.Close())
+	}
+	errs = append(errs, s.writeDB.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close %s: %w", s.dialect.Name, err)
+	}
+	return nil
+}
+
+// DB returns the write pool, for engine-specific maintenance and tests.
+func (s *Store) DB() *sql.DB { return s.writeDB }

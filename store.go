@@ -1,0 +1,107 @@
+package tokend
+
+import (
+	"context"
+	"time"
+)
+
+// Store is durable storage. Every engine (storage/sqlite, storage/postgres)
+// implements it and passes storage/conformance.
+type Store interface {
+	Queries
+	// InTx runs fn in one transaction: all of its writes commit together, or
+	// none does when fn returns an error.
+	InTx(ctx context.Context, fn func(q Queries) error) error
+	// Ping reports whether the engine answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Queries is what can be done inside or outside a transaction.
+type Queries interface {
+	TenantStore
+	SubscriptionStore
+	ResourceStore
+	ClientStore
+	RoleAssignmentStore
+	SigningKeyStore
+	RevocationStore
+	MetaStore
+	// Lock takes a named lock held until the surrounding transaction ends,
+	// serializing that section across every node sharing the database. It is
+	// an error outside InTx.
+	Lock(ctx context.Context, name string) error
+}
+
+type TenantStore interface {
+	CreateTenant(ctx context.Context, t *Tenant) error // ErrAlreadyExists
+	GetTenant(ctx context.Context, id string) (*Tenant, error)
+	ListTenants(ctx context.Context) ([]*Tenant, error)
+}
+
+type SubscriptionStore interface {
+	CreateSubscription(ctx context.Context, s *Subscription) error // ErrAlreadyExists
+	GetSubscription(ctx context.Context, id string) (*Subscription, error)
+	ListSubscriptions(ctx context.Context) ([]*Subscription, error)
+}
+
+type ResourceStore interface {
+	GetResource(ctx context.Context, key string) (*Resource, error)
+	// CreateResource inserts r; ErrAlreadyExists when r.Key is taken.
+	CreateResource(ctx context.Context, r *Resource) error
+	// UpdateResource replaces the stored resource with key r.Key. When
+	// ifETag is not empty the stored ETag must equal it, or
+	// ErrPreconditionFailed. The caller sets r.ETag to the new value.
+	UpdateResource(ctx context.Context, r *Resource, ifETag string) error
+	// DeleteResource removes one resource (ErrNotFound, ErrPreconditionFailed
+	// as for UpdateResource).
+	DeleteResource(ctx context.Context, key string, ifETag string) error
+	// DeleteResourcesUnder removes every resource strictly below the scope
+	// key (a resource group's contents, a service's children).
+	DeleteResourcesUnder(ctx context.Context, scope string) (int, error)
+	ListResources(ctx context.Context, q ResourceQuery) ([]*Resource, error)
+}
+
+type ClientStore interface {
+	CreateClient(ctx context.Context, c *Client) error
+	GetClient(ctx context.Context, id string) (*Client, error)
+	ListClients(ctx context.Context) ([]*Client, error)
+	UpdateClient(ctx context.Context, c *Client) error
+	DeleteClient(ctx context.Context, id string) error
+}
+
+type RoleAssignmentStore interface {
+	CreateRoleAssignment(ctx context.Context, a *RoleAssignment) error
+	DeleteRoleAssignment(ctx context.Context, id string) error
+	// ListRoleAssignments lists every assignment, or one principal's when
+	// principalID is not empty.
+	ListRoleAssignments(ctx context.Context, principalID string) ([]*RoleAssignment, error)
+}
+
+type SigningKeyStore interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	UpdateSigningKey(ctx context.Context, k *SigningKey) error
+	DeleteSigningKey(ctx context.Context, id string) error
+}
+
+type RevocationStore interface {
+	// RevokeToken records a revocation; revoking twice is not an error.
+	RevokeToken(ctx context.Context, r *Revocation) error
+	IsRevoked(ctx context.Context, tokenID string) (bool, error)
+	// ListRevocationsSince returns revocations made at or after since, for
+	// nodes that keep an in-memory deny list in step.
+	ListRevocationsSince(ctx context.Context, since time.Time) ([]*Revocation, error)
+	// PurgeRevocations forgets revocations of tokens expired before t.
+	PurgeRevocations(ctx context.Context, before time.Time) (int, error)
+}
+
+// MetaStore keeps small named values: server settings, bootstrap markers,
+// sealed server keys.
+type MetaStore interface {
+	GetMeta(ctx context.Context, key string) ([]byte, error) // ErrNotFound
+	// CreateMeta inserts a value, ErrAlreadyExists when the key is taken, so
+	// nodes racing to initialize agree on one value.
+	CreateMeta(ctx context.Context, key string, value []byte) error
+	PutMeta(ctx context.Context, key string, value []byte) error
+}
