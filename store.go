@@ -22,6 +22,8 @@ type Queries interface {
 	TenantStore
 	SubscriptionStore
 	ResourceStore
+	AuthorizationServerStore
+	AccessTokenStore
 	ClientStore
 	RoleAssignmentStore
 	SigningKeyStore

@@ -60,7 +60,8 @@ func DecodeJSON(body []byte, v any) *Error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		line, col := position(body, syn.Offset)
+		// Offset counts the bytes read, the offending one included.
+		line, col := position(body, syn.Offset-1)
 		return BadRequest("InvalidRequestContent", "body", fmt.Sprintf(
 			"The request content was invalid and could not be deserialized: %s at line %d, column %d.", syn.Error(), line, col))
 	case errors.As(err, &typ):

@@ -267,7 +267,7 @@ func (rt *Router) serve(ctx context.Context, w http.ResponseWriter, hr *http.Req
 
 	idPath := "/" + strings.Join(segs[:m.idLen], "/")
 	if m.hasSub {
-		if id, err := ParseID(idPath); err == nil {
+		if id, err := ParseID(collectionScope(idPath)); err == nil {
 			req.ID = id
 		}
 		if err := rt.checkScope(ctx, req, m); err != nil {
@@ -278,7 +278,7 @@ func (rt *Router) serve(ctx context.Context, w http.ResponseWriter, hr *http.Req
 	if rt.cfg.Authorizer != nil && req.Principal != nil {
 		scope := "/"
 		if m.hasSub {
-			scope = strings.ToLower(idPath)
+			scope = strings.ToLower(collectionScope(idPath))
 		}
 		if err := rt.cfg.Authorizer.Authorize(ctx, req.Principal, m.action, scope); err != nil {
 			return nil, err
@@ -296,6 +296,19 @@ func (rt *Router) serve(ctx context.Context, w http.ResponseWriter, hr *http.Req
 		}
 	}
 	return m.handler(ctx, req)
+}
+
+// collectionScope maps the ID path of a collection directly below a
+// namespace (".../resourceGroups/rg/providers/Microsoft.App" for
+// ".../providers/Microsoft.App/containerApps"), which names no resource, to
+// its scope: the group or subscription before "/providers". Other paths are
+// returned as they are.
+func collectionScope(idPath string) string {
+	segs := strings.Split(strings.Trim(idPath, "/"), "/")
+	if n := len(segs); n >= 2 && strings.EqualFold(segs[n-2], "providers") {
+		return "/" + strings.Join(segs[:n-2], "/")
+	}
+	return idPath
 }
 
 // checkScope answers SubscriptionNotFound and ResourceGroupNotFound.

@@ -333,3 +333,5 @@ func responseError(err error) *azcore.ResponseError {
 	}
 	return nil
 }
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }

@@ -27,6 +27,7 @@ type Clients struct {
 	store  tokend.Store
 	hasher *secretHasher
 	now    func() time.Time
+	cache  *clientCache
 }
 
 // NewClients opens the client registry, creating the secret-hashing key on
@@ -39,7 +40,7 @@ func NewClients(ctx context.Context, store tokend.Store, box *seal.Box, now func
 	if now == nil {
 		now = time.Now
 	}
-	return &Clients{store: store, hasher: h, now: now}, nil
+	return &Clients{store: store, hasher: h, now: now, cache: newClientCache()}, nil
 }
 
 // Create registers a client in tenantID and returns it with its secret, the
@@ -108,8 +109,12 @@ func (c *Clients) Delete(ctx context.Context, id string) error {
 		if err := q.DeleteClient(ctx, id); err != nil {
 			return err
 		}
+		if err := bumpClientsGeneration(ctx, q); err != nil {
+			return err
+		}
 		return bumpRBACGeneration(ctx, q)
 	})
+	c.cache.invalidate()
 	if err != nil {
 		return fmt.Errorf("delete client %s: %w", id, err)
 	}
@@ -130,8 +135,12 @@ func (c *Clients) ResetSecret(ctx context.Context, id string) (string, error) {
 		cl.SecretHash = c.hasher.hash(secret)
 		cl.SecretHint = secretHint(secret)
 		cl.UpdatedAt = c.now().UTC()
-		return q.UpdateClient(ctx, cl)
+		if err := q.UpdateClient(ctx, cl); err != nil {
+			return err
+		}
+		return bumpClientsGeneration(ctx, q)
 	})
+	c.cache.invalidate()
 	if err != nil {
 		return "", fmt.Errorf("reset secret of client %s: %w", id, err)
 	}
@@ -145,12 +154,18 @@ func (c *Clients) Authenticate(ctx context.Context, tenantID, clientID, secret s
 	if _, err := uuid.Parse(clientID); err != nil {
 		return nil, ErrClientNotFound
 	}
-	cl, err := c.store.GetClient(ctx, strings.ToLower(clientID))
-	if errors.Is(err, tokend.ErrNotFound) {
-		return nil, ErrClientNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up client %s: %w", clientID, err)
+	id := strings.ToLower(clientID)
+	cl, epoch := c.cache.get(id)
+	if cl == nil {
+		var err error
+		cl, err = c.store.GetClient(ctx, id)
+		if errors.Is(err, tokend.ErrNotFound) {
+			return nil, ErrClientNotFound
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up client %s: %w", clientID, err)
+		}
+		c.cache.put(cl, epoch)
 	}
 	if cl.TenantID != tenantID {
 		return nil, ErrClientNotFound

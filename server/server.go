@@ -125,7 +125,8 @@ type ListenConfig struct {
 	DataDir string      // the bound address is written to <DataDir>/address
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
-	// Ready is called with the bound URL once the listener is open.
+	// Ready is called with the bound URL once the listener is open, before
+	// the address file is written.
 	Ready func(url string)
 }
 
@@ -145,6 +146,12 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 		ln = tls.NewListener(ln, lc.TLS)
 	}
 	url := scheme + "://" + ln.Addr().String()
+	// Ready runs before the address file appears: waiters treat the file as
+	// "started", so whatever Ready writes (bootstrap.json) must be there by
+	// then.
+	if lc.Ready != nil {
+		lc.Ready(url)
+	}
 	if lc.DataDir != "" {
 		if err := os.WriteFile(filepath.Join(lc.DataDir, AddressFile), []byte(url+"\n"), 0o644); err != nil {
 			_ = ln.Close()
@@ -156,9 +163,6 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
-	if lc.Ready != nil {
-		lc.Ready(url)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/localca"
 	"github.com/tokend-dev/tokend/server"
 )
@@ -28,6 +29,10 @@ type serveFlags struct {
 	publicURL            string
 	accessLog            bool
 	shutdownTimeout      time.Duration
+	pprofAddr            string             // pprof.go
+	identity             identityFlags      // identity.go
+	containerApps        containerAppsFlags // containerapps.go
+	playwright           playwrightFlags    // playwright.go
 }
 
 func newServeCmd(g *globalFlags) *cobra.Command {
@@ -54,6 +59,10 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL clients reach tokend at, for links and the issuer (default: the request's own) [TOKEND_PUBLIC_URL]")
 	fl.BoolVar(&f.accessLog, "access-log", true, "write a JSON access log line per request [TOKEND_ACCESS_LOG]")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown [TOKEND_SHUTDOWN_TIMEOUT]")
+	addIdentityFlags(fl, &f.identity)
+	addContainerAppsFlags(fl, &f.containerApps)
+	addPlaywrightFlags(fl, &f.playwright)
+	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this loopback address (off by default; for profiling only) [TOKEND_PPROF_ADDR]")
 	return cmd
 }
 
@@ -92,6 +101,11 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL, Logger: a.log,
 	}
 	d.router = arm.NewRouter(armCfg)
+	// Identity first: every feature's routes sit behind its authenticator,
+	// and providers sign and validate tokens through d.identity.
+	if err := startIdentity(ctx, d, out, caFile); err != nil {
+		return err
+	}
 	for _, register := range features {
 		if err := register(ctx, d); err != nil {
 			return err
@@ -112,6 +126,9 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		Ready: func(url string) {
 			fmt.Fprintf(out, "listening:    %s\n", url)
 			a.log.Info("tokend listening", "url", url)
+			for _, ready := range d.ready {
+				ready(url)
+			}
 		},
 	})
 }
@@ -125,6 +142,12 @@ type deps struct {
 	mounts map[string]http.Handler
 	// fallback serves what nothing else does: the identity endpoints.
 	fallback http.Handler
+	// identity is the issuer and bearer-token gate (identity.go): providers
+	// sign their tokens with it and register validators on it.
+	identity *identity.Service
+	// ready run once the listening URL is known, before the address file
+	// is written (identity writes bootstrap.json there).
+	ready []func(url string)
 }
 
 // features are registered by each provider's file in this package (init), so

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -387,12 +388,15 @@ func testListResourcesPagingStable(t *testing.T, s tokend.Store) {
 
 	stop := make(chan struct{})
 	var inserted []string
+	var progress atomic.Int64 // inserts made so far
+	var finished atomic.Bool  // the inserter stopped: wait for it no more
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		defer finished.Store(true)
 		// Keys between the initial ones, so some land behind the cursor
 		// and some ahead of it, plus keys before the first and after
 		// the last.
-		for i := 0; i < 500; i++ {
+		for i := range 499 { // i*37 mod 499 is distinct for each i
 			select {
 			case <-stop:
 				return
@@ -411,8 +415,12 @@ func testListResourcesPagingStable(t *testing.T, s tokend.Store) {
 				return
 			}
 			inserted = append(inserted, r.Key)
+			progress.Add(1)
 		}
 	})
+
+	stopInserter := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopInserter() // also when a page fails the test
 
 	var seen []string
 	after := ""
@@ -427,10 +435,13 @@ func testListResourcesPagingStable(t *testing.T, s tokend.Store) {
 		}
 		seen = append(seen, keysOf(page)...)
 		after = page[len(page)-1].Key
-		time.Sleep(time.Millisecond) // let the inserter in between pages
+		// Let a few inserts land between this page and the next, however
+		// fast or slow the engine's writes are.
+		for target := progress.Load() + 3; progress.Load() < target && !finished.Load(); {
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
-	close(stop)
-	wg.Wait()
+	stopInserter()
 
 	for i := 1; i < len(seen); i++ {
 		if seen[i] <= seen[i-1] {

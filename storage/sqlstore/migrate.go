@@ -21,8 +21,9 @@ type Migration struct {
 var migrationFile = regexp.MustCompile(`^(\d+)_([a-z0-9_]+)\.sql$`)
 
 // LoadMigrations reads the migrations in dir of fsys, named
-// NNNN_what_it_does.sql and numbered 1, 2, 3, ... without gaps, so a
-// missing or doubled file is caught at startup rather than in production.
+// NNNN_what_it_does.sql, in version order. Versions may leave gaps (a
+// feature can reserve a range, e.g. 0100_apim.sql) but must be unique, so a
+// doubled number is caught at startup rather than in production.
 func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -43,8 +44,11 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	slices.SortFunc(list, func(a, b Migration) int { return a.Version - b.Version })
 	for i, m := range list {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("migration %04d_%s: expected version %d", m.Version, m.Name, i+1)
+		if m.Version == 0 {
+			return nil, fmt.Errorf("migration %04d_%s: versions start at 1", m.Version, m.Name)
+		}
+		if i > 0 && m.Version == list[i-1].Version {
+			return nil, fmt.Errorf("migrations %04d_%s and %04d_%s share a version", m.Version, m.Name, m.Version, list[i-1].Name)
 		}
 	}
 	if len(list) == 0 {
@@ -59,7 +63,6 @@ const (
 	name       TEXT NOT NULL,
 	applied_at BIGINT NOT NULL
 )`
-	schemaVersionSQL     = `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`
 	appliedMigrationsSQL = `SELECT version FROM schema_migrations ORDER BY version`
 	recordMigrationSQL   = `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`
 )
@@ -78,11 +81,15 @@ func Migrate(ctx context.Context, db *sql.DB, migrations []Migration, lockSQL st
 		return 0, fmt.Errorf("migrate: no migrations")
 	}
 	latest := migrations[len(migrations)-1].Version
+	want := make([]int, len(migrations))
+	for i, m := range migrations {
+		want[i] = m.Version
+	}
 
-	// Fast path for the usual start: the schema is current, and checking
-	// that takes no lock. Any error (no table yet) means "go and look".
-	var current int
-	if err := db.QueryRowContext(ctx, schemaVersionSQL).Scan(&current); err == nil && current == latest {
+	// Fast path for the usual start: every migration is applied, and
+	// checking that takes no lock. Any error (no table yet) means "go and
+	// look under the lock".
+	if applied, err := appliedVersions(ctx, db); err == nil && slices.Equal(applied, want) {
 		return 0, nil
 	}
 
@@ -99,17 +106,16 @@ func Migrate(ctx context.Context, db *sql.DB, migrations []Migration, lockSQL st
 	if _, err := tx.ExecContext(ctx, createSchemaMigrationsSQL); err != nil {
 		return 0, fmt.Errorf("migrate: create schema_migrations: %w", err)
 	}
-	applied, err := queryAll(ctx, tx, func(row scanner) (v int, err error) {
-		err = row.Scan(&v)
-		return v, err
-	}, appliedMigrationsSQL)
+	applied, err := appliedVersions(ctx, tx)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: read applied versions: %w", err)
 	}
-	if n := len(applied); n > 0 && applied[n-1] > latest {
-		// Refuse rather than run an old binary against a schema it does
-		// not know.
-		return 0, fmt.Errorf("migrate: database schema version %d is newer than this build's %d", applied[n-1], latest)
+	for _, v := range applied {
+		if !slices.Contains(want, v) {
+			// Refuse rather than run against a schema this build does not
+			// know (a newer release's, or another branch's).
+			return 0, fmt.Errorf("migrate: database has migration %d, unknown to this build (latest %d)", v, latest)
+		}
 	}
 
 	count := 0
@@ -129,4 +135,11 @@ func Migrate(ctx context.Context, db *sql.DB, migrations []Migration, lockSQL st
 		return 0, fmt.Errorf("migrate: commit: %w", err)
 	}
 	return count, nil
+}
+
+func appliedVersions(ctx context.Context, db querier) ([]int, error) {
+	return queryAll(ctx, db, func(row scanner) (v int, err error) {
+		err = row.Scan(&v)
+		return v, err
+	}, appliedMigrationsSQL)
 }

@@ -16,6 +16,12 @@ import (
 // and the transaction as a whole as "InTx".
 type Observer func(op string, d time.Duration, err error)
 
+// Options are the settings every engine accepts (see storage.Open).
+type Options struct {
+	// Observer, when set, is told about every storage call.
+	Observer Observer
+}
+
 // Config is what an engine hands to New.
 type Config struct {
 	Dialect Dialect
@@ -73,6 +79,7 @@ var hotReads = []string{
 	getSubscriptionSQL,
 	getTenantSQL,
 	getMetaSQL,
+	getAuthServerSQL, // APIM authorization server GET/HEAD
 }
 
 func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {

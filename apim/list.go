@@ -1,0 +1,150 @@
+package apim
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+)
+
+const (
+	// defaultPageSize is the page size without $top.
+	defaultPageSize = 100
+	// maxPageSize bounds one page whatever $top asks; the rest follows
+	// through nextLink.
+	maxPageSize = 1000
+)
+
+// authServerCollection is AuthorizationServerCollection.
+type authServerCollection struct {
+	Value    []json.RawMessage `json:"value"`
+	Count    int64             `json:"count"`
+	NextLink string            `json:"nextLink,omitempty"`
+}
+
+// listQuery is a parsed ListByService request.
+type listQuery struct {
+	filter any // parsed $filter, nil for none
+	top    int // page size
+	skip   int
+	after  string // keyset position from $skipToken
+}
+
+// parseListQuery reads $filter, $top, $skip and $skipToken, answering a
+// ValidationError that names the parameter.
+func parseListQuery(r *arm.Request, serviceKey string) (listQuery, error) {
+	q := listQuery{top: defaultPageSize}
+	query := r.HTTP.URL.Query()
+	if v := query.Get("$top"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			return q, badField("$top", "'$top' must be an integer of at least 1, not '%s'.", v)
+		}
+		q.top = int(min(n, maxPageSize))
+	}
+	if tok := query.Get(arm.SkipTokenParam); tok != "" {
+		// The position already accounts for any $skip of the first page.
+		after, err := decodePosition(tok, serviceKey)
+		if err != nil {
+			return q, err
+		}
+		q.after = after
+	} else if v := query.Get("$skip"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 0 {
+			return q, badField("$skip", "'$skip' must be an integer of at least 0, not '%s'.", v)
+		}
+		q.skip = int(n)
+	}
+	if f := query.Get("$filter"); strings.TrimSpace(f) != "" {
+		expr, err := parseFilter(f)
+		if err != nil {
+			return q, err
+		}
+		q.filter = expr
+	}
+	return q, nil
+}
+
+// A continuation position is the last key served, which must lie below the
+// listed service: a token from another service's list (or a forged one) is
+// refused rather than used as a cursor.
+func encodePosition(key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+func decodePosition(tok, serviceKey string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || !strings.HasPrefix(string(b), serviceKey+"/") {
+		return "", badField(arm.SkipTokenParam, "The continuation token in '%s' is not valid for this list; use the nextLink of the previous page.", arm.SkipTokenParam)
+	}
+	return string(b), nil
+}
+
+// nextLink is the request's own URL with the position in $skipToken, $skip
+// dropped (the position is past it) and every other parameter kept: the SDK
+// pagers follow it verbatim.
+func nextLink(r *arm.Request, position string) string {
+	q := r.HTTP.URL.Query()
+	q.Del("$skip")
+	q.Set(arm.SkipTokenParam, encodePosition(position))
+	u := url.URL{Path: r.HTTP.URL.Path, RawQuery: q.Encode()}
+	return r.BaseURL + u.String()
+}
+
+// listAuthServers is ListByService: one page of the service's servers that
+// match $filter, the total count of matches, and a nextLink while more
+// follow. Filtering, counting and paging all happen in the database.
+func (p *Provider) listAuthServers(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	if err := checkAuthServerPath(r, false); err != nil {
+		return nil, err
+	}
+	sid := serviceIDOf(r)
+	lq, err := parseListQuery(r, sid.Key())
+	if err != nil {
+		return nil, err
+	}
+	if err := requireService(ctx, p.store, r); err != nil {
+		return nil, err
+	}
+	sq := tokend.AuthorizationServerQuery{ServiceKey: sid.Key(), Filter: lq.filter, After: lq.after, Skip: lq.skip, Limit: lq.top + 1}
+	// The page and the count are independent reads: run them side by side
+	// (each engine's read pool has several connections), so a page costs
+	// the slower of the two rather than their sum.
+	var items []*tokend.AuthorizationServer
+	var count int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if items, err = p.store.ListAuthorizationServers(gctx, sq); err != nil {
+			return fmt.Errorf("list authorization servers of %s: %w", sid, err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if count, err = p.store.CountAuthorizationServers(gctx, sq); err != nil {
+			return fmt.Errorf("count authorization servers of %s: %w", sid, err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := authServerCollection{Value: make([]json.RawMessage, 0, min(len(items), lq.top)), Count: count}
+	if len(items) > lq.top {
+		items = items[:lq.top]
+		out.NextLink = nextLink(r, items[len(items)-1].Key)
+	}
+	for _, s := range items {
+		out.Value = append(out.Value, json.RawMessage(s.Body))
+	}
+	return arm.JSON(http.StatusOK, out), nil
+}

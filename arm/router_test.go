@@ -1,0 +1,295 @@
+package arm_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/storage/sqlite"
+)
+
+const sub = "00000000-0000-0000-0000-0000000000aa"
+
+// fakeAuth accepts "Bearer good-<oid>" and lets a test deny actions.
+type fakeAuth struct {
+	mu     sync.Mutex
+	denied map[string]bool // action → denied
+}
+
+func (f *fakeAuth) Authenticate(_ context.Context, r *http.Request, aud tokend.Audience) (*tokend.Principal, error) {
+	h := r.Header.Get("Authorization")
+	if !strings.HasPrefix(h, "Bearer good-") {
+		return nil, &tokend.AuthenticationError{Code: "InvalidAuthenticationToken", Message: "bad token",
+			Challenge: `Bearer authorization_uri="x", error="invalid_token"`}
+	}
+	return &tokend.Principal{ObjectID: strings.TrimPrefix(h, "Bearer good-")}, nil
+}
+
+func (f *fakeAuth) Authorize(_ context.Context, p *tokend.Principal, action, scope string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.denied[action] {
+		return &tokend.AuthorizationError{PrincipalID: p.ObjectID, Action: action, Scope: scope}
+	}
+	return nil
+}
+
+func (f *fakeAuth) AuthorizeData(ctx context.Context, p *tokend.Principal, action, scope string) error {
+	return f.Authorize(ctx, p, action, scope)
+}
+
+type env struct {
+	srv   *httptest.Server
+	store tokend.Store
+	auth  *fakeAuth
+}
+
+func newEnv(t *testing.T, cfg arm.Config) *env {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	if err := store.CreateSubscription(context.Background(), &tokend.Subscription{ID: sub, TenantID: "t", DisplayName: "s", State: "Enabled", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	auth := &fakeAuth{denied: map[string]bool{}}
+	cfg.Store, cfg.Authenticator, cfg.Authorizer = store, auth, auth
+	rt := arm.NewRouter(cfg)
+	p := rt.Provider("Microsoft.Test", arm.FamilyAPIM, arm.NewAPIVersions("2024-01-01"))
+	p.Handle(http.MethodPut, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}",
+		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+			return arm.JSON(http.StatusOK, map[string]string{"id": r.ID.String(), "action": "put"}), nil
+		})
+	p.Handle(http.MethodPost, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}/explode",
+		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+			return nil, fmt.Errorf("database on fire: secret=hunter2")
+		})
+	srv := httptest.NewServer(traced(rt))
+	t.Cleanup(srv.Close)
+	return &env{srv: srv, store: store, auth: auth}
+}
+
+// traced gives each request the Trace the server middleware would.
+func traced(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(arm.WithTrace(r.Context(), &arm.Trace{RequestID: "req-1"})))
+	})
+}
+
+func (e *env) do(t *testing.T, method, path, body string, hdr ...string) (*http.Response, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	req.Header.Set("Authorization", "Bearer good-alice")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %s", method, path, b)
+		}
+	}
+	return resp, m
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func TestPipelineErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, arm.Config{})
+	g := "/subscriptions/" + sub + "/resourcegroups/rg1"
+	w := "/subscriptions/" + sub + "/resourceGroups/rgx/providers/Microsoft.Test/widgets/w1"
+	if resp, m := e.do(t, "PUT", "/subscriptions/"+sub+"/resourceGroups/rgx?api-version=2021-04-01", `{"location":"eastus"}`); resp.StatusCode != 201 {
+		t.Fatalf("create group: %d %v", resp.StatusCode, m)
+	}
+	cases := []struct {
+		name, method, path, body string
+		hdr                      []string
+		status                   int
+		code                     string
+	}{
+		{"missing api-version", "GET", g, "", nil, 400, "MissingApiVersionParameter"},
+		{"unknown api-version", "GET", g + "?api-version=1999-01-01", "", nil, 400, "InvalidApiVersionParameter"},
+		{"unknown subscription", "GET", "/subscriptions/11111111-0000-0000-0000-000000000000/resourcegroups/x?api-version=2021-04-01", "", nil, 404, "SubscriptionNotFound"},
+		{"missing group", "GET", g + "?api-version=2021-04-01", "", nil, 404, "ResourceGroupNotFound"},
+		{"unknown namespace", "GET", "/subscriptions/" + sub + "/providers/Microsoft.Nope/things?api-version=1", "", nil, 404, "InvalidResourceNamespace"},
+		{"unknown type", "GET", "/subscriptions/" + sub + "/resourceGroups/rg1/providers/Microsoft.Test/gadgets/x?api-version=2024-01-01", "", nil, 404, "InvalidResourceType"},
+		{"wrong method", "PATCH", w + "?api-version=2024-01-01", "{}", nil, 405, "MethodNotAllowed"},
+		{"bad token", "GET", g + "?api-version=2021-04-01", "", []string{"Authorization", "Bearer forged"}, 401, "InvalidAuthenticationToken"},
+		{"malformed JSON", "PUT", g + "?api-version=2021-04-01", `{"location":`, nil, 400, "InvalidRequestContent"},
+		{"media type", "PUT", g + "?api-version=2021-04-01", `a=b`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "UnsupportedMediaType"},
+		{"too large", "PUT", g + "?api-version=2021-04-01", `{"location":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413, "RequestEntityTooLarge"},
+		{"location required", "PUT", g + "?api-version=2021-04-01", `{}`, nil, 400, "LocationRequired"},
+		{"internal error hides details", "POST", w + "/explode?api-version=2024-01-01", "", nil, 500, "InternalServerError"},
+	}
+	for _, c := range cases {
+		resp, m := e.do(t, c.method, c.path, c.body, c.hdr...)
+		if resp.StatusCode != c.status || errCode(m) != c.code {
+			t.Errorf("%s: got %d %v, want %d %s", c.name, resp.StatusCode, m, c.status, c.code)
+		}
+		if resp.Header.Get("x-ms-error-code") != c.code {
+			t.Errorf("%s: x-ms-error-code = %q", c.name, resp.Header.Get("x-ms-error-code"))
+		}
+		if c.status == 405 && resp.Header.Get("Allow") == "" {
+			t.Errorf("%s: no Allow header", c.name)
+		}
+		if c.status == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer ") {
+			t.Errorf("%s: no Bearer challenge", c.name)
+		}
+		if c.status == 500 {
+			msg := fmt.Sprint(m)
+			if strings.Contains(msg, "hunter2") || strings.Contains(msg, "fire") || !strings.Contains(msg, "req-1") {
+				t.Errorf("500 leaks internals or lacks the request id: %s", msg)
+			}
+		}
+	}
+	// The APIM-family provider answers in its own envelope: no top-level target.
+	resp, m := e.do(t, "GET", w+"?api-version=2024-01-01", "")
+	if resp.StatusCode != 405 {
+		t.Fatalf("GET widget: %d", resp.StatusCode)
+	}
+	if _, has := m["error"].(map[string]any)["target"]; has {
+		t.Errorf("APIM envelope carries a top-level target: %v", m)
+	}
+}
+
+func TestAuthorizationFailure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, arm.Config{})
+	e.auth.denied["Microsoft.Resources/subscriptions/resourceGroups/write"] = true
+	resp, m := e.do(t, "PUT", "/subscriptions/"+sub+"/resourcegroups/rg?api-version=2021-04-01", `{"location":"eastus"}`)
+	if resp.StatusCode != 403 || errCode(m) != "AuthorizationFailed" {
+		t.Fatalf("got %d %v", resp.StatusCode, m)
+	}
+	msg := m["error"].(map[string]any)["message"].(string)
+	for _, want := range []string{"alice", "Microsoft.Resources/subscriptions/resourceGroups/write", "/subscriptions/" + sub + "/resourcegroups/rg"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("403 message does not name %q: %s", want, msg)
+		}
+	}
+}
+
+func TestResourceGroupLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, arm.Config{})
+	path := "/subscriptions/" + sub + "/resourceGroups/My-RG?api-version=2021-04-01"
+	resp, m := e.do(t, "PUT", path, `{"location":"East US","tags":{"a":"b"}}`)
+	if resp.StatusCode != 201 || m["name"] != "My-RG" || m["location"] != "eastus" {
+		t.Fatalf("create: %d %v", resp.StatusCode, m)
+	}
+	// Another casing reaches the same group; the original casing is returned.
+	resp, m = e.do(t, "GET", "/SUBSCRIPTIONS/"+sub+"/resourcegroups/my-rg?api-version=2021-04-01", "")
+	if resp.StatusCode != 200 || m["id"] != "/subscriptions/"+sub+"/resourceGroups/My-RG" {
+		t.Fatalf("get: %d %v", resp.StatusCode, m)
+	}
+	if resp, _ = e.do(t, "HEAD", path, ""); resp.StatusCode != 204 {
+		t.Errorf("head: %d", resp.StatusCode)
+	}
+	if resp, m = e.do(t, "PUT", path, `{"location":"westus"}`); resp.StatusCode != 409 {
+		t.Errorf("moving a group: %d %v", resp.StatusCode, m)
+	}
+	if resp, m = e.do(t, "PATCH", path, `{"tags":{"c":"d"}}`); resp.StatusCode != 200 || m["tags"].(map[string]any)["c"] != "d" {
+		t.Errorf("patch: %d %v", resp.StatusCode, m)
+	}
+	// A PUT into a missing group creates it (the default convenience).
+	if resp, m = e.do(t, "PUT", "/subscriptions/"+sub+"/resourceGroups/auto/providers/Microsoft.Test/widgets/w?api-version=2024-01-01", `{"location":"westus"}`); resp.StatusCode != 200 {
+		t.Fatalf("put into missing group: %d %v", resp.StatusCode, m)
+	}
+	if resp, _ = e.do(t, "GET", "/subscriptions/"+sub+"/resourceGroups/auto?api-version=2021-04-01", ""); resp.StatusCode != 200 {
+		t.Errorf("auto-created group missing: %d", resp.StatusCode)
+	}
+	if resp, _ = e.do(t, "DELETE", path, ""); resp.StatusCode != 200 {
+		t.Errorf("delete: %d", resp.StatusCode)
+	}
+	if resp, m = e.do(t, "GET", path, ""); resp.StatusCode != 404 || errCode(m) != "ResourceGroupNotFound" {
+		t.Errorf("get after delete: %d %v", resp.StatusCode, m)
+	}
+}
+
+func TestStrictResourceGroups(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, arm.Config{StrictResourceGroups: true})
+	resp, m := e.do(t, "PUT", "/subscriptions/"+sub+"/resourceGroups/none/providers/Microsoft.Test/widgets/w?api-version=2024-01-01", `{}`)
+	if resp.StatusCode != 404 || errCode(m) != "ResourceGroupNotFound" {
+		t.Fatalf("got %d %v", resp.StatusCode, m)
+	}
+}
+
+func TestAnyAPIVersion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, arm.Config{AnyAPIVersion: true})
+	if resp, m := e.do(t, "GET", "/subscriptions/"+sub+"?api-version=2099-01-01", ""); resp.StatusCode != 200 {
+		t.Fatalf("got %d %v", resp.StatusCode, m)
+	}
+}
+
+// Paging follows absolute nextLinks that keep the query, and neither skips
+// nor repeats a group when others are created between pages.
+func TestListPagingStableUnderInserts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, arm.Config{})
+	for i := 0; i < 25; i++ {
+		if resp, m := e.do(t, "PUT", fmt.Sprintf("/subscriptions/%s/resourcegroups/g%02d?api-version=2021-04-01", sub, i*2), `{"location":"eastus"}`); resp.StatusCode != 201 {
+			t.Fatalf("create: %d %v", resp.StatusCode, m)
+		}
+	}
+	next := e.srv.URL + "/subscriptions/" + sub + "/resourcegroups?api-version=2021-04-01&%24top=4"
+	seen := map[string]int{}
+	pages := 0
+	for next != "" {
+		if !strings.HasPrefix(next, "http") || !strings.Contains(next, "api-version=2021-04-01") {
+			t.Fatalf("nextLink is not absolute with api-version: %s", next)
+		}
+		resp, m := e.do(t, "GET", strings.TrimPrefix(next, e.srv.URL), "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("page: %d %v", resp.StatusCode, m)
+		}
+		for _, v := range m["value"].([]any) {
+			seen[v.(map[string]any)["name"].(string)]++
+		}
+		// Insert groups on both sides of the cursor between pages.
+		pages++
+		e.do(t, "PUT", fmt.Sprintf("/subscriptions/%s/resourcegroups/g%02d?api-version=2021-04-01", sub, pages*2+1), `{"location":"eastus"}`)
+		next, _ = m["nextLink"].(string)
+	}
+	for i := 0; i < 25; i++ {
+		name := fmt.Sprintf("g%02d", i*2)
+		if seen[name] != 1 {
+			t.Errorf("%s seen %d times", name, seen[name])
+		}
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s seen %d times", name, n)
+		}
+	}
+}

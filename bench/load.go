@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// LoadSpec is one closed-loop run: Workers goroutines, each sending its next
+// request as soon as the previous one completed, for Warmup (not recorded)
+// then Duration (recorded).
+type LoadSpec struct {
+	Workers  int
+	Warmup   time.Duration
+	Duration time.Duration
+}
+
+// NextRequest builds a worker's next request. It is called concurrently with
+// distinct worker numbers, so per-worker state needs no lock.
+type NextRequest func(ctx context.Context, worker int) (*http.Request, error)
+
+// LoadResult is what one run measured.
+type LoadResult struct {
+	// Requests completed inside the measured window.
+	Requests int `json:"requests"`
+	// Throughput is Requests per second of the measured window.
+	Throughput float64 `json:"throughput_rps"`
+	Latency    Latency `json:"latency"`
+	// Errors counts every failed request, warm-up included: a non-2xx
+	// status, a transport error or a request that could not be built.
+	Errors       int           `json:"errors"`
+	ErrorSamples []ErrorSample `json:"error_samples,omitempty"`
+}
+
+// ErrorSample is one failed request, kept to be printed.
+type ErrorSample struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Status int    `json:"status,omitempty"`
+	Body   string `json:"body,omitempty"`
+	Err    string `json:"error,omitempty"`
+}
+
+func (e ErrorSample) String() string {
+	if e.Err != "" {
+		return fmt.Sprintf("%s %s: %s", e.Method, e.Path, e.Err)
+	}
+	return fmt.Sprintf("%s %s: HTTP %d %s", e.Method, e.Path, e.Status, e.Body)
+}
+
+const (
+	maxErrorSamples = 3
+	maxSampleBody   = 600
+)
+
+// worker is one closed-loop client's state and record.
+type worker struct {
+	latencies []time.Duration
+	errors    int
+	samples   []ErrorSample
+}
+
+// runLoad drives next from spec.Workers closed-loop workers over client.
+// A request counts when it completes inside [warm-up end, warm-up end +
+// Duration): throughput is those completions over Duration, so requests in
+// flight across either edge neither inflate nor deflate it. Each worker stops
+// starting requests at the window's end and the run waits for the last ones
+// (bounded by the client's timeout and ctx).
+func runLoad(ctx context.Context, client *http.Client, spec LoadSpec, next NextRequest) LoadResult {
+	workers := make([]*worker, spec.Workers)
+	expect := 1024
+	if spec.Duration > 0 {
+		// Room for ~20k req/s per run without regrowing on the hot path.
+		expect = int(spec.Duration.Seconds()*20000)/max(spec.Workers, 1) + 16
+	}
+	start := make(chan struct{})
+	var t0 time.Time
+	var wg sync.WaitGroup
+	for i := range workers {
+		w := &worker{latencies: make([]time.Duration, 0, expect)}
+		workers[i] = w
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			w.loop(ctx, client, i, next, t0.Add(spec.Warmup), t0.Add(spec.Warmup+spec.Duration))
+		}(i)
+	}
+	t0 = time.Now()
+	close(start)
+	wg.Wait()
+
+	res := LoadResult{}
+	perWorker := make([][]time.Duration, len(workers))
+	for i, w := range workers {
+		perWorker[i] = w.latencies
+		res.Errors += w.errors
+		for _, s := range w.samples {
+			if len(res.ErrorSamples) < maxErrorSamples {
+				res.ErrorSamples = append(res.ErrorSamples, s)
+			}
+		}
+	}
+	res.Latency = summarize(perWorker)
+	res.Requests = res.Latency.Count
+	if spec.Duration > 0 {
+		res.Throughput = float64(res.Requests) / spec.Duration.Seconds()
+	}
+	return res
+}
+
+func (w *worker) loop(ctx context.Context, client *http.Client, id int, next NextRequest, from, until time.Time) {
+	buf := make([]byte, 32<<10)
+	for ctx.Err() == nil {
+		begin := time.Now()
+		if !begin.Before(until) {
+			return
+		}
+		req, err := next(ctx, id)
+		if err != nil {
+			w.fail(ErrorSample{Err: "build request: " + err.Error()})
+			continue
+		}
+		sent := time.Now()
+		status, sample, err := roundTrip(client, req, buf)
+		done := time.Now()
+		if err != nil || status/100 != 2 {
+			if ctx.Err() != nil {
+				return // the run was cancelled: not the server's error
+			}
+			s := ErrorSample{Method: req.Method, Path: req.URL.Path, Status: status, Body: sample}
+			if err != nil {
+				s.Err = err.Error()
+			}
+			w.fail(s)
+			continue
+		}
+		if !done.Before(from) && done.Before(until) {
+			w.latencies = append(w.latencies, done.Sub(sent))
+		}
+	}
+}
+
+func (w *worker) fail(s ErrorSample) {
+	w.errors++
+	if len(w.samples) < maxErrorSamples {
+		w.samples = append(w.samples, s)
+	}
+	// A failing server answers fast; do not spin the CPU the other
+	// scenarios' figures depend on.
+	time.Sleep(time.Millisecond)
+}
+
+// roundTrip sends req and reads the whole response body (keep-alive needs
+// it), returning the status and, for a non-2xx answer, the start of the body.
+func roundTrip(client *http.Client, req *http.Request, buf []byte) (int, string, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		_, err = io.CopyBuffer(io.Discard, resp.Body, buf)
+		return resp.StatusCode, "", err
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxSampleBody))
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, string(b), nil
+}

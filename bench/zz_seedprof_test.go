@@ -1,0 +1,33 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/storage"
+	"github.com/tokend-dev/tokend/storage/sqlstore"
+)
+
+func TestSeedProfile(t *testing.T) {
+	if os.Getenv("SEED_PROF") == "" {
+		t.Skip()
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := storage.Open(ctx, os.Getenv("SEED_DB"), dir, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreatePlaywrightAccount(ctx, &tokend.PlaywrightAccount{ID: "eastus_x-1", ResourceKey: "/x", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := seedTokens(ctx, st, "eastus_x-1", 30000, 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%.0f/s", 30000/time.Since(start).Seconds())
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/tokend-dev/tokend/identity"
+)
+
+// identityFlags configure the issuer (serve).
+type identityFlags struct {
+	signingAlg     string
+	tokenLifetime  time.Duration
+	keyRotation    time.Duration
+	keyPrePublish  time.Duration
+	trustIssuers   []string
+	trustAudiences []string
+}
+
+func addIdentityFlags(fl *pflag.FlagSet, f *identityFlags) {
+	fl.StringVar(&f.signingAlg, "signing-alg", identity.AlgES256, "algorithm of new signing keys: ES256, RS256 or EdDSA [TOKEND_SIGNING_ALG]")
+	fl.DurationVar(&f.tokenLifetime, "token-lifetime", time.Hour, "lifetime of issued access tokens [TOKEND_TOKEN_LIFETIME]")
+	fl.DurationVar(&f.keyRotation, "key-rotation", 30*24*time.Hour, "how long a signing key signs before its successor takes over [TOKEND_KEY_ROTATION]")
+	fl.DurationVar(&f.keyPrePublish, "key-pre-publish", time.Hour, "how long a new key is published in the JWKS before it signs (at most a quarter of --key-rotation) [TOKEND_KEY_PRE_PUBLISH]")
+	fl.StringSliceVar(&f.trustIssuers, "trust-issuer", nil, "accept bearer tokens from this external OIDC issuer (exact iss; keys through its discovery document); repeatable [TOKEND_TRUST_ISSUER]")
+	fl.StringSliceVar(&f.trustAudiences, "trust-audience", nil, "extra audience accepted on the management surface from trusted issuers; repeatable [TOKEND_TRUST_AUDIENCE]")
+}
+
+// startIdentity opens the identity service, puts it in front of the ARM
+// router and behind the tenant paths, creates the bootstrap client on first
+// start and arranges for bootstrap.json once the URL is known.
+func startIdentity(ctx context.Context, d *deps, out io.Writer, caFile string) error {
+	a, f := d.app, d.flags.identity
+	if !identity.ValidSigningAlg(f.signingAlg) {
+		return fmt.Errorf("--signing-alg %q: want ES256, RS256 or EdDSA", f.signingAlg)
+	}
+	var trusted []identity.TrustedIssuer
+	for _, iss := range f.trustIssuers {
+		if !strings.HasPrefix(iss, "https://") && !strings.HasPrefix(iss, "http://127.0.0.1") && !strings.HasPrefix(iss, "http://localhost") {
+			return fmt.Errorf("--trust-issuer %q: an issuer must be https (http only on loopback)", iss)
+		}
+		trusted = append(trusted, identity.TrustedIssuer{Issuer: iss, Audiences: f.trustAudiences})
+	}
+	if len(f.trustAudiences) > 0 && len(trusted) == 0 {
+		return fmt.Errorf("--trust-audience needs --trust-issuer")
+	}
+	svc, err := identity.New(ctx, identity.Config{
+		Store: a.store, Box: a.box, DefaultTenantID: a.tenant.ID, PublicURL: d.flags.publicURL,
+		SigningAlg: f.signingAlg, TokenLifetime: f.tokenLifetime,
+		KeyRotation: f.keyRotation, KeyPrePublish: f.keyPrePublish,
+		TrustedIssuers: trusted, Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	go svc.Run(ctx)
+	d.identity = svc
+	d.router.UseAuth(svc, svc.Authorizer())
+	d.fallback = svc.Handler()
+
+	boot, err := svc.EnsureBootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap client: %w", err)
+	}
+	if boot.Created {
+		// Printed, never logged: this is the one time the secret exists
+		// outside bootstrap.json.
+		fmt.Fprintf(out, "bootstrap client id:     %s\n", boot.Client.ID)
+		fmt.Fprintf(out, "bootstrap client secret: %s   (shown once; also in %s)\n",
+			boot.Secret, filepath.Join(a.dataDir, identity.BootstrapFileName))
+	}
+	d.ready = append(d.ready, func(url string) {
+		svc.SetBaseURL(url)
+		if err := writeBootstrapFile(a, boot, url, d.flags.publicURL, caFile); err != nil {
+			a.log.Error("write bootstrap file", "err", err.Error())
+		}
+	})
+	return nil
+}
+
+// writeBootstrapFile writes bootstrap.json for the URL just bound. The
+// secret is known only on the first start: later starts keep the one the
+// file already holds, and only refresh the URLs.
+func writeBootstrapFile(a *app, boot *identity.Bootstrap, url, publicURL, caFile string) error {
+	if boot.Client == nil {
+		return nil // the bootstrap client was deleted: nothing to sign in with
+	}
+	base := strings.TrimRight(url, "/")
+	if publicURL != "" {
+		base = strings.TrimRight(publicURL, "/")
+	}
+	bf := &identity.BootstrapFile{
+		TenantID: a.tenant.ID, SubscriptionID: a.sub.ID, ClientID: boot.Client.ID, ClientSecret: boot.Secret,
+		Authority: base + "/", ARMEndpoint: base + "/", CACertFile: caFile,
+	}
+	if bf.ClientSecret == "" {
+		if old, err := identity.ReadBootstrapFile(a.dataDir); err == nil && old.ClientID == bf.ClientID {
+			bf.ClientSecret = old.ClientSecret
+		}
+	}
+	return identity.WriteBootstrapFile(a.dataDir, bf)
+}

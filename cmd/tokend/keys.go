@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tokend-dev/tokend/identity"
+)
+
+func init() { extraCommands = append(extraCommands, newKeysCmd) }
+
+// newKeysCmd: tokend keys list|rotate.
+func newKeysCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Inspect and rotate the issuer's signing keys"}
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List signing keys and where each is in its life",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd.Context(), g, nil)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			keys, err := a.store.ListSigningKeys(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("list signing keys: %w", err)
+			}
+			now := time.Now()
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tSIGNS FROM\tSIGNS UNTIL\tPUBLISHED UNTIL")
+			for _, k := range keys {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, identity.KeyState(k, now),
+					k.CreatedAt.Format(time.RFC3339), k.ActivateAt.Format(time.RFC3339),
+					k.RetireAt.Format(time.RFC3339), k.ExpireAt.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+
+	var alg string
+	var immediate bool
+	var prePublish, rotation, lifetime time.Duration
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Publish a new signing key now; it signs after the pre-publish window (or at once with --immediate)",
+		Long: "Publishes a new key at once. Running servers pick it up within their key refresh (30s) and switch to it\n" +
+			"when it activates; the old key stays published until every token it signed has expired. A rotation\n" +
+			"while a new key is already pending returns that key. --immediate (for a suspected compromise) makes\n" +
+			"the new key sign at once; other nodes learn it the first time they see its kid.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd.Context(), g, nil)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			if alg == "" {
+				alg = currentAlg(cmd, a)
+			}
+			km, err := identity.NewKeyManager(a.store, a.box, identity.KeyPolicy{
+				Algorithm: alg, Rotation: rotation, PrePublish: prePublish, MaxTokenLifetime: lifetime,
+			}, nil)
+			if err != nil {
+				return err
+			}
+			k, err := km.Rotate(cmd.Context(), immediate)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\tsigns from %s\n", k.ID, k.Algorithm, k.ActivateAt.Format(time.RFC3339))
+			return nil
+		},
+	}
+	rf := rotate.Flags()
+	rf.StringVar(&alg, "signing-alg", "", "algorithm of the new key: ES256, RS256 or EdDSA (default: the current key's)")
+	rf.BoolVar(&immediate, "immediate", false, "sign with the new key at once instead of after the pre-publish window")
+	rf.DurationVar(&prePublish, "key-pre-publish", time.Hour, "how long the new key is published before it signs")
+	rf.DurationVar(&rotation, "key-rotation", 30*24*time.Hour, "how long the new key signs")
+	rf.DurationVar(&lifetime, "token-lifetime", time.Hour, "the servers' --token-lifetime (how long the old key must stay published)")
+	cmd.AddCommand(list, rotate)
+	return cmd
+}
+
+// currentAlg is the algorithm of the key signing now, so a rotation does not
+// change the algorithm unless asked.
+func currentAlg(cmd *cobra.Command, a *app) string {
+	keys, err := a.store.ListSigningKeys(cmd.Context())
+	if err != nil {
+		return identity.AlgES256
+	}
+	now := time.Now()
+	for i := len(keys) - 1; i >= 0; i-- {
+		if identity.KeyState(keys[i], now) == "active" {
+			return keys[i].Algorithm
+		}
+	}
+	return identity.AlgES256
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/tokend-dev/tokend/identity"
+	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/server"
+)
+
+// playwrightFlags configure Playwright Testing (serve).
+type playwrightFlags struct {
+	maxTokenLifetime time.Duration
+}
+
+func addPlaywrightFlags(fl *pflag.FlagSet, f *playwrightFlags) {
+	fl.DurationVar(&f.maxTokenLifetime, "playwright-max-token-lifetime", playwright.DefaultMaxTokenLifetime,
+		"longest lifetime (expiryAt - now) a Playwright access token may be created with [TOKEND_PLAYWRIGHT_MAX_TOKEN_LIFETIME]")
+}
+
+// maxPlaywrightTokenLifetime bounds --playwright-max-token-lifetime: the
+// issuer keeps a signing key published until every token it signed has
+// expired, so the bound is how long a retired key may have to stay.
+const maxPlaywrightTokenLifetime = 366 * 24 * time.Hour
+
+// Playwright Testing: Microsoft.AzurePlaywrightService accounts through the
+// ARM router, and the data plane at {base}/playwright, whose access tokens
+// the issuer signs and checks (a token dies with its row).
+func init() {
+	features = append(features, func(_ context.Context, d *deps) error {
+		lifetime := d.flags.playwright.maxTokenLifetime
+		if lifetime <= 0 || lifetime > maxPlaywrightTokenLifetime {
+			return fmt.Errorf("--playwright-max-token-lifetime %s: want more than 0 and at most %s", lifetime, maxPlaywrightTokenLifetime)
+		}
+		if d.identity == nil {
+			return fmt.Errorf("playwright: the issuer is not running")
+		}
+		svc, err := playwright.New(playwright.Config{
+			Store: d.app.store, Router: d.router, Signer: d.identity.ClaimsSigner(),
+			MaxTokenLifetime: lifetime, Logger: d.app.log,
+		})
+		if err != nil {
+			return fmt.Errorf("register Playwright Testing: %w", err)
+		}
+		d.identity.AddPayloadValidator(svc.ValidatePayload)
+		svc.Register()
+		d.mounts[playwright.MountPath] = svc
+		return nil
+	})
+	extraCommands = append(extraCommands, newPlaywrightCmd)
+}
+
+func newPlaywrightCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{Use: "playwright", Short: "Playwright Testing accounts"}
+	accounts := &cobra.Command{Use: "accounts", Short: "Playwright Testing accounts"}
+	var baseURL string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List accounts with their data-plane account id and dashboardUri",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := openApp(cmd.Context(), g, nil)
+			if err != nil {
+				return err
+			}
+			defer a.close()
+			list, err := playwright.Accounts(cmd.Context(), a.store)
+			if err != nil {
+				return err
+			}
+			base := baseURL
+			if base == "" {
+				base = servedURL(g.dataDir)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tLOCATION\tACCOUNT ID\tDASHBOARD URI\tRESOURCE ID")
+			for _, acct := range list {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", acct.Name, acct.Location, acct.AccountID,
+					playwright.DashboardURI(base, acct.AccountID), acct.ResourceID)
+			}
+			return tw.Flush()
+		},
+	}
+	list.Flags().StringVar(&baseURL, "url", "", "base URL tokend is reached at (default: the one in bootstrap.json, else the last address served)")
+	accounts.AddCommand(list)
+	cmd.AddCommand(accounts)
+	return cmd
+}
+
+// servedURL is where the data directory's tokend is reached: its
+// bootstrap.json's endpoint (the public URL when one is set), else the
+// address it last listened on.
+func servedURL(dataDir string) string {
+	if bf, err := identity.ReadBootstrapFile(dataDir); err == nil && bf.ARMEndpoint != "" {
+		return strings.TrimRight(bf.ARMEndpoint, "/")
+	}
+	if b, err := os.ReadFile(filepath.Join(dataDir, server.AddressFile)); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	return "https://127.0.0.1:8443"
+}

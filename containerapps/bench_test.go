@@ -1,0 +1,192 @@
+package containerapps_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/containerapps"
+	"github.com/tokend-dev/tokend/identity"
+	"github.com/tokend-dev/tokend/seal"
+	"github.com/tokend-dev/tokend/server"
+	"github.com/tokend-dev/tokend/storage/sqlite"
+)
+
+// stack is tokend's handler stack as serve builds it, in process: the outer
+// middleware, the ARM router with the issuer's bearer check and role
+// evaluation, this provider, and the identity endpoints, over HTTPS.
+type stack struct {
+	srv    *httptest.Server
+	client *http.Client
+	id     *identity.Service
+	token  string // a management token of a Contributor on the subscription
+}
+
+func newStack(tb testing.TB, alg string) *stack {
+	tb.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "tokend.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = store.Close() })
+	if err := store.CreateTenant(ctx, &tokend.Tenant{ID: tenantID, DisplayName: "t", CreatedAt: time.Now()}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := store.CreateSubscription(ctx, &tokend.Subscription{ID: sub, TenantID: tenantID, DisplayName: "s", State: "Enabled", CreatedAt: time.Now()}); err != nil {
+		tb.Fatal(err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	box, err := seal.New(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	id, err := identity.New(ctx, identity.Config{Store: store, Box: box, DefaultTenantID: tenantID, SigningAlg: alg})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc, err := containerapps.New(containerapps.Config{Store: store, Box: box, Signer: id.ClaimsSigner()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	id.AddPayloadValidator(svc.ValidateClaims)
+	rt := arm.NewRouter(arm.Config{Store: store, Authenticator: id, Authorizer: id.Authorizer()})
+	svc.Register(rt)
+	h := server.New(server.Options{Store: store, ARM: rt, Fallback: id.Handler()}).Handler()
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = false // the official SDKs speak HTTP/1.1 to ARM
+	srv.StartTLS()
+	tb.Cleanup(srv.Close)
+	id.SetBaseURL(srv.URL)
+
+	client := srv.Client()
+	tr := client.Transport.(*http.Transport)
+	tr.MaxIdleConnsPerHost = 64
+	tr.TLSClientConfig.MinVersion = tls.VersionTLS12
+
+	const oid = "bbbbbbbb-0000-4000-8000-000000000001"
+	if _, err := id.Assignments.Assign(ctx, oid, identity.RoleContributor, "/subscriptions/"+sub); err != nil {
+		tb.Fatal(err)
+	}
+	token, err := id.ClaimsSigner().Sign(ctx, map[string]any{
+		"aud": identity.ResourceManagement, "oid": oid, "sub": oid, "tid": tenantID,
+		"azp": "cccccccc-0000-4000-8000-000000000001", "exp": time.Now().Add(2 * time.Hour).Unix(),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &stack{srv: srv, client: client, id: id, token: token}
+}
+
+func (s *stack) do(tb testing.TB, method, path, body string) (int, []byte) {
+	req, err := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// The full stack in process: a Contributor's token works, the minted
+// token verifies with the issuer and stops verifying once the app is gone.
+func TestStackGetAuthToken(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, identity.AlgES256)
+	path := appURL("rg", "app") + "?api-version=" + apiV3
+	body, _ := json.Marshal(minimalApp("eastus"))
+	if st, b := s.do(t, http.MethodPut, path, string(body)); st != http.StatusCreated {
+		t.Fatalf("create: %d %s", st, b)
+	}
+	st, b := s.do(t, http.MethodPost, strings.Replace(path, "?", "/getAuthtoken?", 1), "")
+	if st != http.StatusOK {
+		t.Fatalf("getAuthtoken: %d %s", st, b)
+	}
+	validate(t, "ContainerAppAuthToken", b)
+	var tr tokenResponse
+	_ = json.Unmarshal(b, &tr)
+	c, err := s.id.Verify(context.Background(), tr.Properties.Token)
+	if err != nil {
+		t.Fatalf("issuer refuses its own container app token: %v", err)
+	}
+	if !c.Audience.Contains(containerapps.Audience(tr.ID)) || c.ObjectID != "bbbbbbbb-0000-4000-8000-000000000001" {
+		t.Errorf("claims: %+v", c)
+	}
+	// The app's token is no management token.
+	req, _ := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tr.Properties.Token)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("ARM accepted a container app token: %d", resp.StatusCode)
+	}
+	if st, b := s.do(t, http.MethodDelete, path, ""); st != http.StatusOK {
+		t.Fatalf("delete: %d %s", st, b)
+	}
+	if _, err := s.id.Verify(context.Background(), tr.Properties.Token); err == nil || !strings.Contains(err.Error(), "no longer exists") {
+		t.Errorf("token of a deleted app: %v", err)
+	}
+}
+
+// BenchmarkGetAuthToken drives getAuthtoken end to end over HTTPS with
+// keep-alive from parallel clients: bearer check, role evaluation, app
+// lookup, signing and the response, through the server's middleware.
+//
+//	go test ./containerapps -run '^$' -bench GetAuthToken -benchtime 5s
+func BenchmarkGetAuthToken(b *testing.B) {
+	for _, alg := range []string{identity.AlgES256, identity.AlgEdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			s := newStack(b, alg)
+			path := appURL("rg", "bench-app") + "?api-version=" + apiV3
+			body, _ := json.Marshal(minimalApp("eastus"))
+			if st, out := s.do(b, http.MethodPut, path, string(body)); st != http.StatusCreated {
+				b.Fatalf("create: %d %s", st, out)
+			}
+			url := s.srv.URL + strings.Replace(path, "?", "/getAuthtoken?", 1)
+			b.SetParallelism(4) // several requests in flight per core, as clients do
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest(http.MethodPost, url, nil)
+					req.Header.Set("Authorization", "Bearer "+s.token)
+					resp, err := s.client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					_ = resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tokens/s")
+		})
+	}
+}

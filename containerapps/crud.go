@@ -1,0 +1,155 @@
+package containerapps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+)
+
+// get: GET .../containerApps/{name} → 200 ContainerApp, the stored document.
+func (s *Service) get(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	res, err := s.load(ctx, appID(r))
+	if err != nil {
+		return nil, err
+	}
+	return arm.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
+}
+
+// put: PUT .../containerApps/{name} creates (201) or replaces (200) the app
+// with the request's ContainerApp. Both answer provisioningState Succeeded,
+// so the SDK's poller completes without polling.
+func (s *Service) put(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	id := appID(r)
+	prev, err := s.store.GetResource(ctx, id.Key())
+	switch {
+	case errors.Is(err, tokend.ErrNotFound):
+		prev = nil
+		if err := validateAppName(id.Name()); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, fmt.Errorf("load container app %s: %w", id, err)
+	}
+	doc, err := decodeRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateApp(doc); err != nil {
+		return nil, err
+	}
+	var prevDoc map[string]any
+	var stored map[string]string
+	if prev != nil {
+		if prevDoc, err = s.storedDocument(prev); err != nil {
+			return nil, err
+		}
+		if err := checkLocationUnchanged(prev, prevDoc, doc); err != nil {
+			return nil, err
+		}
+		if stored, err = s.openSecrets(prev); err != nil {
+			return nil, err
+		}
+	}
+	if err := keepEnvironment(prevDoc, doc); err != nil {
+		return nil, err
+	}
+	values, err := takeSecrets(doc, stored)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.save(ctx, r, id, prev, prevDoc, doc, values)
+	if err != nil {
+		return nil, err
+	}
+	status := http.StatusOK
+	if prev == nil {
+		status = http.StatusCreated
+	}
+	return arm.JSON(status, json.RawMessage(res.Body)), nil
+}
+
+// patch: PATCH .../containerApps/{name} applies the body to the stored
+// document as a JSON merge patch (RFC 7396) and answers 200 with the result,
+// which must still be a valid ContainerApp.
+func (s *Service) patch(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	id := appID(r)
+	prev, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	patch, err := decodeRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	prevDoc, err := s.storedDocument(prev)
+	if err != nil {
+		return nil, err
+	}
+	base, err := s.storedDocument(prev) // a second copy: the merge consumes it
+	if err != nil {
+		return nil, err
+	}
+	doc := mergePatch(base, patch).(map[string]any)
+	if err := validateApp(doc); err != nil {
+		return nil, err
+	}
+	if err := checkLocationUnchanged(prev, prevDoc, doc); err != nil {
+		return nil, err
+	}
+	if err := keepEnvironment(prevDoc, doc); err != nil {
+		return nil, err
+	}
+	stored, err := s.openSecrets(prev)
+	if err != nil {
+		return nil, err
+	}
+	values, err := takeSecrets(doc, stored)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.save(ctx, r, id, prev, prevDoc, doc, values)
+	if err != nil {
+		return nil, err
+	}
+	return arm.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
+}
+
+// delete: DELETE .../containerApps/{name} → 200, or 204 when there was no
+// such app. The app's outstanding tokens stop validating at once (see
+// ValidateClaims).
+func (s *Service) delete(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	id := appID(r)
+	err := s.store.DeleteResource(ctx, id.Key(), "")
+	switch {
+	case errors.Is(err, tokend.ErrNotFound):
+		return arm.Empty(http.StatusNoContent), nil
+	case err != nil:
+		return nil, fmt.Errorf("delete container app %s: %w", id, err)
+	}
+	return arm.Empty(http.StatusOK), nil
+}
+
+// listByGroup: GET .../resourceGroups/{rg}/providers/Microsoft.App/containerApps
+// → 200 ContainerAppCollection, paged with nextLink.
+func (s *Service) listByGroup(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	scope := arm.ID{SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName")}.Key()
+	return s.list(ctx, r, scope)
+}
+
+// listBySubscription: GET /subscriptions/{s}/providers/Microsoft.App/containerApps.
+func (s *Service) listBySubscription(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	return s.list(ctx, r, arm.SubscriptionKey(r.Param("subscriptionId")))
+}
+
+func (s *Service) list(ctx context.Context, r *arm.Request, scope string) (*arm.Response, error) {
+	page, err := arm.ListPage(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: typeKey}, s.pageSize)
+	if err != nil {
+		return nil, err
+	}
+	return arm.JSON(http.StatusOK, page), nil
+}

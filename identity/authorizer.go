@@ -1,0 +1,171 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"golang.org/x/sync/singleflight"
+)
+
+// Authorizer evaluates role assignments (tokend.Authorizer). Each
+// principal's assignments are cached in memory, so a check is a few string
+// comparisons; the cache is dropped when the RBAC generation in meta moves
+// (any node's change), at once for this node's own changes, and entries are
+// reloaded after maxAge regardless, bounding staleness should polling fail.
+type Authorizer struct {
+	store  tokend.Store
+	now    func() time.Time
+	log    *slog.Logger
+	maxAge time.Duration
+
+	mu         sync.RWMutex
+	byID       map[string]*principalGrants
+	generation string
+	// epoch counts invalidations: a load that started before one must not
+	// cache what it read.
+	epoch uint64
+	loads singleflight.Group
+}
+
+type principalGrants struct {
+	grants   []grant
+	loadedAt time.Time
+}
+
+type grant struct {
+	role  *RoleDefinition
+	scope string
+}
+
+// maxCachedPrincipals bounds the cache: principals from trusted external
+// issuers are not enumerable in advance.
+const maxCachedPrincipals = 10000
+
+// NewAuthorizer returns an authorizer over store.
+func NewAuthorizer(store tokend.Store, now func() time.Time, log *slog.Logger) *Authorizer {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Authorizer{store: store, now: now, log: log, maxAge: time.Minute, byID: map[string]*principalGrants{}}
+}
+
+// Authorize checks a control-plane action (a role's Actions).
+func (a *Authorizer) Authorize(ctx context.Context, p *tokend.Principal, action, scope string) error {
+	return a.check(ctx, p, action, scope, false)
+}
+
+// AuthorizeData checks a data-plane action (a role's DataActions only).
+func (a *Authorizer) AuthorizeData(ctx context.Context, p *tokend.Principal, dataAction, scope string) error {
+	return a.check(ctx, p, dataAction, scope, true)
+}
+
+func (a *Authorizer) check(ctx context.Context, p *tokend.Principal, action, scope string, data bool) error {
+	if p == nil || p.ObjectID == "" {
+		return &tokend.AuthorizationError{Action: action, Scope: scope}
+	}
+	target := lowerASCII(scope)
+	if target == "" {
+		target = "/"
+	}
+	denied := &tokend.AuthorizationError{PrincipalID: p.ObjectID, Action: action, Scope: scope}
+	// A resource-bound token (a Playwright access token) acts on its own
+	// resource only, whatever its principal's roles.
+	if p.Resource != "" && !scopeCovers(lowerASCII(p.Resource), target) {
+		return denied
+	}
+	grants, err := a.grantsFor(ctx, p.ObjectID)
+	if err != nil {
+		return err
+	}
+	act := lowerASCII(action)
+	for _, g := range grants {
+		if !scopeCovers(g.scope, target) {
+			continue
+		}
+		if data && g.role.data.permits(act) || !data && g.role.control.permits(act) {
+			return nil
+		}
+	}
+	return denied
+}
+
+func (a *Authorizer) grantsFor(ctx context.Context, principalID string) ([]grant, error) {
+	a.mu.RLock()
+	pg := a.byID[principalID]
+	a.mu.RUnlock()
+	if pg != nil && a.now().Sub(pg.loadedAt) < a.maxAge {
+		return pg.grants, nil
+	}
+	// Concurrent misses for one principal share a single query.
+	v, err, _ := a.loads.Do(principalID, func() (any, error) {
+		return a.load(ctx, principalID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]grant), nil
+}
+
+func (a *Authorizer) load(ctx context.Context, principalID string) ([]grant, error) {
+	loadedAt := a.now()
+	a.mu.RLock()
+	epoch := a.epoch
+	a.mu.RUnlock()
+	list, err := a.store.ListRoleAssignments(ctx, principalID)
+	if err != nil {
+		return nil, fmt.Errorf("load role assignments of %s: %w", principalID, err)
+	}
+	grants := make([]grant, 0, len(list))
+	for _, ra := range list {
+		def, ok := LookupRole(ra.Role)
+		if !ok {
+			a.log.Warn("role assignment names an unknown role; ignored", "assignment", ra.ID, "role", ra.Role)
+			continue
+		}
+		grants = append(grants, grant{role: def, scope: ra.Scope})
+	}
+	a.mu.Lock()
+	if a.epoch == epoch {
+		if len(a.byID) >= maxCachedPrincipals {
+			a.byID = map[string]*principalGrants{}
+		}
+		a.byID[principalID] = &principalGrants{grants: grants, loadedAt: loadedAt}
+	}
+	a.mu.Unlock()
+	return grants, nil
+}
+
+// Invalidate drops every cached assignment.
+func (a *Authorizer) Invalidate() {
+	a.mu.Lock()
+	a.byID = map[string]*principalGrants{}
+	a.epoch++
+	a.mu.Unlock()
+}
+
+// syncGeneration drops the cache when another node changed assignments.
+func (a *Authorizer) syncGeneration(ctx context.Context) error {
+	v, err := a.store.GetMeta(ctx, rbacGenerationMeta)
+	if errors.Is(err, tokend.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read role assignment generation: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if g := string(v); g != a.generation {
+		a.generation = g
+		a.byID = map[string]*principalGrants{}
+		a.epoch++
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package identity
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+)
+
+// maxFormBytes bounds a token, introspection or revocation request body.
+const maxFormBytes = 64 << 10
+
+// parseOAuthForm reads an application/x-www-form-urlencoded body. Only the
+// body counts: parameters in the query string (where a secret would end up
+// in access logs) are ignored, as Entra does.
+func (s *Service) parseOAuthForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" {
+		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
+			"The request body must be application/x-www-form-urlencoded.")
+		return nil, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body could not be parsed.")
+		return nil, false
+	}
+	return r.PostForm, true
+}
+
+// clientCredentials are a request's client_id and client_secret, from
+// HTTP Basic (client_secret_basic) or the body (client_secret_post).
+type clientCredentials struct {
+	id, secret string
+	basic      bool
+}
+
+// readClientCredentials applies RFC 6749 §2.3.1: Basic credentials are
+// form-encoded before base64, and a client uses one method per request.
+func (s *Service) readClientCredentials(w http.ResponseWriter, r *http.Request, form url.Values) (clientCredentials, bool) {
+	var cc clientCredentials
+	if h := r.Header.Get("Authorization"); h != "" {
+		user, pass, ok := r.BasicAuth()
+		if !ok {
+			s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
+				"The Authorization header of a token request must use the Basic scheme.")
+			return cc, false
+		}
+		id, err1 := url.QueryUnescape(user)
+		secret, err2 := url.QueryUnescape(pass)
+		if err1 != nil || err2 != nil {
+			s.invalidClient(w, r, true, 7000215, "The client credentials in the Authorization header are not form-encoded.")
+			return cc, false
+		}
+		if form.Get("client_secret") != "" || form.Get("client_assertion") != "" {
+			s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 90023,
+				"The request uses more than one client authentication method.")
+			return cc, false
+		}
+		if bodyID := form.Get("client_id"); bodyID != "" && !strings.EqualFold(bodyID, id) {
+			s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 90023,
+				"The client_id in the body differs from the one in the Authorization header.")
+			return cc, false
+		}
+		return clientCredentials{id: id, secret: secret, basic: true}, true
+	}
+	cc.id, cc.secret = form.Get("client_id"), form.Get("client_secret")
+	if cc.id == "" {
+		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
+			"The request body must contain the following parameter: 'client_id'.")
+		return cc, false
+	}
+	if form.Get("client_assertion") != "" {
+		s.invalidClient(w, r, false, 7000218, "Client assertions are not supported; authenticate with a client secret.")
+		return cc, false
+	}
+	if cc.secret == "" {
+		s.invalidClient(w, r, false, 7000218,
+			"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return cc, false
+	}
+	return cc, true
+}
+
+// authenticateClient checks the credentials; on failure it has answered.
+func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, tenantID string, cc clientCredentials) (*tokend.Client, bool) {
+	client, err := s.Clients.Authenticate(r.Context(), tenantID, cc.id, cc.secret)
+	switch {
+	case err == nil:
+		arm.TraceFrom(r.Context()).Caller = client.ObjectID
+		return client, true
+	case errors.Is(err, ErrClientNotFound):
+		s.invalidClient(w, r, cc.basic, 700016, "Application with identifier '"+sanitize(cc.id)+
+			"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant.")
+	case errors.Is(err, ErrInvalidSecret):
+		s.invalidClient(w, r, cc.basic, 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+
+			sanitize(cc.id)+"'.")
+	default:
+		s.log.ErrorContext(r.Context(), "client authentication failed", "request_id", arm.TraceFrom(r.Context()).RequestID, "err", err.Error())
+		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0,
+			"The server could not check the client credentials; retry later.")
+	}
+	return nil, false
+}
+
+// invalidClient answers 401 invalid_client, with the Basic challenge RFC
+// 6749 §5.2 asks for when the client used Basic.
+func (s *Service) invalidClient(w http.ResponseWriter, r *http.Request, basic bool, aadsts int, description string) {
+	if basic {
+		w.Header().Set("WWW-Authenticate", `Basic realm="tokend"`)
+	}
+	s.oauthError(w, r, http.StatusUnauthorized, "invalid_client", aadsts, description)
+}

@@ -1,0 +1,61 @@
+package identity
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tokend-dev/tokend/arm"
+)
+
+// oauthErrorBody is Entra's error response: RFC 6749 §5.2 plus the AADSTS
+// code, trace and correlation ids MSAL reports.
+type oauthErrorBody struct {
+	Error         string `json:"error"`
+	Description   string `json:"error_description"`
+	ErrorCodes    []int  `json:"error_codes,omitempty"`
+	Timestamp     string `json:"timestamp"`
+	TraceID       string `json:"trace_id"`
+	CorrelationID string `json:"correlation_id"`
+}
+
+// oauthError writes an OAuth error. aadsts is Entra's code for the case
+// (0 for none); the description carries it the way Entra does.
+func (s *Service) oauthError(w http.ResponseWriter, r *http.Request, status int, code string, aadsts int, description string) {
+	trace := arm.TraceFrom(r.Context())
+	corr := r.Header.Get("client-request-id")
+	if corr == "" {
+		corr = trace.RequestID
+	}
+	now := s.cfg.Now().UTC()
+	body := oauthErrorBody{
+		Error: code, Timestamp: now.Format("2006-01-02 15:04:05Z"),
+		TraceID: trace.RequestID, CorrelationID: corr,
+	}
+	desc := description
+	if aadsts != 0 {
+		body.ErrorCodes = []int{aadsts}
+		desc = "AADSTS" + strconv.Itoa(aadsts) + ": " + description
+	}
+	body.Description = desc + " Trace ID: " + trace.RequestID + " Correlation ID: " + corr +
+		" Timestamp: " + now.Format(time.DateTime) + "Z"
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeJSON writes an uncacheable JSON answer (tokens, introspection).
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func jsonEncode(w http.ResponseWriter, body any) error { return json.NewEncoder(w).Encode(body) }

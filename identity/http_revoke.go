@@ -1,0 +1,70 @@
+package identity
+
+import (
+	"net/http"
+	"strings"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+)
+
+// RevokeAnyTokenAction is the permission (at "/") to revoke tokens issued
+// to other clients. Owner and User Access Administrator hold it;
+// Contributor's NotActions exclude it.
+const RevokeAnyTokenAction = "Microsoft.Authorization/tokens/delete"
+
+// serveRevoke is RFC 7009 token revocation. A client revokes its own
+// tokens; revoking another client's takes RevokeAnyTokenAction at the
+// root. Tokens that are invalid or already expired need no revocation and
+// get the same 200 (§2.2).
+func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID string) {
+	form, ok := s.parseOAuthForm(w, r)
+	if !ok {
+		return
+	}
+	cc, ok := s.readClientCredentials(w, r, form)
+	if !ok {
+		return
+	}
+	client, ok := s.authenticateClient(w, r, tenantID, cc)
+	if !ok {
+		return
+	}
+	token := form.Get("token")
+	if token == "" {
+		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
+			"The request body must contain the following parameter: 'token'.")
+		return
+	}
+	switch hint := form.Get("token_type_hint"); hint {
+	case "", "access_token":
+	default:
+		s.oauthError(w, r, http.StatusBadRequest, "unsupported_token_type", 0,
+			"Only access tokens can be revoked; tokend issues no refresh tokens.")
+		return
+	}
+	c, err := s.Verify(r.Context(), token)
+	if err != nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !strings.EqualFold(c.ClientID(), client.ID) {
+		caller := &tokend.Principal{ObjectID: client.ObjectID, ClientID: client.ID, TenantID: client.TenantID}
+		if s.authz.Authorize(r.Context(), caller, RevokeAnyTokenAction, "/") != nil {
+			s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 0,
+				"The client may revoke only tokens issued to it.")
+			return
+		}
+	}
+	if c.ID == "" {
+		s.oauthError(w, r, http.StatusBadRequest, "unsupported_token_type", 0,
+			"The token has no jti and cannot be revoked.")
+		return
+	}
+	if err := s.Revoke(r.Context(), c.ID, c.Expiry()); err != nil {
+		s.log.ErrorContext(r.Context(), "revoke token", "request_id", arm.TraceFrom(r.Context()).RequestID, "err", err.Error())
+		s.oauthError(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", 0, "The token could not be revoked; retry later.")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

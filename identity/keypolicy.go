@@ -1,0 +1,338 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/seal"
+)
+
+// KeyPolicy is how signing keys live.
+type KeyPolicy struct {
+	Algorithm string        // ES256 (default), RS256 or EdDSA
+	Rotation  time.Duration // how long a key signs (default 30 days)
+	// PrePublish is how long a new key sits in the JWKS before it signs, so
+	// relying parties that cache the JWKS know it by then (default 1h,
+	// at most a quarter of Rotation).
+	PrePublish time.Duration
+	// MaxTokenLifetime and Skew decide how long a retired key stays
+	// published: until every token it signed has expired.
+	MaxTokenLifetime time.Duration
+	Skew             time.Duration
+}
+
+func (p KeyPolicy) withDefaults() KeyPolicy {
+	if p.Algorithm == "" {
+		p.Algorithm = AlgES256
+	}
+	if p.Rotation <= 0 {
+		p.Rotation = 30 * 24 * time.Hour
+	}
+	if p.PrePublish <= 0 {
+		p.PrePublish = time.Hour
+	}
+	if p.PrePublish > p.Rotation/4 {
+		p.PrePublish = p.Rotation / 4
+	}
+	if p.MaxTokenLifetime <= 0 {
+		p.MaxTokenLifetime = time.Hour
+	}
+	if p.Skew <= 0 {
+		p.Skew = time.Minute
+	}
+	return p
+}
+
+// signingKeysLock serializes every key-set decision across nodes.
+const signingKeysLock = "signing-keys"
+
+// KeyManager makes the key-set decisions: create the first key, pre-publish
+// a successor, retire, delete expired keys. Every decision runs in one
+// transaction under the cross-node lock and re-reads the keys inside it, so
+// nodes sharing a database never rotate twice or disagree.
+type KeyManager struct {
+	store  tokend.Store
+	box    *seal.Box
+	policy KeyPolicy
+	now    func() time.Time
+}
+
+// NewKeyManager returns a key manager.
+func NewKeyManager(store tokend.Store, box *seal.Box, policy KeyPolicy, now func() time.Time) (*KeyManager, error) {
+	policy = policy.withDefaults()
+	if !ValidSigningAlg(policy.Algorithm) {
+		return nil, fmt.Errorf("unsupported signing algorithm %q (want ES256, RS256 or EdDSA)", policy.Algorithm)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &KeyManager{store: store, box: box, policy: policy, now: now}, nil
+}
+
+// Policy returns the effective policy.
+func (m *KeyManager) Policy() KeyPolicy { return m.policy }
+
+// List returns the stored keys.
+func (m *KeyManager) List(ctx context.Context) ([]*tokend.SigningKey, error) {
+	keys, err := m.store.ListSigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys: %w", err)
+	}
+	return keys, nil
+}
+
+// KeyState names where a key is in its life at now.
+func KeyState(k *tokend.SigningKey, now time.Time) string {
+	switch {
+	case !now.Before(k.ExpireAt):
+		return "expired"
+	case now.Before(k.ActivateAt):
+		return "pending"
+	case now.Before(k.RetireAt):
+		return "active"
+	}
+	return "retired"
+}
+
+// expiryFor is when a key retiring at retire may be unpublished.
+func (m *KeyManager) expiryFor(retire time.Time) time.Time {
+	return retire.Add(m.policy.MaxTokenLifetime + m.policy.Skew)
+}
+
+// Ensure runs the scheduled decisions and reports whether it changed the
+// key set. It is cheap to call often: most calls find nothing to do.
+func (m *KeyManager) Ensure(ctx context.Context) (changed bool, err error) {
+	err = m.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.Lock(ctx, signingKeysLock); err != nil {
+			return fmt.Errorf("lock signing keys: %w", err)
+		}
+		keys, err := q.ListSigningKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("list signing keys: %w", err)
+		}
+		changed, err = m.decide(ctx, q, keys, m.now().UTC())
+		return err
+	})
+	return changed, err
+}
+
+func (m *KeyManager) decide(ctx context.Context, q tokend.Queries, keys []*tokend.SigningKey, now time.Time) (bool, error) {
+	changed := false
+	var live []*tokend.SigningKey
+	for _, k := range keys {
+		if !now.Before(k.ExpireAt) {
+			if err := q.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+				return changed, fmt.Errorf("delete expired signing key %s: %w", k.ID, err)
+			}
+			changed = true
+			continue
+		}
+		live = append(live, k)
+	}
+	cur, pending := activeKey(live, now), pendingKey(live, now)
+	switch {
+	case cur == nil && pending == nil && len(live) == 0:
+		// First start: nothing is published anywhere yet, so there is
+		// nothing to pre-publish for; sign at once.
+		_, err := m.create(ctx, q, now, now)
+		return true, err
+	case cur == nil:
+		return true, m.recover(ctx, q, live, pending, now)
+	case pending == nil && (!now.Before(cur.RetireAt.Add(-m.policy.PrePublish)) || cur.Algorithm != m.policy.Algorithm):
+		_, err := m.successor(ctx, q, cur, now)
+		return true, err
+	}
+	return changed, nil
+}
+
+// recover finds a signing key when none is active: the cluster was down
+// past a rotation, or only a pending key exists. It prefers keys that are
+// already published over one nobody has seen yet.
+func (m *KeyManager) recover(ctx context.Context, q tokend.Queries, live []*tokend.SigningKey, pending *tokend.SigningKey, now time.Time) error {
+	var newest *tokend.SigningKey // the last key that has signed
+	for _, k := range live {
+		if !now.Before(k.ActivateAt) && (newest == nil || k.ActivateAt.After(newest.ActivateAt)) {
+			newest = k
+		}
+	}
+	if pending != nil && (newest == nil || !now.Before(pending.CreatedAt.Add(m.policy.PrePublish))) {
+		// Published long enough (or nothing else to sign with): it signs now.
+		pending.ActivateAt = now
+		if err := q.UpdateSigningKey(ctx, pending); err != nil {
+			return fmt.Errorf("activate signing key %s: %w", pending.ID, err)
+		}
+		return nil
+	}
+	// Stretch the newest retired key until a successor has been published
+	// for PrePublish.
+	retire := now.Add(m.policy.PrePublish)
+	if pending != nil {
+		retire = pending.ActivateAt
+	}
+	newest.RetireAt = retire
+	newest.ExpireAt = maxTime(newest.ExpireAt, m.expiryFor(retire))
+	if err := q.UpdateSigningKey(ctx, newest); err != nil {
+		return fmt.Errorf("extend signing key %s: %w", newest.ID, err)
+	}
+	if pending == nil {
+		_, err := m.successor(ctx, q, newest, now)
+		return err
+	}
+	return nil
+}
+
+// successor creates the key that takes over from cur, published now and
+// signing once it has been published for PrePublish. cur signs until then.
+func (m *KeyManager) successor(ctx context.Context, q tokend.Queries, cur *tokend.SigningKey, now time.Time) (*tokend.SigningKey, error) {
+	activate := maxTime(cur.RetireAt, now.Add(m.policy.PrePublish))
+	if cur.Algorithm != m.policy.Algorithm {
+		activate = now.Add(m.policy.PrePublish) // a policy change: switch at the earliest safe moment
+	}
+	if !cur.RetireAt.Equal(activate) {
+		m.retire(cur, activate)
+		if err := q.UpdateSigningKey(ctx, cur); err != nil {
+			return nil, fmt.Errorf("retire signing key %s: %w", cur.ID, err)
+		}
+	}
+	return m.create(ctx, q, now, activate)
+}
+
+func (m *KeyManager) create(ctx context.Context, q tokend.Queries, now, activate time.Time) (*tokend.SigningKey, error) {
+	retire := activate.Add(m.policy.Rotation)
+	k, err := newStoredKey(m.box, m.policy.Algorithm, now, activate, retire, m.expiryFor(retire))
+	if err != nil {
+		return nil, err
+	}
+	if err := q.CreateSigningKey(ctx, k); err != nil {
+		return nil, fmt.Errorf("store signing key: %w", err)
+	}
+	return k, nil
+}
+
+// Rotate starts a rotation now instead of on schedule: a new key is
+// published at once and signs after PrePublish (immediately with
+// immediate, for a suspected compromise; other nodes then learn of it on
+// first sight of its kid). When a successor is already pending it is
+// returned instead, so operators or nodes rotating at the same moment get
+// one new key, not several.
+func (m *KeyManager) Rotate(ctx context.Context, immediate bool) (*tokend.SigningKey, error) {
+	var out *tokend.SigningKey
+	err := m.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.Lock(ctx, signingKeysLock); err != nil {
+			return fmt.Errorf("lock signing keys: %w", err)
+		}
+		keys, err := q.ListSigningKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("list signing keys: %w", err)
+		}
+		now := m.now().UTC()
+		if p := pendingKey(keys, now); p != nil {
+			if immediate {
+				cur := activeKey(keys, now) // before p becomes active itself
+				p.ActivateAt = now
+				if cur != nil {
+					m.retire(cur, now)
+					if err := q.UpdateSigningKey(ctx, cur); err != nil {
+						return fmt.Errorf("retire signing key %s: %w", cur.ID, err)
+					}
+				}
+				if err := q.UpdateSigningKey(ctx, p); err != nil {
+					return fmt.Errorf("activate signing key %s: %w", p.ID, err)
+				}
+			}
+			out = p
+			return nil
+		}
+		activate := now.Add(m.policy.PrePublish)
+		if immediate {
+			activate = now
+		}
+		if cur := activeKey(keys, now); cur != nil {
+			m.retire(cur, activate)
+			if err := q.UpdateSigningKey(ctx, cur); err != nil {
+				return fmt.Errorf("retire signing key %s: %w", cur.ID, err)
+			}
+		}
+		out, err = m.create(ctx, q, now, activate)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rotate signing keys: %w", err)
+	}
+	return out, nil
+}
+
+// ExtendExpiry keeps key kid published until at least until: a token it
+// signs that outlives the usual window (a provider's long-lived token)
+// must stay verifiable to its end.
+func (m *KeyManager) ExtendExpiry(ctx context.Context, kid string, until time.Time) error {
+	err := m.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.Lock(ctx, signingKeysLock); err != nil {
+			return fmt.Errorf("lock signing keys: %w", err)
+		}
+		keys, err := q.ListSigningKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("list signing keys: %w", err)
+		}
+		for _, k := range keys {
+			if k.ID != kid {
+				continue
+			}
+			if !k.ExpireAt.Before(until) {
+				return nil
+			}
+			k.ExpireAt = until.UTC()
+			return q.UpdateSigningKey(ctx, k)
+		}
+		return fmt.Errorf("signing key %s: %w", kid, tokend.ErrNotFound)
+	})
+	if err != nil {
+		return fmt.Errorf("extend signing key %s: %w", kid, err)
+	}
+	return nil
+}
+
+// retire moves k's RetireAt to at and its ExpireAt along, except that an
+// ExpireAt stretched beyond the usual window (for a long-lived token k
+// signed) is never shortened.
+func (m *KeyManager) retire(k *tokend.SigningKey, at time.Time) {
+	stretched := k.ExpireAt.After(m.expiryFor(k.RetireAt))
+	k.RetireAt = at
+	if stretched {
+		k.ExpireAt = maxTime(k.ExpireAt, m.expiryFor(at))
+	} else {
+		k.ExpireAt = m.expiryFor(at)
+	}
+}
+
+// activeKey is the key signing at now (the latest activated), or nil.
+func activeKey(keys []*tokend.SigningKey, now time.Time) *tokend.SigningKey {
+	var cur *tokend.SigningKey
+	for _, k := range keys {
+		if !now.Before(k.ActivateAt) && now.Before(k.RetireAt) && (cur == nil || k.ActivateAt.After(cur.ActivateAt)) {
+			cur = k
+		}
+	}
+	return cur
+}
+
+// pendingKey is a published key not yet signing, or nil.
+func pendingKey(keys []*tokend.SigningKey, now time.Time) *tokend.SigningKey {
+	var p *tokend.SigningKey
+	for _, k := range keys {
+		if now.Before(k.ActivateAt) && (p == nil || k.ActivateAt.After(p.ActivateAt)) {
+			p = k
+		}
+	}
+	return p
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,242 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/seal"
+)
+
+// Config configures the identity service.
+type Config struct {
+	Store tokend.Store
+	Box   *seal.Box
+	// DefaultTenantID answers for "organizations" and "common" and is named
+	// in 401 challenges.
+	DefaultTenantID string
+	// PublicURL, when set, is the base of every issuer and endpoint URL;
+	// otherwise each request's own scheme and host are used, so the issuer
+	// matches whatever authority the client used.
+	PublicURL string
+	// SigningAlg, KeyRotation and KeyPrePublish shape the key set (see
+	// KeyPolicy for defaults).
+	SigningAlg    string
+	KeyRotation   time.Duration
+	KeyPrePublish time.Duration
+	// TokenLifetime is the lifetime of access tokens (default 1h).
+	TokenLifetime time.Duration
+	// Skew is the clock skew allowed on exp and nbf (default 60s).
+	Skew           time.Duration
+	TrustedIssuers []TrustedIssuer
+	// HTTPClient fetches trusted issuers' discovery documents and keys.
+	HTTPClient *http.Client
+	// TokenCacheSize bounds the verified-token cache (default 100,000).
+	TokenCacheSize int
+	// KeyRefresh is how often the key set is reloaded and rotation is
+	// considered (default 30s); SyncInterval how often revocations and role
+	// assignment changes are pulled from storage (default 1s).
+	KeyRefresh   time.Duration
+	SyncInterval time.Duration
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Service is the identity provider and bearer-token gate of one node.
+type Service struct {
+	cfg         Config
+	Clients     *Clients
+	Assignments *Assignments
+	Keys        *KeyManager
+	authz       *Authorizer
+	keys        *keyRing
+	verifier    *verifier
+	deny        *denyList
+	validators  *validators
+	tenants     *tenants
+	trusted     map[string]TrustedIssuer
+	routes      map[string]endpoint
+	listenURL   baseURLHolder
+	log         *slog.Logger
+}
+
+// New opens the service: the secret-hashing key, the key set (creating the
+// first key on first start), the revocation list and the role assignment
+// generation. Call Run to keep them in step with other nodes.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Box == nil || cfg.DefaultTenantID == "" {
+		return nil, errors.New("identity: Store, Box and DefaultTenantID are required")
+	}
+	if cfg.TokenLifetime <= 0 {
+		cfg.TokenLifetime = time.Hour
+	}
+	if cfg.Skew <= 0 {
+		cfg.Skew = time.Minute
+	}
+	if cfg.KeyRefresh <= 0 {
+		cfg.KeyRefresh = 30 * time.Second
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	cfg.DefaultTenantID = strings.ToLower(cfg.DefaultTenantID)
+	var basePath string
+	if cfg.PublicURL != "" {
+		u, err := url.Parse(cfg.PublicURL)
+		if err != nil || u.Host == "" || u.Scheme != "https" && u.Scheme != "http" {
+			return nil, fmt.Errorf("identity: public URL %q is not an absolute http(s) URL", cfg.PublicURL)
+		}
+		basePath = strings.TrimRight(u.Path, "/")
+	}
+
+	clients, err := NewClients(ctx, cfg.Store, cfg.Box, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	km, err := NewKeyManager(cfg.Store, cfg.Box, KeyPolicy{
+		Algorithm: cfg.SigningAlg, Rotation: cfg.KeyRotation, PrePublish: cfg.KeyPrePublish,
+		MaxTokenLifetime: cfg.TokenLifetime, Skew: cfg.Skew,
+	}, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg:         cfg,
+		Clients:     clients,
+		Assignments: NewAssignments(cfg.Store, cfg.Now),
+		Keys:        km,
+		authz:       NewAuthorizer(cfg.Store, cfg.Now, cfg.Logger),
+		keys:        newKeyRing(cfg.Store, cfg.Box, cfg.Logger, cfg.Now),
+		deny:        newDenyList(cfg.Store, cfg.Now),
+		validators:  &validators{},
+		tenants:     newTenants(cfg.Store, cfg.DefaultTenantID, cfg.Now),
+		trusted:     map[string]TrustedIssuer{},
+		log:         cfg.Logger,
+	}
+	s.Assignments.onChange = s.authz.Invalidate
+	s.routes = s.endpoints()
+	external := map[string]*externalIssuer{}
+	for _, ti := range cfg.TrustedIssuers {
+		if ti.Issuer == "" {
+			continue
+		}
+		s.trusted[ti.Issuer] = ti
+		external[ti.Issuer] = newExternalIssuer(ti, cfg.HTTPClient, cfg.Now)
+	}
+	s.verifier = &verifier{
+		keys: s.keys, tenants: s.tenants, external: external,
+		cache: newTokenCache(cfg.TokenCacheSize), deny: s.deny, validators: s.validators,
+		skew: cfg.Skew, now: cfg.Now, publicURL: cfg.PublicURL, basePath: basePath,
+	}
+	s.keys.onRemove = s.verifier.cache.clear
+
+	if _, err := km.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("identity: prepare signing keys: %w", err)
+	}
+	if err := s.keys.reload(ctx); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if err := s.deny.sync(ctx); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if err := s.authz.syncGeneration(ctx); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	if err := s.Clients.cache.sync(ctx, cfg.Store); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	return s, nil
+}
+
+// Run keeps this node in step with storage until ctx is done: revocations
+// and role assignment changes every SyncInterval, the key set (and any due
+// rotation) every KeyRefresh, and expired revocations purged hourly.
+func (s *Service) Run(ctx context.Context) {
+	syncT := time.NewTicker(s.cfg.SyncInterval)
+	keyT := time.NewTicker(s.cfg.KeyRefresh)
+	purgeT := time.NewTicker(time.Hour)
+	defer syncT.Stop()
+	defer keyT.Stop()
+	defer purgeT.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-syncT.C:
+			if err := s.deny.sync(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("identity sync", "err", err.Error())
+			}
+			if err := s.authz.syncGeneration(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("identity sync", "err", err.Error())
+			}
+			if err := s.Clients.cache.sync(ctx, s.cfg.Store); err != nil && ctx.Err() == nil {
+				s.log.Warn("identity sync", "err", err.Error())
+			}
+		case <-keyT.C:
+			if err := s.RefreshKeys(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("signing key refresh", "err", err.Error())
+			}
+		case <-purgeT.C:
+			n, err := s.cfg.Store.PurgeRevocations(ctx, s.cfg.Now().Add(-s.cfg.Skew-time.Minute))
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("purge revocations", "err", err.Error())
+			} else if n > 0 {
+				s.log.Info("purged expired revocations", "count", n)
+			}
+		}
+	}
+}
+
+// RefreshKeys runs any due key-set decision and reloads the key set.
+func (s *Service) RefreshKeys(ctx context.Context) error {
+	changed, err := s.Keys.Ensure(ctx)
+	if err != nil {
+		return err
+	}
+	_ = changed // reload anyway: another node may have changed the set
+	return s.keys.reload(ctx)
+}
+
+// Authorizer is the role-assignment authorizer (tokend.Authorizer).
+func (s *Service) Authorizer() *Authorizer { return s.authz }
+
+// DefaultTenantID is the tenant "organizations" and "common" stand for.
+func (s *Service) DefaultTenantID() string { return s.cfg.DefaultTenantID }
+
+// AddValidator registers a check run on every authentication and
+// introspection (see Validator).
+func (s *Service) AddValidator(v Validator) { s.validators.add(v) }
+
+// baseURL is the scheme and authority issuer URLs start with.
+func (s *Service) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// IssuerURL is the issuer of tokens for tenantID reached at base (the
+// scheme and authority the client used, or the public URL).
+func IssuerURL(base, tenantID string) string {
+	return strings.TrimRight(base, "/") + "/" + tenantID + "/v2.0"
+}

@@ -1,0 +1,216 @@
+package playwright
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+)
+
+// Access tokens: PUT mints a token and shows its JWT once; GET and List
+// never show it again; DELETE ends it at once.
+//
+// A PUT on an existing id replaces the token (200, as the contract's
+// "replaced" response): a new JWT is minted and returned, and the previous
+// one stops working with the commit, since its hash is no longer the row's.
+// The alternative, 409, would leave a client whose first PUT succeeded but
+// whose response was lost (the SDK retries PUT on timeouts) with a live
+// secret it never saw and a conflict it cannot resolve without a DELETE;
+// replacing keeps exactly one live token per id, and it is the caller's.
+
+// accessTokenIDPattern is the spec's accessTokenId, anchored.
+var accessTokenIDPattern = regexp.MustCompile(`^[A-Za-z0-9]+(-[A-Za-z0-9]+)+$`)
+
+// tokenNamePattern is the spec's name: 3–64 letters and digits, starting
+// with a letter.
+var tokenNamePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]{2,63}$`)
+
+// Token states.
+const (
+	stateActive  = "Active"
+	stateExpired = "Expired"
+)
+
+// accessTokenBody is the AccessToken model.
+type accessTokenBody struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	JWTToken  string `json:"jwtToken,omitempty"`
+	CreatedAt string `json:"createdAt"`
+	ExpiryAt  string `json:"expiryAt"`
+	State     string `json:"state"`
+}
+
+// formatTime writes an instant as the contract's examples do: UTC,
+// RFC 3339, fractional seconds only when there are any.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func tokenState(t *tokend.AccessToken, now time.Time) string {
+	if t.Active(now) {
+		return stateActive
+	}
+	return stateExpired
+}
+
+func renderToken(t *tokend.AccessToken, now time.Time) accessTokenBody {
+	return accessTokenBody{ID: t.ID, Name: t.Name, CreatedAt: formatTime(t.CreatedAt), ExpiryAt: formatTime(t.ExpiryAt), State: tokenState(t, now)}
+}
+
+// canonicalTokenID validates an accessTokenId and returns its canonical
+// (lower-case) form: ids are UUID-like, and UUIDs ignore case.
+func canonicalTokenID(id string) (string, error) {
+	if len(id) > 64 || !accessTokenIDPattern.MatchString(id) {
+		return "", arm.BadRequest("InvalidParameter", "accessTokenId", "The access token id '"+id+
+			"' is invalid: it must be a UUID (at most 64 letters and digits in '-' separated groups), such as '00000000-0000-0000-0000-000000000000'.")
+	}
+	return strings.ToLower(id), nil
+}
+
+func tokenNotFound(accountID, id string) *arm.Error {
+	return arm.Errorf(http.StatusNotFound, "AccessTokenNotFound",
+		"The access token '"+id+"' was not found in account '"+accountID+"'.")
+}
+
+func (s *Service) getAccessToken(ctx context.Context, r *dataRequest) (*arm.Response, error) {
+	id, err := canonicalTokenID(r.tokenID)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.store.GetAccessToken(ctx, r.account.ID, id)
+	if errors.Is(err, tokend.ErrNotFound) {
+		return nil, tokenNotFound(r.accountID, r.tokenID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get access token %s: %w", id, err)
+	}
+	return arm.JSON(http.StatusOK, renderToken(tok, s.now())), nil
+}
+
+// accessTokenInput is the PUT body. id, jwtToken, createdAt and state are
+// read-only: accepted (the contract's example sends id) and ignored, except
+// that an id must agree with the path.
+type accessTokenInput struct {
+	ID       *string    `json:"id"`
+	Name     *string    `json:"name"`
+	ExpiryAt *string  `json:"expiryAt"`
+}
+
+func (s *Service) putAccessToken(ctx context.Context, r *dataRequest) (*arm.Response, error) {
+	id, err := canonicalTokenID(r.tokenID)
+	if err != nil {
+		return nil, err
+	}
+	var in accessTokenInput
+	if err := arm.DecodeJSON(r.body, &in); err != nil {
+		return nil, err
+	}
+	if in.ID != nil && !strings.EqualFold(*in.ID, id) {
+		return nil, arm.BadRequest("InvalidRequestContent", "id", "The id '"+*in.ID+"' in the body does not match the access token id '"+r.tokenID+"' in the path.")
+	}
+	switch {
+	case in.Name == nil:
+		return nil, arm.BadRequest("InvalidRequestContent", "name", "The property 'name' is required.")
+	case !tokenNamePattern.MatchString(*in.Name):
+		return nil, arm.BadRequest("InvalidRequestContent", "name", "The name '"+*in.Name+
+			"' is invalid: it must be 3 to 64 letters and digits, starting with a letter (^[a-zA-Z]{1}[a-zA-Z0-9]{2,63}$).")
+	case in.ExpiryAt == nil:
+		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The property 'expiryAt' is required.")
+	}
+	requested, perr := time.Parse(time.RFC3339Nano, *in.ExpiryAt)
+	if perr != nil {
+		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+*in.ExpiryAt+
+			"' is not a date-time: write it in RFC 3339, such as '2026-12-31T23:59:59Z'.")
+	}
+	now := s.now().UTC()
+	// JWT times are whole seconds: keep expiryAt to the second (rounded
+	// down, never beyond what was asked) so the row and the JWT expire
+	// together.
+	expiry := requested.UTC().Truncate(time.Second)
+	if !expiry.After(now) {
+		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+formatTime(requested)+
+			"' is not in the future; it must be after "+formatTime(now.Truncate(time.Second))+".")
+	}
+	if limit := now.Add(s.cfg.MaxTokenLifetime); expiry.After(limit) {
+		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", fmt.Sprintf(
+			"The expiryAt '%s' is too far in the future: an access token may live at most %s, until %s.",
+			formatTime(requested), lifetimeString(s.cfg.MaxTokenLifetime), formatTime(limit.Truncate(time.Second))))
+	}
+
+	// The token carries its creator's tenant; only a caller without one
+	// (a test's anonymous principal) costs a subscription lookup.
+	var tenantID string
+	if r.principal != nil && r.principal.TenantID != "" {
+		tenantID = r.principal.TenantID
+	} else if tenantID, err = s.accountTenant(ctx, r.account); err != nil {
+		return nil, err
+	}
+	jwt, hash, err := s.mint(ctx, r.principal, r.account, tenantID, id, now, expiry)
+	if err != nil {
+		return nil, err
+	}
+	tok := &tokend.AccessToken{
+		AccountID: r.account.ID, ID: id, Name: *in.Name, Hash: hash,
+		CreatedAt: now.Truncate(time.Microsecond), ExpiryAt: expiry, CreatedBy: callerID(r.principal),
+	}
+	status := http.StatusCreated
+	err = s.store.CreateAccessToken(ctx, tok)
+	if errors.Is(err, tokend.ErrAlreadyExists) {
+		status = http.StatusOK
+		err = s.store.ReplaceAccessToken(ctx, tok)
+	}
+	if err != nil {
+		// ErrNotFound here is a replace that lost a race with a delete: the
+		// client may simply retry.
+		return nil, fmt.Errorf("store access token %s: %w", id, err)
+	}
+	body := renderToken(tok, now)
+	body.JWTToken = jwt
+	return arm.JSON(status, body), nil
+}
+
+func (s *Service) deleteAccessToken(ctx context.Context, r *dataRequest) (*arm.Response, error) {
+	id, err := canonicalTokenID(r.tokenID)
+	if err != nil {
+		return nil, err
+	}
+	// Idempotent, as Azure.Core deletes are: the contract declares only 204.
+	if err := s.store.DeleteAccessToken(ctx, r.account.ID, id); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+		return nil, fmt.Errorf("delete access token %s: %w", id, err)
+	}
+	return arm.Empty(http.StatusNoContent), nil
+}
+
+// accountTenant is the tenant of the account's subscription, for tokens
+// minted for callers that carry none.
+func (s *Service) accountTenant(ctx context.Context, acct *tokend.PlaywrightAccount) (string, error) {
+	id, err := arm.ParseID(acct.ResourceKey)
+	if err != nil {
+		return "", fmt.Errorf("account %s: %w", acct.ID, err)
+	}
+	sub, err := s.store.GetSubscription(ctx, id.SubscriptionID)
+	if err != nil {
+		return "", fmt.Errorf("load subscription of account %s: %w", acct.ID, err)
+	}
+	return sub.TenantID, nil
+}
+
+func callerID(p *tokend.Principal) string {
+	if p == nil {
+		return ""
+	}
+	return p.ObjectID
+}
+
+// lifetimeString writes a lifetime in days when it is whole days.
+func lifetimeString(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
+}

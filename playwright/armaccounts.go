@@ -1,0 +1,303 @@
+package playwright
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+)
+
+// An account is one generic resource (Body: accountDocument, SortName: the
+// data-plane account id) plus a playwright_accounts row indexing that id;
+// both are written in one transaction.
+
+// accountPageSize is the ARM list's page size.
+const accountPageSize = 100
+
+func (s *Service) loadAccount(ctx context.Context, id arm.ID) (*tokend.Resource, *accountDocument, error) {
+	res, err := s.store.GetResource(ctx, id.Key())
+	if errors.Is(err, tokend.ErrNotFound) {
+		return nil, nil, accountNotFound(id)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load account %s: %w", id, err)
+	}
+	doc, err := decodeAccount(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, doc, nil
+}
+
+func (s *Service) getAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	id := accountResourceID(r)
+	if err := validateAccountName(id.Name()); err != nil {
+		return nil, err
+	}
+	res, doc, err := s.loadAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return arm.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
+}
+
+// accountInput is the PUT body: read-only members (id, name, type,
+// systemData, dashboardUri, provisioningState) are accepted and ignored.
+type accountInput struct {
+	Location   string            `json:"location"`
+	Tags       map[string]string `json:"tags"`
+	Properties *flagsInput       `json:"properties"`
+}
+
+// putAccount creates (201) or replaces (200) an account. PUT replaces: flags
+// left out return to their defaults and tags are the ones sent. Provisioning
+// is synchronous, so both answers already read Succeeded and the SDK's
+// poller completes without polling.
+func (s *Service) putAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	id := accountResourceID(r)
+	if err := validateAccountName(id.Name()); err != nil {
+		return nil, err
+	}
+	var in accountInput
+	if err := r.Decode(&in); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.Location) == "" {
+		return nil, arm.BadRequest("LocationRequired", "location", "The location property is required for this definition.")
+	}
+	flags := defaultFlags()
+	if in.Properties != nil {
+		if err := in.Properties.apply(&flags); err != nil {
+			return nil, err
+		}
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := s.putAccountOnce(ctx, r, id, in, flags)
+		// A concurrent PUT created or changed the account between our read
+		// and our write: read again and apply this request on top.
+		if errors.Is(err, errRaced) && attempt < 3 {
+			continue
+		}
+		return resp, err
+	}
+}
+
+var errRaced = errors.New("raced with a concurrent write")
+
+func (s *Service) putAccountOnce(ctx context.Context, r *arm.Request, id arm.ID, in accountInput, flags accountFlags) (*arm.Response, error) {
+	existing, err := s.store.GetResource(ctx, id.Key())
+	switch {
+	case errors.Is(err, tokend.ErrNotFound):
+		return s.createAccount(ctx, r, id, in, flags)
+	case err != nil:
+		return nil, fmt.Errorf("load account %s: %w", id, err)
+	}
+	doc, err := decodeAccount(existing)
+	if err != nil {
+		return nil, err
+	}
+	if arm.NormalizeLocation(in.Location) != doc.Location {
+		return nil, &arm.Error{Status: http.StatusConflict, Code: "InvalidResourceLocation", Target: "location", Message: fmt.Sprintf(
+			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
+			doc.Name, doc.Location, id.ResourceGroup, in.Location)}
+	}
+	doc.Tags, doc.Properties = in.Tags, flags
+	return s.saveAccount(ctx, r, existing, doc)
+}
+
+func (s *Service) createAccount(ctx context.Context, r *arm.Request, id arm.ID, in accountInput, flags accountFlags) (*arm.Response, error) {
+	loc := arm.NormalizeLocation(in.Location)
+	if !locationPattern.MatchString(loc) {
+		return nil, arm.BadRequest("LocationNotAvailableForResourceType", "location", "The provided location '"+in.Location+
+			"' is not available for resource type '"+accountARMType+"': a location is 1 to 27 letters and digits, such as 'eastus'.")
+	}
+	doc := &accountDocument{
+		ID: id.String(), Name: id.Name(), Location: loc, Tags: in.Tags, Properties: flags,
+		AccountID: loc + "_" + uuid.NewString(),
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode account: %w", err)
+	}
+	now := s.now().UTC()
+	res := &tokend.Resource{
+		Key: id.Key(), ID: id.String(), Type: accountType, Name: id.Name(), UID: uuid.NewString(),
+		ETag: arm.NewETag(), Body: body, SortName: doc.AccountID,
+		CreatedAt: now, UpdatedAt: now, CreatedBy: r.Caller(), UpdatedBy: r.Caller(),
+	}
+	err = s.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.CreateResource(ctx, res); err != nil {
+			return err
+		}
+		return q.CreatePlaywrightAccount(ctx, &tokend.PlaywrightAccount{ID: doc.AccountID, ResourceKey: res.Key, CreatedAt: now})
+	})
+	if errors.Is(err, tokend.ErrAlreadyExists) {
+		return nil, errRaced
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create account %s: %w", id, err)
+	}
+	return arm.JSON(http.StatusCreated, renderARM(res, doc, r.BaseURL)).WithHeader("Retry-After", "0"), nil
+}
+
+func (s *Service) saveAccount(ctx context.Context, r *arm.Request, res *tokend.Resource, doc *accountDocument) (*arm.Response, error) {
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode account: %w", err)
+	}
+	prev := res.ETag
+	res.Body, res.ETag, res.UpdatedAt, res.UpdatedBy = body, arm.NewETag(), s.now().UTC(), r.Caller()
+	if err := s.store.UpdateResource(ctx, res, prev); err != nil {
+		if errors.Is(err, tokend.ErrPreconditionFailed) || errors.Is(err, tokend.ErrNotFound) {
+			return nil, errRaced
+		}
+		return nil, fmt.Errorf("update account %s: %w", res.ID, err)
+	}
+	return arm.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
+}
+
+// accountUpdate is the PATCH body (AccountUpdate): every member optional.
+type accountUpdate struct {
+	Tags       *map[string]string `json:"tags"`
+	Properties *flagsInput        `json:"properties"`
+}
+
+func (s *Service) patchAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	id := accountResourceID(r)
+	if err := validateAccountName(id.Name()); err != nil {
+		return nil, err
+	}
+	var patch accountUpdate
+	if err := r.Decode(&patch); err != nil {
+		return nil, err
+	}
+	if patch.Tags != nil {
+		if err := validateTags(*patch.Tags); err != nil {
+			return nil, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		res, doc, err := s.loadAccount(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if patch.Tags != nil {
+			doc.Tags = *patch.Tags
+		}
+		if patch.Properties != nil {
+			if err := patch.Properties.apply(&doc.Properties); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := s.saveAccount(ctx, r, res, doc)
+		if errors.Is(err, errRaced) && attempt < 3 {
+			continue
+		}
+		if errors.Is(err, errRaced) {
+			return nil, arm.Errorf(http.StatusConflict, "Conflict", "The account was changed by another request; retry.")
+		}
+		return resp, err
+	}
+}
+
+// deleteAccount removes the account, its index row and all of its access
+// tokens in one transaction, so every token stops working with the
+// commit, and records the operation's outcome for the Location it answers
+// 202 with (the contract's LRO: 202 + Location, or 204 when absent).
+func (s *Service) deleteAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	id := accountResourceID(r)
+	if err := validateAccountName(id.Name()); err != nil {
+		return nil, err
+	}
+	res, err := s.store.GetResource(ctx, id.Key())
+	if errors.Is(err, tokend.ErrNotFound) {
+		return arm.Empty(http.StatusNoContent), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load account %s: %w", id, err)
+	}
+	doc, err := decodeAccount(res)
+	if err != nil {
+		return nil, err
+	}
+	start := s.now().UTC()
+	op := newOperation(id, doc.Location, start)
+	err = s.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.DeleteResource(ctx, res.Key, ""); err != nil {
+			return err
+		}
+		if err := q.DeletePlaywrightAccount(ctx, doc.AccountID); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+			return err
+		}
+		op.finish(s.now().UTC(), "Succeeded")
+		return q.CreateResource(ctx, op.resource(r.Caller()))
+	})
+	if errors.Is(err, tokend.ErrNotFound) {
+		// A concurrent DELETE won: for this caller the account is absent.
+		return arm.Empty(http.StatusNoContent), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("delete account %s: %w", id, err)
+	}
+	return arm.Empty(http.StatusAccepted).
+		WithHeader("Location", r.BaseURL+op.ID.String()+"?api-version="+r.APIVersion).
+		WithHeader("Retry-After", "0"), nil
+}
+
+// onGroupDelete runs in the transaction that deletes a resource group: the
+// group's accounts go with their resources, and their tokens with them.
+func (s *Service) onGroupDelete(ctx context.Context, q tokend.Queries, groupKey string) error {
+	accounts, err := q.ListResources(ctx, tokend.ResourceQuery{Scope: groupKey, Type: accountType})
+	if err != nil {
+		return fmt.Errorf("list accounts under %s: %w", groupKey, err)
+	}
+	for _, res := range accounts {
+		if err := q.DeletePlaywrightAccount(ctx, res.SortName); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+			return fmt.Errorf("delete tokens of account %s: %w", res.ID, err)
+		}
+	}
+	return nil
+}
+
+// accountList is AccountListResult.
+type accountList struct {
+	Value    []armAccount `json:"value"`
+	NextLink *string      `json:"nextLink,omitempty"`
+}
+
+func (s *Service) listAccounts(ctx context.Context, r *arm.Request, scope string) (*arm.Response, error) {
+	items, next, err := arm.ListResources(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: accountType}, accountPageSize)
+	if err != nil {
+		return nil, err
+	}
+	out := accountList{Value: make([]armAccount, 0, len(items))}
+	for _, res := range items {
+		doc, err := decodeAccount(res)
+		if err != nil {
+			return nil, err
+		}
+		out.Value = append(out.Value, renderARM(res, doc, r.BaseURL))
+	}
+	if next != "" {
+		out.NextLink = &next
+	}
+	return arm.JSON(http.StatusOK, out), nil
+}
+
+func (s *Service) listAccountsBySubscription(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	return s.listAccounts(ctx, r, arm.SubscriptionKey(r.Param("subscriptionId")))
+}
+
+func (s *Service) listAccountsByGroup(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+	gid := arm.ID{SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName")}
+	return s.listAccounts(ctx, r, gid.Key())
+}

@@ -1,0 +1,10 @@
+// Package playwright serves Microsoft Playwright Testing: the
+// Microsoft.AzurePlaywrightService/accounts ARM resource through the ARM
+// router (armaccounts.go, operations.go), and the Playwright data plane
+// ({endpoint}/accounts/{accountId} and its access tokens, api-version
+// 2024-12-01) on its own small pipeline (dataplane.go, accesstokens.go,
+// list.go, jwt.go, dashboard.go).
+//
+// (The ARM handlers are in armaccounts.go, not accounts_arm.go: Go builds a
+// file named *_arm.go only for GOARCH=arm.)
+package playwright

@@ -1,0 +1,169 @@
+package playwright
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	tokend "github.com/tokend-dev/tokend"
+)
+
+// An access token is a JWT signed with tokend's issuer key, so every
+// surface that checks tokend's bearer tokens accepts it as is. Its claims
+// name the account and the token:
+//
+//	aud            https://playwright.microsoft.com (the data plane's audience)
+//	oid, sub, tid  the creator, on whose behalf (and with whose roles) it acts
+//	xms_tkd_res    the account's resource key: the authorizer confines the
+//	               token to that account, whatever its principal's roles
+//	accountId      the data-plane account id
+//	accessTokenId  the token's id
+//	jti            unique per issuance
+//
+// Storage keeps only the SHA-256 of the payload as signed. Since the payload
+// carries a unique jti and only tokend's key signs it, the hash pins a row
+// to exactly one issued JWT; and since a validator sees the verified payload
+// (not the compact token), it can check the hash on every use. A token whose
+// row is gone (deleted, its account deleted) or holds another hash
+// (replaced) is refused.
+
+// Audience is the data plane's token audience.
+const Audience = "https://playwright.microsoft.com"
+
+// Claim names tokend adds to access tokens.
+const (
+	claimAccountID     = "accountId"
+	claimAccessTokenID = "accessTokenId"
+	claimResource      = "xms_tkd_res"
+)
+
+// accessTokenMarker is a byte string only an access token's payload holds:
+// validators run on every token tokend checks, and this keeps the cost for
+// all the other tokens to one scan of the payload.
+var accessTokenMarker = []byte(`"` + claimAccessTokenID + `"`)
+
+// mint signs an access token and returns it with the hash to store.
+func (s *Service) mint(ctx context.Context, p *tokend.Principal, acct *tokend.PlaywrightAccount, tenantID, tokenID string, now, expiry time.Time) (string, []byte, error) {
+	if s.cfg.Signer == nil {
+		return "", nil, errors.New("no token signer configured")
+	}
+	claims := map[string]any{
+		"aud":              Audience,
+		"iat":              now.Unix(),
+		"nbf":              now.Unix(),
+		"exp":              expiry.Unix(),
+		"jti":              uuid.NewString(),
+		"tid":              tenantID,
+		claimResource:      acct.ResourceKey,
+		claimAccountID:     acct.ID,
+		claimAccessTokenID: tokenID,
+	}
+	if p != nil {
+		claims["oid"], claims["sub"] = p.ObjectID, p.ObjectID
+		if p.ClientID != "" {
+			claims["azp"], claims["appid"] = p.ClientID, p.ClientID
+		}
+		if p.TenantID != "" {
+			claims["tid"] = p.TenantID
+		}
+	}
+	jwt, err := s.cfg.Signer.Sign(ctx, claims)
+	if err != nil {
+		return "", nil, fmt.Errorf("sign access token: %w", err)
+	}
+	payload, err := jwtPayload(jwt)
+	if err != nil {
+		return "", nil, fmt.Errorf("signed access token: %w", err)
+	}
+	sum := sha256.Sum256(payload)
+	return jwt, sum[:], nil
+}
+
+// jwtPayload decodes the payload of a compact JWS.
+func jwtPayload(jwt string) ([]byte, error) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("not a compact JWS")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	return payload, nil
+}
+
+// accessTokenClaims are the claims ValidatePayload reads.
+type accessTokenClaims struct {
+	AccountID     string `json:"accountId"`
+	AccessTokenID string `json:"accessTokenId"`
+}
+
+// ValidatePayload is the issuer's validator for access tokens: given a
+// verified token's payload (as signed), it refuses an access token whose
+// row is gone or holds another token's hash, or that has expired by its
+// row. Any other token passes untouched. Register it with the issuer so
+// authentication and introspection agree with the data plane.
+func (s *Service) ValidatePayload(ctx context.Context, payload []byte) error {
+	if !bytes.Contains(payload, accessTokenMarker) {
+		return nil
+	}
+	var c accessTokenClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return errInvalidAccessToken("its claims do not decode")
+	}
+	if c.AccessTokenID == "" && c.AccountID == "" {
+		return nil
+	}
+	if c.AccessTokenID == "" || c.AccountID == "" {
+		return errInvalidAccessToken("it names no account or no token")
+	}
+	tok, err := s.store.GetAccessToken(ctx, c.AccountID, c.AccessTokenID)
+	if errors.Is(err, tokend.ErrNotFound) {
+		return errInvalidAccessToken("it was deleted")
+	}
+	if err != nil {
+		return fmt.Errorf("look up access token %s: %w", c.AccessTokenID, err)
+	}
+	sum := sha256.Sum256(payload)
+	if subtle.ConstantTimeCompare(sum[:], tok.Hash) != 1 {
+		return errInvalidAccessToken("it was replaced")
+	}
+	if !tok.Active(s.now()) {
+		return errInvalidAccessToken("it has expired")
+	}
+	return nil
+}
+
+func errInvalidAccessToken(why string) *tokend.AuthenticationError {
+	return &tokend.AuthenticationError{
+		Code:      "InvalidAuthenticationToken",
+		Message:   "The access token is not valid: " + why + ".",
+		Challenge: `Bearer error="invalid_token", error_description="The access token is not valid"`,
+	}
+}
+
+// checkBearer runs ValidatePayload on the request's own bearer token. The
+// issuer has verified its signature by now; this repeats only the row check,
+// so the data plane never honours a deleted token even when the issuer runs
+// without the validator (or caches its answer).
+func (s *Service) checkBearer(ctx context.Context, hr *http.Request) error {
+	h := hr.Header.Get("Authorization")
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return errInvalidAccessToken("there is no bearer token")
+	}
+	payload, err := jwtPayload(strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return errInvalidAccessToken("it is not a JWT")
+	}
+	return s.ValidatePayload(ctx, payload)
+}

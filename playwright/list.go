@@ -1,0 +1,283 @@
+package playwright
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/odata"
+)
+
+// The List operation takes OData query options: $filter, $orderby, $select,
+// $top (items across all pages) and $skip, with pages of 10 (the contract's
+// default) and an absolute nextLink that keeps the query and adds
+// $skipToken, an opaque keyset position. Filtering, ordering and paging run
+// in the database (see tokend.AccessTokenQuery); a nextLink page costs what
+// the first page does, however deep.
+
+const defaultPageSize = 10
+
+// accessTokenFields declares the fields of the list's query options.
+// state is computed: 'Active' means expiryAt is after the query's instant.
+var accessTokenFields = odata.Fields{
+	{Name: string(tokend.AccessTokenID), Type: odata.String, Filter: odata.Comparisons | odata.StartsWith | odata.EndsWith | odata.Contains, Sort: true},
+	{Name: string(tokend.AccessTokenName), Type: odata.String, Filter: odata.Comparisons | odata.StartsWith | odata.EndsWith | odata.Contains, Sort: true},
+	{Name: string(tokend.AccessTokenCreatedAt), Type: odata.DateTime, Filter: odata.Comparisons, Sort: true},
+	{Name: string(tokend.AccessTokenExpiryAt), Type: odata.DateTime, Filter: odata.Comparisons, Sort: true},
+	{Name: string(tokend.AccessTokenState), Type: odata.Enum, Values: []string{stateActive, stateExpired}, Filter: odata.Equality, Sort: true},
+}
+
+// skipTokenParam carries the continuation token in a nextLink.
+const skipTokenParam = "$skipToken"
+
+// listOptions are a List request's parsed query options.
+type listOptions struct {
+	filter odata.Expr
+	order  odata.OrderBy
+	sel    []string
+	top    int // -1: none
+	skip   int
+	token  *continuation
+}
+
+// queryOptionNames maps each OData system query option the List accepts,
+// by its lower-case name, to its canonical spelling.
+var queryOptionNames = map[string]string{
+	"$filter": "$filter", "$orderby": "$orderby", "$select": "$select",
+	"$top": "$top", "$skip": "$skip", "$skiptoken": skipTokenParam,
+}
+
+// parseListOptions reads the query options. Option names are matched
+// without regard to case; an unknown or repeated $-option is an error,
+// since silently ignoring it would answer a different question.
+func parseListOptions(q url.Values) (*listOptions, error) {
+	raw := map[string]string{}
+	for k, vs := range q {
+		if !strings.HasPrefix(k, "$") {
+			continue
+		}
+		name, ok := queryOptionNames[strings.ToLower(k)]
+		if !ok {
+			return nil, arm.BadRequest("InvalidQueryParameter", k, "The query option '"+k+
+				"' is not supported; the options are $filter, $orderby, $select, $top and $skip.")
+		}
+		if _, dup := raw[name]; dup || len(vs) > 1 {
+			return nil, arm.BadRequest("InvalidQueryParameter", name, "The query option '"+name+"' is given more than once.")
+		}
+		raw[name] = vs[0]
+	}
+	o := &listOptions{}
+	var err error
+	if o.filter, err = odata.ParseFilter(raw["$filter"], accessTokenFields); err != nil {
+		return nil, queryError(err)
+	}
+	if o.order, err = odata.ParseOrderBy(raw["$orderby"], accessTokenFields); err != nil {
+		return nil, queryError(err)
+	}
+	if o.sel, err = odata.ParseSelect(raw["$select"], accessTokenFields); err != nil {
+		return nil, queryError(err)
+	}
+	if o.top, err = odata.ParseTop(raw["$top"]); err != nil {
+		return nil, queryError(err)
+	}
+	if o.skip, err = odata.ParseSkip(raw["$skip"]); err != nil {
+		return nil, queryError(err)
+	}
+	if t, ok := raw[skipTokenParam]; ok {
+		if o.token, err = decodeContinuation(t, fingerprint(o.filter, o.order)); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// queryError turns an odata parse error into the 400 that names the option
+// and the position.
+func queryError(err error) error {
+	var qe *odata.Error
+	if errors.As(err, &qe) {
+		return arm.BadRequest("InvalidQueryParameterValue", qe.Param, qe.Message)
+	}
+	return err
+}
+
+// continuation is the $skipToken: where the previous page ended, what is
+// left of $top, and the instant "state" is evaluated at (the first page's,
+// so a token expiring mid-listing does not move between pages).
+type continuation struct {
+	V    int    `json:"v"`
+	Q    string `json:"q"` // fingerprint of $filter and $orderby
+	Now  int64  `json:"n"` // unix microseconds
+	Left int    `json:"l"` // -1: no $top
+	// The last item's sort values.
+	ID      string `json:"i"`
+	Name    string `json:"m,omitempty"`
+	Created int64  `json:"c,omitempty"`
+	Expiry  int64  `json:"e,omitempty"`
+}
+
+const continuationVersion = 1
+
+// fingerprint binds a continuation to the query it continues: a token
+// replayed with another $filter or $orderby would start at a position in
+// another order.
+func fingerprint(filter odata.Expr, order odata.OrderBy) string {
+	var f string
+	if filter != nil {
+		f = filter.String()
+	}
+	sum := sha256.Sum256([]byte(f + "\n" + order.String()))
+	return hex.EncodeToString(sum[:8])
+}
+
+func (c *continuation) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func badSkipToken(why string) *arm.Error {
+	return arm.BadRequest("InvalidQueryParameterValue", skipTokenParam, "$skipToken: "+why+
+		"; use the nextLink of the previous page as it is.")
+}
+
+func decodeContinuation(s, want string) (*continuation, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, badSkipToken("the continuation token is malformed")
+	}
+	var c continuation
+	if err := json.Unmarshal(b, &c); err != nil || c.V != continuationVersion || c.ID == "" || c.Left < -1 {
+		return nil, badSkipToken("the continuation token is malformed")
+	}
+	if c.Q != want {
+		return nil, badSkipToken("the continuation token belongs to another $filter or $orderby")
+	}
+	return &c, nil
+}
+
+func (c *continuation) position() *tokend.AccessToken {
+	return &tokend.AccessToken{ID: c.ID, Name: c.Name, CreatedAt: timeFromMicros(c.Created), ExpiryAt: timeFromMicros(c.Expiry)}
+}
+
+func timeFromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// pagedAccessTokens is PagedAccessToken; with $select, items carry only the
+// selected properties.
+type pagedAccessTokens struct {
+	Value    []any   `json:"value"`
+	NextLink *string `json:"nextLink,omitempty"`
+}
+
+func (s *Service) listAccessTokens(ctx context.Context, r *dataRequest) (*arm.Response, error) {
+	opts, err := parseListOptions(r.http.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	left := opts.top
+	q := tokend.AccessTokenQuery{AccountID: r.account.ID, Filter: opts.filter}
+	for _, it := range opts.order {
+		q.OrderBy = append(q.OrderBy, tokend.AccessTokenOrder{Field: tokend.AccessTokenField(it.Field), Desc: it.Desc})
+	}
+	if c := opts.token; c != nil {
+		// The token carries the position and what is left of $top; a
+		// $skip was spent on the first page.
+		now, left, q.After = time.UnixMicro(c.Now).UTC(), c.Left, c.position()
+	} else {
+		q.Skip = opts.skip
+	}
+	q.Now = now
+	size := s.cfg.PageSize
+	if left >= 0 && left < size {
+		size = left
+	}
+	page := pagedAccessTokens{Value: []any{}}
+	if size == 0 {
+		return arm.JSON(http.StatusOK, page), nil
+	}
+	q.Limit = size + 1 // one more tells whether another page follows
+	list, err := s.store.ListAccessTokens(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list access tokens of %s: %w", r.account.ID, err)
+	}
+	more := len(list) > size
+	if more {
+		list = list[:size]
+	}
+	if left >= 0 {
+		left -= len(list)
+		more = more && left > 0
+	}
+	for _, t := range list {
+		page.Value = append(page.Value, selectFields(renderToken(t, now), opts.sel))
+	}
+	if more {
+		last := list[len(list)-1]
+		c := &continuation{V: continuationVersion, Q: fingerprint(opts.filter, opts.order), Now: micros(now), Left: left,
+			ID: last.ID, Name: last.Name, Created: micros(last.CreatedAt), Expiry: micros(last.ExpiryAt)}
+		link := nextLink(r.baseURL, r.http.URL, c.encode())
+		page.NextLink = &link
+	}
+	return arm.JSON(http.StatusOK, page), nil
+}
+
+// selectFields applies $select: nil keeps the whole item.
+func selectFields(t accessTokenBody, sel []string) any {
+	if sel == nil {
+		return t
+	}
+	m := make(map[string]any, len(sel))
+	for _, f := range sel {
+		switch tokend.AccessTokenField(f) {
+		case tokend.AccessTokenID:
+			m[f] = t.ID
+		case tokend.AccessTokenName:
+			m[f] = t.Name
+		case tokend.AccessTokenCreatedAt:
+			m[f] = t.CreatedAt
+		case tokend.AccessTokenExpiryAt:
+			m[f] = t.ExpiryAt
+		case tokend.AccessTokenState:
+			m[f] = t.State
+		}
+	}
+	return m
+}
+
+// nextLink is the request's own absolute URL with every query option kept
+// (api-version, $filter, $orderby, $select, $top) except $skip, which the
+// first page spent, and with the continuation token in $skipToken. SDK
+// pagers request it verbatim.
+func nextLink(base string, u *url.URL, token string) string {
+	q := url.Values{}
+	for k, vs := range u.Query() {
+		if lk := strings.ToLower(k); lk == "$skip" || lk == "$skiptoken" {
+			continue
+		}
+		q[k] = vs
+	}
+	q.Set(skipTokenParam, token)
+	return strings.TrimSuffix(base, "/") + u.EscapedPath() + "?" + q.Encode()
+}

@@ -1,0 +1,114 @@
+// Package postgres is tokend's shared storage engine, for several nodes
+// behind one PostgreSQL database. It goes through pgx's database/sql driver
+// (github.com/jackc/pgx/v5/stdlib), which caches each connection's prepared
+// statements by itself, and one pool serves reads, writes and transactions.
+//
+// Named locks are transaction-scoped advisory locks, so a lock can never
+// outlive the transaction that took it, even if the node dies.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/storage/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type config struct {
+	observer sqlstore.Observer
+	maxConns int
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithObserver reports every storage call's duration and error.
+func WithObserver(o sqlstore.Observer) Option { return func(c *config) { c.observer = o } }
+
+// WithMaxConns caps the connection pool (default 16).
+func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
+
+// lockSQL takes a named lock until the transaction ends. Names hash to the
+// 64-bit advisory-lock key space; a collision only serializes two sections
+// that did not need it.
+const lockSQL = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
+
+// migrateLockSQL serializes nodes migrating the same schema. The key
+// includes the schema so that databases split by search_path (tests, say)
+// do not wait for each other.
+const migrateLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('tokend.migrate:' || COALESCE(current_schema(), ''), 0))`
+
+var dialect = sqlstore.Dialect{
+	Name:              "postgres",
+	IsUniqueViolation: isUniqueViolation,
+	LockSQL:           lockSQL,
+}
+
+func isUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505" // unique_violation
+}
+
+// Open connects to the database at dsn (a postgres:// URL or a key=value
+// string), brings its schema up to date and returns it as a tokend.Store.
+// Parameters pgx does not know, such as search_path, are sent to the
+// server as run-time settings.
+func Open(ctx context.Context, dsn string, opts ...Option) (tokend.Store, error) {
+	c := config{maxConns: 16}
+	for _, o := range opts {
+		o(&c)
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx redacts the password in its parse errors.
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(c.maxConns)
+	db.SetMaxIdleConns(c.maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Recycle connections now and then, so a pool follows a failover or a
+	// changed DNS name instead of holding the old server forever.
+	db.SetConnMaxLifetime(time.Hour)
+
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", describe(cfg), err)
+	}
+	migrations, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if _, err := sqlstore.Migrate(ctx, db, migrations, migrateLockSQL); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres %s: %w", describe(cfg), err)
+	}
+	s, err := sqlstore.New(ctx, sqlstore.Config{
+		Dialect:  dialect,
+		Read:     db,
+		Write:    db,
+		Observer: c.observer,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// describe names the database for error messages, without credentials.
+func describe(cfg *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
