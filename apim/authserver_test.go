@@ -177,6 +177,14 @@ func TestAuthServerSecrets(t *testing.T) {
 	r = e.do(http.MethodPost, e.serverPath("apim1", "as2")+"/listSecrets", nil)
 	e.expectError(r, http.StatusInternalServerError, "InternalServerError")
 	noSecrets("500", r.body)
+	if !strings.Contains(e.log.String(), "request failed") {
+		t.Errorf("the 500 was not logged: %s", e.log.String())
+	}
+	for _, s := range []string{"s3cret", "rotated", "pw-One"} {
+		if strings.Contains(e.log.String(), s) {
+			t.Errorf("the log reveals a secret: %s", e.log.String())
+		}
+	}
 }
 
 func TestAuthServerErrors(t *testing.T) {
@@ -424,4 +432,26 @@ func TestStoredBodyIsContract(t *testing.T) {
 	if err := json.Unmarshal(s.Body, &v); err != nil || s.DisplayName != "One" || s.ServiceKey != strings.ToLower(e.servicePath("apim1")) {
 		t.Errorf("stored row: %+v (%v)", s, err)
 	}
+}
+
+// TestIDCasing: ARM IDs are case-insensitive. Another spelling addresses the
+// same server, and a replacement keeps the ID as first spelled (the body and
+// the filterable name column must agree).
+func TestIDCasing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createService("apim1")
+	e.createServer("apim1", "MyServer", "One")
+	r := e.do(http.MethodPut, e.serverPath("APIM1", "myserver"), serverBody("Two"))
+	e.expect(r, http.StatusOK, defContract)
+	var c struct{ ID, Name string }
+	r.decode(t, &c)
+	if c.Name != "MyServer" || !strings.HasSuffix(c.ID, "/service/apim1/authorizationServers/MyServer") {
+		t.Errorf("replacement changed the ID's casing: %s %s", c.ID, c.Name)
+	}
+	names, _ := e.listAll("apim1", "%24filter=name+eq+%27MyServer%27")
+	if len(names) != 1 || names[0] != "MyServer" {
+		t.Errorf("filter on the first spelling: %v", names)
+	}
+	e.expect(e.do(http.MethodGet, e.serverPath("apim1", "MYSERVER"), nil), http.StatusOK, defContract)
 }

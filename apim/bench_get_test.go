@@ -170,3 +170,36 @@ func pad6(i int) string {
 	}
 	return string(s)
 }
+
+// BenchmarkGetRouter is the same GET through the ARM router alone (no TLS,
+// no token): the pipeline's scope checks and this provider's handler, to
+// attribute the full-stack figure.
+//
+//	go test ./apim -run '^$' -bench BenchmarkGetRouter
+func BenchmarkGetRouter(b *testing.B) {
+	for _, eng := range engines {
+		b.Run(eng.name, func(b *testing.B) {
+			e := newEnvOn(b, eng.open(b), "00000000-0000-0000-0000-000000000000", "rg1")
+			e.createService("bench")
+			seedBenchServers(b, e, "bench", 1000)
+			analyze(b, e.store)
+			paths := make([]string, 1000)
+			for i := range paths {
+				paths[i] = "https://tokend.test" + e.serverPath("bench", benchServerName(i)) + "?api-version=" + apiVersion
+			}
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					w := httptest.NewRecorder()
+					e.rt.ServeHTTP(w, httptest.NewRequest(http.MethodGet, paths[next.Add(1)%int64(len(paths))], nil))
+					if w.Code != http.StatusOK {
+						b.Errorf("GET: %d %s", w.Code, w.Body)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +31,25 @@ type env struct {
 	rt    *arm.Router
 	sub   string
 	group string
+	log   *syncBuffer // what the router logged
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 const apiVersion = "2024-05-01"
@@ -53,11 +74,12 @@ func newEnvOn(t testing.TB, store tokend.Store, sub, group string) *env {
 	if err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
 		t.Fatal(err)
 	}
-	rt := arm.NewRouter(arm.Config{Store: store})
+	log := &syncBuffer{}
+	rt := arm.NewRouter(arm.Config{Store: store, Logger: slog.New(slog.NewTextHandler(log, nil))})
 	if _, err := apim.Register(rt, apim.Config{Store: store, Box: testBox(t)}); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, store: store, rt: rt, sub: sub, group: group}
+	return &env{t: t, store: store, rt: rt, sub: sub, group: group, log: log}
 }
 
 func (e *env) servicePath(name string) string {

@@ -33,7 +33,9 @@ type GroupDeleteHook func(ctx context.Context, q tokend.Queries, groupKey string
 type groupHooks struct{ onDelete []GroupDeleteHook }
 
 // OnGroupDelete registers a hook run when a resource group is deleted.
-func (rt *Router) OnGroupDelete(h GroupDeleteHook) { rt.groups.onDelete = append(rt.groups.onDelete, h) }
+func (rt *Router) OnGroupDelete(h GroupDeleteHook) {
+	rt.groups.onDelete = append(rt.groups.onDelete, h)
+}
 
 type resourceGroup struct {
 	ID         string            `json:"id"`

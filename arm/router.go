@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
@@ -36,6 +37,7 @@ type Router struct {
 	routes    []*route
 	providers map[string]*Provider // by lower-case namespace
 	groups    *groupHooks
+	knownSubs sync.Map // canonical subscription ids seen to exist
 }
 
 // NewRouter returns a router with the Microsoft.Resources operations
@@ -295,7 +297,8 @@ func (rt *Router) serve(ctx context.Context, w http.ResponseWriter, hr *http.Req
 			return nil, err
 		}
 	}
-	return m.handler(ctx, req)
+	resp, err := m.handler(ctx, req)
+	return rt.groupAfterNotFound(ctx, req, m, resp, err)
 }
 
 // collectionScope maps the ID path of a collection directly below a
@@ -311,23 +314,52 @@ func collectionScope(idPath string) string {
 	return idPath
 }
 
-// checkScope answers SubscriptionNotFound and ResourceGroupNotFound.
+// checkScope answers SubscriptionNotFound and, where it must be known before
+// the handler runs, ResourceGroupNotFound.
 func (rt *Router) checkScope(ctx context.Context, req *Request, m *route) error {
-	sub := req.Params["subscriptionId"]
-	if _, err := rt.cfg.Store.GetSubscription(ctx, strings.ToLower(sub)); err != nil {
+	if err := rt.checkSubscription(ctx, req.Params["subscriptionId"]); err != nil {
+		return err
+	}
+	if rt.groupCheckFirst(req, m) {
+		return rt.checkGroup(ctx, req)
+	}
+	return nil
+}
+
+// checkSubscription looks a subscription up once per node: subscriptions are
+// never deleted, so a positive answer stays true and costs no further read.
+func (rt *Router) checkSubscription(ctx context.Context, sub string) error {
+	key := strings.ToLower(sub)
+	if _, ok := rt.knownSubs.Load(key); ok {
+		return nil
+	}
+	if _, err := rt.cfg.Store.GetSubscription(ctx, key); err != nil {
 		if errors.Is(err, tokend.ErrNotFound) {
 			return Errorf(http.StatusNotFound, "SubscriptionNotFound", "The subscription '"+sub+"' could not be found.")
 		}
 		return fmt.Errorf("check subscription %s: %w", sub, err)
 	}
-	// Operations on the group itself, and PUTs that create a missing group,
-	// do their own checks.
+	rt.knownSubs.Store(key, struct{}{})
+	return nil
+}
+
+// groupCheckFirst says whether the resource group must be checked before the
+// handler: for lists (an empty list would hide the missing group) and for
+// PUTs under --strict-resource-groups. Every other call on a resource in a
+// group checks the group only when the handler answers 404 (see
+// groupAfterNotFound): a resource cannot outlive its group, so the common,
+// successful call pays no extra read.
+func (rt *Router) groupCheckFirst(req *Request, m *route) bool {
 	if !m.hasGroup || len(req.ID.Types) == 0 && !m.collection {
-		return nil
+		return false // operations on the group itself do their own checks
 	}
-	if m.method == http.MethodPut && !rt.cfg.StrictResourceGroups {
-		return nil
+	if m.method == http.MethodPut {
+		return rt.cfg.StrictResourceGroups
 	}
+	return m.collection
+}
+
+func (rt *Router) checkGroup(ctx context.Context, req *Request) error {
 	gid := req.ID.GroupID()
 	if _, err := rt.cfg.Store.GetResource(ctx, gid.Key()); err != nil {
 		if errors.Is(err, tokend.ErrNotFound) {
@@ -336,6 +368,29 @@ func (rt *Router) checkScope(ctx context.Context, req *Request, m *route) error 
 		return fmt.Errorf("check resource group %s: %w", gid, err)
 	}
 	return nil
+}
+
+// groupAfterNotFound turns a handler's 404 into ResourceGroupNotFound when
+// the group itself is missing, as Azure answers.
+func (rt *Router) groupAfterNotFound(ctx context.Context, req *Request, m *route, resp *Response, err error) (*Response, error) {
+	if !m.hasGroup || len(req.ID.Types) == 0 || m.collection || m.method == http.MethodPut || req.ID.ResourceGroup == "" {
+		return resp, err
+	}
+	notFound := errors.Is(err, tokend.ErrNotFound)
+	var apiErr *Error
+	if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound {
+		notFound = true
+	}
+	if resp != nil && resp.Status == http.StatusNotFound {
+		notFound = true
+	}
+	if !notFound {
+		return resp, err
+	}
+	if gerr := rt.checkGroup(ctx, req); gerr != nil {
+		return nil, gerr
+	}
+	return resp, err
 }
 
 func (rt *Router) familyFor(segs []string) Family {

@@ -72,6 +72,14 @@ func newEnv(t *testing.T, cfg arm.Config) *env {
 		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
 			return arm.JSON(http.StatusOK, map[string]string{"id": r.ID.String(), "action": "put"}), nil
 		})
+	p.Handle(http.MethodGet, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}",
+		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+			return nil, fmt.Errorf("load widget %s: %w", r.ID, tokend.ErrNotFound)
+		})
+	p.Handle(http.MethodGet, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets",
+		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+			return arm.JSON(http.StatusOK, map[string]any{"value": []any{}}), nil
+		})
 	p.Handle(http.MethodPost, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}/explode",
 		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
 			return nil, fmt.Errorf("database on fire: secret=hunter2")
@@ -150,6 +158,9 @@ func TestPipelineErrors(t *testing.T) {
 		{"too large", "PUT", g + "?api-version=2021-04-01", `{"location":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413, "RequestEntityTooLarge"},
 		{"location required", "PUT", g + "?api-version=2021-04-01", `{}`, nil, 400, "LocationRequired"},
 		{"internal error hides details", "POST", w + "/explode?api-version=2024-01-01", "", nil, 500, "InternalServerError"},
+		{"resource missing in an existing group", "GET", w + "?api-version=2024-01-01", "", nil, 404, "ResourceNotFound"},
+		{"resource in a missing group", "GET", "/subscriptions/" + sub + "/resourceGroups/nogroup/providers/Microsoft.Test/widgets/w1?api-version=2024-01-01", "", nil, 404, "ResourceGroupNotFound"},
+		{"list in a missing group", "GET", "/subscriptions/" + sub + "/resourceGroups/nogroup/providers/Microsoft.Test/widgets?api-version=2024-01-01", "", nil, 404, "ResourceGroupNotFound"},
 	}
 	for _, c := range cases {
 		resp, m := e.do(t, c.method, c.path, c.body, c.hdr...)
@@ -174,7 +185,7 @@ func TestPipelineErrors(t *testing.T) {
 	}
 	// The APIM-family provider answers in its own envelope: no top-level target.
 	resp, m := e.do(t, "GET", w+"?api-version=2024-01-01", "")
-	if resp.StatusCode != 405 {
+	if resp.StatusCode != 404 {
 		t.Fatalf("GET widget: %d", resp.StatusCode)
 	}
 	if _, has := m["error"].(map[string]any)["target"]; has {

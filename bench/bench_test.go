@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"image/png"
 	"net/http"
 	"net/http/httptest"
@@ -306,5 +307,46 @@ func TestRedactURL(t *testing.T) {
 		if got := redactURL(in); got != want {
 			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestNotAvailable(t *testing.T) {
+	t.Parallel()
+	missing := &apiError{Status: http.StatusNotFound, Code: "InvalidResourceNamespace"}
+	if err := notAvailable(missing); !errors.Is(err, ErrNotAvailable) {
+		t.Fatalf("%v is not ErrNotAvailable", err)
+	}
+	for _, other := range []error{
+		&apiError{Status: http.StatusNotFound, Code: "ResourceNotFound"},
+		&apiError{Status: http.StatusBadRequest, Code: "InvalidResourceNamespace"},
+		errors.New("boom"),
+		nil,
+	} {
+		if err := notAvailable(other); errors.Is(err, ErrNotAvailable) {
+			t.Errorf("%v became ErrNotAvailable", other)
+		}
+	}
+}
+
+func TestParallel(t *testing.T) {
+	t.Parallel()
+	var sum atomic.Int64
+	if err := parallel(context.Background(), 100, 4, func(_ context.Context, i int) error {
+		sum.Add(int64(i))
+		return nil
+	}); err != nil || sum.Load() != 4950 {
+		t.Fatalf("sum %d err %v", sum.Load(), err)
+	}
+	boom := errors.New("boom")
+	var calls atomic.Int64
+	err := parallel(context.Background(), 1000, 2, func(ctx context.Context, i int) error {
+		calls.Add(1)
+		if i == 3 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || calls.Load() == 1000 {
+		t.Fatalf("err %v after %d calls: the first error should stop the rest", err, calls.Load())
 	}
 }

@@ -59,9 +59,11 @@ type Ceiling struct {
 	// HTTPS is the bare round trip: an in-process TLS server answering a
 	// tiny JSON body, driven like the scenarios.
 	HTTPS LoadResult `json:"https"`
-	// HTTPSCores is the CPU the round-trip run used (client and server are
-	// one process there).
-	HTTPSCores float64 `json:"https_cores"`
+	// HTTPSCores is the CPU the round-trip run used over its measured
+	// window (client and server are one process there), and HTTPSCPURate
+	// the round trips per second all cores would sustain at that cost.
+	HTTPSCores   float64 `json:"https_cores"`
+	HTTPSCPURate float64 `json:"https_cpu_rate_rps"`
 }
 
 // Bound names what limits a scenario physically.
@@ -96,6 +98,16 @@ func (c *Ceiling) For(b Bound, alg string) float64 {
 	default:
 		return https
 	}
+}
+
+// ForCPU is For with CPU-normalized bounds: the signing rate per CPU-second
+// times the cores, and the HTTPS round trips the cores would sustain at the
+// measured CPU cost. Compared with a scenario's CPUCost.Rate it gives a
+// fraction that holds on a shared machine.
+func (c *Ceiling) ForCPU(b Bound, alg string) float64 {
+	cc := *c
+	cc.HTTPS.Throughput = c.HTTPSCPURate
+	return cc.For(b, alg)
 }
 
 // signingAlgs are the algorithms tokend can sign with.
@@ -218,15 +230,19 @@ func measureAlg(alg string, per time.Duration) (SignCost, error) {
 	return c, nil
 }
 
-// opsPerSecond runs op on this goroutine for about d and returns its rate.
+// opsPerSecond runs op on this goroutine for about d and returns its rate
+// per second of the thread's own CPU time (wall time where the kernel does
+// not tell): one core's rate, even when other processes take turns on it.
 func opsPerSecond(d time.Duration, op func() error) (float64, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	// One untimed call: lazy initialisation (tables, pools) is not the
 	// steady state.
 	if err := op(); err != nil {
 		return 0, err
 	}
 	n := 0
-	start := time.Now()
+	start, cpu0 := time.Now(), threadCPU()
 	deadline := start.Add(d)
 	for {
 		for range 8 {
@@ -236,6 +252,9 @@ func opsPerSecond(d time.Duration, op func() error) (float64, error) {
 		}
 		n += 8
 		if now := time.Now(); !now.Before(deadline) {
+			if cpu := threadCPU() - cpu0; cpu0 > 0 && cpu > 0 {
+				return float64(n) / cpu.Seconds(), nil
+			}
 			return float64(n) / now.Sub(start).Seconds(), nil
 		}
 	}
@@ -291,10 +310,10 @@ func measureHTTPS(ctx context.Context, spec LoadSpec, workers int) (LoadResult, 
 		return req, nil
 	}
 	runtime.GC()
-	before, _ := readProc(0)
+	w := &window{}
+	spec.OnWindow = w.edge
 	res := runLoad(ctx, client, spec, next)
-	after, _ := readProc(0)
-	cores := usage(before, after).Cores
+	cores := w.client.Cores
 	client.CloseIdleConnections()
 	if res.Errors > 0 {
 		return res, cores, fmt.Errorf("the bare HTTPS round trip failed %d times: %v", res.Errors, res.ErrorSamples)

@@ -16,6 +16,10 @@ type LoadSpec struct {
 	Workers  int
 	Warmup   time.Duration
 	Duration time.Duration
+	// OnWindow, when set, is called with true when the measured window
+	// opens and with false when it closes (both before runLoad returns),
+	// so resource use can be sampled over exactly the recorded requests.
+	OnWindow func(open bool)
 }
 
 // NextRequest builds a worker's next request. It is called concurrently with
@@ -91,7 +95,19 @@ func runLoad(ctx context.Context, client *http.Client, spec LoadSpec, next NextR
 	}
 	t0 = time.Now()
 	close(start)
+	var edges sync.WaitGroup
+	if spec.OnWindow != nil {
+		edges.Add(1)
+		go func() {
+			defer edges.Done()
+			sleepUntil(ctx, t0.Add(spec.Warmup))
+			spec.OnWindow(true)
+			sleepUntil(ctx, t0.Add(spec.Warmup+spec.Duration))
+			spec.OnWindow(false)
+		}()
+	}
 	wg.Wait()
+	edges.Wait()
 
 	res := LoadResult{}
 	perWorker := make([][]time.Duration, len(workers))
@@ -169,4 +185,14 @@ func roundTrip(client *http.Client, req *http.Request, buf []byte) (int, string,
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxSampleBody))
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, string(b), nil
+}
+
+// sleepUntil sleeps until t or until ctx is done.
+func sleepUntil(ctx context.Context, t time.Time) {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
 }

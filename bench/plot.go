@@ -17,9 +17,9 @@ import (
 )
 
 // Plot draws the report's charts into dir and returns the files written:
-// throughput.png (requests/s per scenario, one bar per engine and cluster
-// size, the bare HTTPS ceiling as a line) and latency.png (p50, p90 and p99
-// per scenario and configuration on a log scale).
+// bench-throughput.png (requests/s per scenario, one bar per engine and
+// cluster size, the bare HTTPS ceiling as a line) and bench-latency.png
+// (p50, p90 and p99 per scenario and configuration on a log scale).
 func Plot(r *Report, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -29,10 +29,15 @@ func Plot(r *Report, dir string) ([]string, error) {
 		return nil, fmt.Errorf("the report has no measured scenario to plot")
 	}
 	var files []string
-	for name, draw := range map[string]func(*grouped, *Report) (*plot.Plot, error){
-		"throughput.png": throughputPlot,
-		"latency.png":    latencyPlot,
-	} {
+	charts := []struct {
+		name string
+		draw func(*grouped, *Report) (*plot.Plot, error)
+	}{
+		{"bench-throughput.png", throughputPlot},
+		{"bench-latency.png", latencyPlot},
+	}
+	for _, c := range charts {
+		name, draw := c.name, c.draw
 		p, err := draw(g, r)
 		if err != nil {
 			return files, fmt.Errorf("%s: %w", name, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -75,6 +76,11 @@ type Result struct {
 	// OfCeiling the fraction of it reached.
 	Ceiling   float64 `json:"ceiling_rps"`
 	OfCeiling float64 `json:"of_ceiling"`
+	// CPU is the measured CPU price and the rate it allows; OfCeilingCPU
+	// compares that rate with the CPU-bound ceiling (Ceiling.ForCPU): the
+	// fraction to trust when the machine was shared.
+	CPU          CPUCost `json:"cpu"`
+	OfCeilingCPU float64 `json:"of_ceiling_cpu,omitempty"`
 }
 
 // Label names the configuration: engine, and node count when clustered.
@@ -134,6 +140,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return rep, fmt.Errorf("ceiling: %w", err)
 	}
 	rep.Ceiling = Ceiling{Cores: runtime.NumCPU(), Sign: sign, HTTPS: https, HTTPSCores: cores}
+	if cores > 0 {
+		rep.Ceiling.HTTPSCPURate = https.Throughput * float64(runtime.NumCPU()) / cores
+	}
 	logf("ceiling: HTTPS %.0f req/s, p50 %s, p99 %s", https.Throughput, fmtDur(https.Latency.P50), fmtDur(https.Latency.P99))
 
 	for _, cfg := range configs(o) {
@@ -151,54 +160,63 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// config is one engine and cluster size.
+// config is one engine and the cluster sizes to run it at, smallest
+// first: the cluster grows between sizes on the same database, so the
+// seeded data is reused (seeding a million rows again per size would cost
+// more than the measurements).
 type config struct {
 	engine string
-	nodes  int
+	nodes  []int
 }
 
 func configs(o Options) []config {
 	if o.Remote.URL != "" {
-		return []config{{engine: "remote", nodes: 1}}
+		return []config{{engine: "remote", nodes: []int{1}}}
 	}
 	var out []config
 	for _, e := range o.Engines {
-		if e != "postgres" {
-			out = append(out, config{engine: e, nodes: 1})
-			continue
+		nodes := []int{1}
+		if e == "postgres" {
+			nodes = slices.Sorted(slices.Values(o.Nodes))
+			nodes = slices.Compact(nodes)
 		}
-		for _, n := range o.Nodes {
-			out = append(out, config{engine: e, nodes: n})
-		}
+		out = append(out, config{engine: e, nodes: nodes})
 	}
 	return out
 }
 
-// runConfig starts the configuration's servers, sets up and runs every
-// scenario, and stops them. A failure before the scenarios run fails each
-// of them with the reason.
+func labelFor(engine string, nodes int) string {
+	if nodes > 1 {
+		return fmt.Sprintf("%s×%d", engine, nodes)
+	}
+	return engine
+}
+
+// runConfig starts the configuration's servers, seeds, sets up and runs
+// every scenario at each cluster size, and stops them. A failure before
+// the scenarios run fails each of them with the reason.
 func runConfig(ctx context.Context, o Options, cfg config, ceil *Ceiling, logf func(string, ...any)) []*Result {
-	label := cfg.engine
-	if cfg.nodes > 1 {
-		label = fmt.Sprintf("%s×%d", cfg.engine, cfg.nodes)
-	}
-	all := func(status, reason string) []*Result {
-		var out []*Result
-		for _, s := range o.Scenarios {
-			out = append(out, &Result{Engine: cfg.engine, Nodes: cfg.nodes, Scenario: s.Name(),
-				Target: s.Target(), Bound: s.Bound(), Status: status, Reason: reason})
+	var out []*Result
+	all := func(nodes []int, status, reason string) []*Result {
+		var rs []*Result
+		for _, n := range nodes {
+			for _, s := range o.Scenarios {
+				rs = append(rs, &Result{Engine: cfg.engine, Nodes: n, Scenario: s.Name(),
+					Target: s.Target(), Bound: s.Bound(), Status: status, Reason: reason})
+			}
 		}
-		return out
+		return rs
 	}
+	label := labelFor(cfg.engine, cfg.nodes[0])
 	logf("%s: starting", label)
-	target, cleanup, err := startTarget(ctx, o, cfg)
+	target, cleanup, err := startTarget(ctx, o, cfg.engine, cfg.nodes[0])
 	if err != nil {
 		if errors.Is(err, errOptionalEngine) {
 			logf("%s: skipped: %v", label, err)
-			return all("skipped", err.Error())
+			return all(cfg.nodes, "skipped", err.Error())
 		}
 		logf("%s: %v", label, err)
-		return all("failed", err.Error())
+		return all(cfg.nodes, "failed", err.Error())
 	}
 	defer cleanup()
 
@@ -208,69 +226,101 @@ func runConfig(ctx context.Context, o Options, cfg config, ceil *Ceiling, logf f
 	alg, err := prepareEnv(ctx, env)
 	if err != nil {
 		logf("%s: %v\n%s", label, err, target.Output())
-		return all("failed", err.Error())
+		return all(cfg.nodes, "failed", err.Error())
+	}
+	if !target.Local {
+		defer removeGroup(env, logf)
 	}
 
 	scenarios := fresh(o.Scenarios)
-	results := make([]*Result, len(scenarios))
-	for i, s := range scenarios {
-		results[i] = &Result{Engine: cfg.engine, Nodes: cfg.nodes, Scenario: s.Name(), Target: s.Target(),
-			Bound: s.Bound(), Alg: alg, Status: "ok"}
-	}
-	settle := func(i int, err error) bool {
+	// unusable holds the scenarios that failed or were skipped before any
+	// measurement (setup, seeding): they stay so at every size.
+	unusable := map[int]*Result{}
+	settle := func(i int, r *Result, err error) bool {
 		if err == nil {
 			return true
 		}
 		if errors.Is(err, ErrNotAvailable) {
-			results[i].Status, results[i].Reason = "skipped", "not available: "+err.Error()
+			r.Status, r.Reason = "skipped", err.Error()
 		} else {
-			results[i].Status, results[i].Reason = "failed", err.Error()
+			r.Status, r.Reason = "failed", err.Error()
 		}
-		logf("%s: %s: %s", label, scenarios[i].Name(), results[i].Reason)
+		logf("%s: %s: %s", label, scenarios[i].Name(), r.Reason)
 		return false
+	}
+	newResult := func(i, nodes int) *Result {
+		s := scenarios[i]
+		return &Result{Engine: cfg.engine, Nodes: nodes, Scenario: s.Name(), Target: s.Target(),
+			Bound: s.Bound(), Alg: alg, Status: "ok"}
 	}
 
 	// Bulk seeding: parents over HTTP, rows straight into storage while the
 	// servers are stopped (or over HTTP for a remote target).
 	var seeded []int
 	for i, s := range scenarios {
-		if b, ok := s.(BulkSeeded); ok && settle(i, b.Prepare(ctx, env)) {
-			seeded = append(seeded, i)
+		if b, ok := s.(BulkSeeded); ok {
+			r := newResult(i, cfg.nodes[0])
+			if settle(i, r, b.Prepare(ctx, env)) {
+				seeded = append(seeded, i)
+			} else {
+				unusable[i] = r
+			}
 		}
 	}
 	if len(seeded) > 0 {
-		err := seed(ctx, o, env, scenarios, seeded, logf, label)
-		for _, i := range seeded {
-			settle(i, err)
+		if err := seed(ctx, o, env, scenarios, seeded, logf, label); err != nil {
+			for _, i := range seeded {
+				r := newResult(i, cfg.nodes[0])
+				settle(i, r, err)
+				unusable[i] = r
+			}
 		}
 	}
 
-	for i, s := range scenarios {
-		if results[i].Status != "ok" || ctx.Err() != nil {
-			continue
+	for k, nodes := range cfg.nodes {
+		label = labelFor(cfg.engine, nodes)
+		if k > 0 {
+			logf("%s: adding %d node(s) on the same database", label, nodes-cfg.nodes[k-1])
+			if err := target.Grow(ctx, nodes); err != nil {
+				logf("%s: %v", label, err)
+				out = append(out, all(cfg.nodes[k:], "failed", err.Error())...)
+				return out
+			}
+			env.Client = target.Client
 		}
-		if !settle(i, s.Setup(ctx, env)) {
-			continue
-		}
-		measure(ctx, o, env, s, results[i], ceil, label)
-		r := results[i]
-		logf("%s: %-12s %8.0f req/s  p50 %-8s p99 %-8s errors %d", label, s.Name(), r.Throughput,
-			fmtDur(r.Latency.P50), fmtDur(r.Latency.P99), r.Errors)
-		if r.Errors > 0 {
+		for i, s := range scenarios {
+			if u, ok := unusable[i]; ok {
+				r := *u
+				r.Nodes = nodes
+				out = append(out, &r)
+				continue
+			}
+			r := newResult(i, nodes)
+			out = append(out, r)
+			if ctx.Err() != nil {
+				r.Status, r.Reason = "failed", "run stopped: "+context.Cause(ctx).Error()
+				continue
+			}
+			if !settle(i, r, s.Setup(ctx, env)) {
+				continue
+			}
+			measure(ctx, o, env, s, r, ceil, label)
+			logf("%s: %-12s %8.0f req/s  p50 %-8s p99 %-8s errors %d", label, s.Name(), r.Throughput,
+				fmtDur(r.Latency.P50), fmtDur(r.Latency.P99), r.Errors)
 			for _, e := range r.ErrorSamples {
 				logf("%s: %s: error: %s", label, s.Name(), e)
 			}
 		}
 	}
-	return results
+	return out
 }
 
 var errOptionalEngine = errors.New("PostgreSQL does not answer")
 
 // startTarget starts (or connects to) the configuration's servers and
 // returns a cleanup that stops them and drops what was created.
-func startTarget(ctx context.Context, o Options, cfg config) (*Target, func(), error) {
-	if cfg.engine == "remote" {
+func startTarget(ctx context.Context, o Options, engine string, nodes int) (*Target, func(), error) {
+	if engine == "remote" {
 		spec := o.Remote
 		spec.Workers = o.Workers
 		t, err := Remote(spec)
@@ -279,10 +329,10 @@ func startTarget(ctx context.Context, o Options, cfg config) (*Target, func(), e
 		}
 		return t, func() { t.Client.CloseIdleConnections() }, nil
 	}
-	spec := LocalSpec{Executable: o.Executable, Engine: cfg.engine, Nodes: cfg.nodes, Workers: o.Workers,
+	spec := LocalSpec{Executable: o.Executable, Engine: engine, Nodes: nodes, Workers: o.Workers,
 		ExtraArgs: o.ServeArgs, Pprof: o.ProfileDir != ""}
 	var schema *pgSchema
-	if cfg.engine == "postgres" {
+	if engine == "postgres" {
 		if err := pingPostgres(ctx, o.Postgres); err != nil {
 			if o.PostgresOptional {
 				return nil, nil, fmt.Errorf("%w at %s: %v", errOptionalEngine, redactURL(o.Postgres), err)
@@ -334,6 +384,20 @@ func prepareEnv(ctx context.Context, env *Env) (string, error) {
 		return "", fmt.Errorf("create resource group: %w", err)
 	}
 	return alg, nil
+}
+
+// removeGroup deletes a remote target's bench resource group (and so
+// everything the run created), without waiting for the deletion to end.
+func removeGroup(env *Env, logf func(string, ...any)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := env.Token(ctx, armScope)
+	if err == nil {
+		_, _, err = env.Call(ctx, http.MethodDelete, "/subscriptions/"+env.Subscription+"/resourcegroups/"+env.Group+"?api-version=2021-04-01", nil, tok)
+	}
+	if err != nil {
+		logf("remove resource group %s: %v", env.Group, err)
+	}
 }
 
 func firstSubscription(ctx context.Context, env *Env) (string, error) {
@@ -396,63 +460,36 @@ func seed(ctx context.Context, o Options, env *Env, scenarios []Scenario, idx []
 // measure runs one scenario's load and fills r.
 func measure(ctx context.Context, o Options, env *Env, s Scenario, r *Result, ceil *Ceiling, label string) {
 	runtime.GC() // the load generator's garbage from setup is not the scenario's
-	spec := LoadSpec{Workers: o.Workers, Warmup: o.Warmup, Duration: o.Duration}
-	var srv *procWatch
+	var pids []int
 	if env.Target.Local {
-		srv = watchProcs(env.Target.PIDs())
+		pids = env.Target.PIDs()
 	}
-	self := watchProcs([]int{0})
-	// Start the CPU window after the warm-up: the watchers sample at the
-	// window's edges.
-	var res LoadResult
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		res = runLoad(ctx, env.Client, spec, s.Next)
-	}()
-	select {
-	case <-time.After(o.Warmup):
-		if srv != nil {
-			srv = watchProcs(env.Target.PIDs())
-		}
-		self = watchProcs([]int{0})
-	case <-done:
-	}
+	w := &window{pids: pids}
 	profiled := make(chan error, 1)
+	profiled <- nil
 	if addr := env.Target.PprofAddr(); addr != "" && o.ProfileDir != "" {
+		<-profiled
 		path := filepath.Join(o.ProfileDir, strings.ReplaceAll(label, "×", "x")+"-"+s.Name()+".pprof")
-		go func() { profiled <- fetchProfile(ctx, addr, o.Duration, path) }()
-	} else {
-		profiled <- nil
+		w.onOpen = func() { go func() { profiled <- fetchProfile(ctx, addr, o.Duration, path) }() }
 	}
-	timer := time.NewTimer(o.Duration)
-	var su, cu ProcUsage
-	var sok bool
-	select {
-	case <-timer.C:
-		if srv != nil {
-			su, sok = srv.stop()
-		}
-		cu, _ = self.stop()
-		<-done
-	case <-done:
-		timer.Stop()
-		if srv != nil {
-			su, sok = srv.stop()
-		}
-		cu, _ = self.stop()
-	}
+	spec := LoadSpec{Workers: o.Workers, Warmup: o.Warmup, Duration: o.Duration, OnWindow: w.edge}
+	res := runLoad(ctx, env.Client, spec, s.Next)
 	if err := <-profiled; err != nil && o.Log != nil {
 		fmt.Fprintf(o.Log, "%s: %s: CPU profile: %v\n", label, s.Name(), err)
 	}
 	r.LoadResult = res
-	r.Client = cu
-	if sok {
-		r.Server = &su
+	r.Client = w.client
+	if w.serverOK {
+		srv := w.server
+		r.Server = &srv
 	}
 	r.Ceiling = ceil.For(s.Bound(), r.Alg)
 	if r.Ceiling > 0 {
 		r.OfCeiling = r.Throughput / r.Ceiling
+	}
+	r.CPU = cpuCost(res.Throughput, ceil.Cores, r.Server, r.Client)
+	if c := ceil.ForCPU(s.Bound(), r.Alg); c > 0 && r.CPU.Rate > 0 {
+		r.OfCeilingCPU = r.CPU.Rate / c
 	}
 	if res.Errors > 0 {
 		r.Status = "failed"
@@ -460,20 +497,64 @@ func measure(ctx context.Context, o Options, env *Env, s Scenario, r *Result, ce
 	}
 }
 
-func randomSuffix() string {
-	return fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffff)
+// window samples the server processes and this one at the edges of the
+// measured window.
+type window struct {
+	pids     []int
+	onOpen   func()
+	srv      *procWatch
+	self     *procWatch
+	server   ProcUsage
+	serverOK bool
+	client   ProcUsage
 }
 
-func commandLine() string {
-	args := append([]string{"tokend"}, os.Args[1:]...)
-	s := ""
-	for i, a := range args {
-		if i > 0 {
-			s += " "
+func (w *window) edge(open bool) {
+	if open {
+		if len(w.pids) > 0 {
+			w.srv = watchProcs(w.pids)
 		}
-		s += a
+		w.self = watchProcs([]int{0})
+		if w.onOpen != nil {
+			w.onOpen()
+		}
+		return
 	}
-	return s
+	if w.srv != nil {
+		w.server, w.serverOK = w.srv.stop()
+	}
+	if w.self != nil {
+		w.client, _ = w.self.stop()
+	}
+}
+
+// CPUCost is a scenario's CPU price, which contention on a shared machine
+// distorts much less than wall-clock rates.
+type CPUCost struct {
+	// ServerPerRequest is the server processes' CPU time per request.
+	ServerPerRequest time.Duration `json:"server_per_request_ns,omitempty"`
+	// ClientPerRequest is the load generator's CPU time per request.
+	ClientPerRequest time.Duration `json:"client_per_request_ns,omitempty"`
+	// Rate is what the machine's cores would sustain if CPU were the only
+	// limit: cores / (server + client CPU per request). An I/O-bound
+	// scenario (a commit waiting on fsync) cannot reach it.
+	Rate float64 `json:"rate_rps,omitempty"`
+}
+
+func cpuCost(throughput float64, cores int, server *ProcUsage, client ProcUsage) CPUCost {
+	var c CPUCost
+	if throughput <= 0 {
+		return c
+	}
+	perReq := func(u float64) time.Duration { return time.Duration(u / throughput * float64(time.Second)) }
+	c.ClientPerRequest = perReq(client.Cores)
+	if server != nil {
+		c.ServerPerRequest = perReq(server.Cores)
+		if total := server.Cores + client.Cores; total > 0 {
+			c.Rate = throughput * float64(cores) / total
+		}
+	}
+	return c
 }
 
 // fetchProfile saves a CPU profile of d (whole seconds, at least one) from
@@ -504,4 +585,13 @@ func fetchProfile(ctx context.Context, addr string, d time.Duration, path string
 		return err
 	}
 	return f.Close()
+}
+
+func randomSuffix() string {
+	return fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffff)
+}
+
+// commandLine is how this run was invoked, for the report.
+func commandLine() string {
+	return strings.Join(append([]string{"tokend"}, os.Args[1:]...), " ")
 }

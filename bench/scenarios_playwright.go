@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,10 +27,33 @@ type Seeder interface {
 	CreateAccessTokens(ctx context.Context, list []*tokend.AccessToken) error
 }
 
-// seedBatch is how many tokens one CreateAccessTokens call inserts: large
-// enough to amortize the transaction, small enough for any engine's
-// statement-parameter limit.
-const seedBatch = 250
+// seedBatch is how many tokens one Seeder call gets: one transaction of a
+// direct seeder, whose commit it amortizes.
+const seedBatch = 10000
+
+// seedStatement is how many tokens one CreateAccessTokens statement
+// inserts inside a direct seeder's transaction. SQLite looks numbered
+// parameters up linearly, so a statement's parse cost grows with the square
+// of its rows: small statements in one transaction are several times
+// faster than large ones.
+const seedStatement = 50
+
+// StoreSeeder seeds through storage opened directly: each call is one
+// transaction of small multi-row statements.
+func StoreSeeder(s tokend.Store) Seeder { return storeSeeder{s} }
+
+type storeSeeder struct{ s tokend.Store }
+
+func (t storeSeeder) CreateAccessTokens(ctx context.Context, list []*tokend.AccessToken) error {
+	return t.s.InTx(ctx, func(q tokend.Queries) error {
+		for start := 0; start < len(list); start += seedStatement {
+			if err := q.CreateAccessTokens(ctx, list[start:min(start+seedStatement, len(list))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
 // pwAccount is a Playwright account created over ARM.
 type pwAccount struct {
@@ -136,35 +160,50 @@ func (f *pwListFixture) seed(ctx context.Context, env *Env, s Seeder) error {
 
 // seedTokens writes n tokens into one account. Names cycle through four
 // prefixes ("ci" a quarter of them), a quarter of the tokens have expired,
-// and expiries spread over ±90 days, so the list's filter and order select
-// and sort a realistic mix rather than a degenerate one.
+// and expiries spread over [-30 days, +90 days), so the list's filter and
+// order select and sort a realistic mix rather than a degenerate one.
+//
+// Seeding millions of rows is bound by index maintenance, so two choices
+// keep inserts local in every b-tree without changing what the list reads:
+// ids are UUIDv7 (time-ordered; a client may send any UUID, and the list
+// never orders by id but as the last tie-break), and each batch goes in
+// sorted by expiry (the created and expiry indexes then fill page by page).
 func seedTokens(ctx context.Context, s Seeder, accountID string, n, salt int, now time.Time) error {
 	creator := "00000000-0000-0000-0000-00000000be0c"
 	batch := make([]*tokend.AccessToken, 0, seedBatch)
+	hashes := make([]byte, 32*seedBatch)
 	for i := 0; i < n; i++ {
+		if len(batch) == 0 {
+			_, _ = rand.Read(hashes)
+		}
 		prefix := [...]string{"ci", "nightly", "dev", "release"}[i%4]
-		// Expiry: a deterministic spread in [-30d, +90d): a quarter expired.
+		// A deterministic spread over 120 days in minutes, starting 30 days ago.
 		offset := time.Duration((i*7919+salt*104729)%(120*24*60)-30*24*60) * time.Minute
 		if offset == 0 {
 			offset = time.Minute
 		}
-		hash := make([]byte, 32)
-		_, _ = rand.Read(hash)
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
 		exp := now.Add(offset)
+		k := len(batch)
 		batch = append(batch, &tokend.AccessToken{
 			AccountID: accountID,
-			ID:        uuid.NewString(),
+			ID:        id.String(),
 			Name:      fmt.Sprintf("%s%07d", prefix, i),
-			Hash:      hash,
+			Hash:      hashes[32*k : 32*k+32 : 32*k+32],
 			CreatedAt: exp.Add(-120 * 24 * time.Hour),
 			ExpiryAt:  exp,
 			CreatedBy: creator,
 		})
 		if len(batch) == seedBatch || i == n-1 {
+			slices.SortFunc(batch, func(a, b *tokend.AccessToken) int { return a.ExpiryAt.Compare(b.ExpiryAt) })
 			if err := s.CreateAccessTokens(ctx, batch); err != nil {
 				return err
 			}
 			batch = batch[:0]
+			hashes = make([]byte, 32*seedBatch) // the previous batch may be retained
 		}
 	}
 	return nil
@@ -218,7 +257,9 @@ func (f *pwListFixture) pages(ctx context.Context, env *Env, n int) ([]string, e
 			return nil, fmt.Errorf("access-token list page %d: %d items, want 10 (too few tokens seeded?)", len(urls), len(page.Value))
 		}
 		if page.NextLink == nil || *page.NextLink == "" {
-			return nil, fmt.Errorf("access-token list page %d has no nextLink", len(urls))
+			return nil, fmt.Errorf("access-token list page %d has no nextLink: page %d needs %d active 'ci' tokens "+
+				"(a quarter of the names start with 'ci', three quarters are active: --pw-tokens %d at least)",
+				len(urls), n, 10*n, 10*n*16/3+1)
 		}
 		next, err := sameHost(env.BaseURL, *page.NextLink)
 		if err != nil {

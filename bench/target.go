@@ -50,6 +50,7 @@ type Target struct {
 	Database  string
 	MasterKey string
 	workers   int
+	spec      LocalSpec
 }
 
 // PprofAddr is node 0's profiling address ("" when profiling is off).
@@ -130,43 +131,56 @@ func StartLocal(ctx context.Context, spec LocalSpec) (*Target, error) {
 	}
 	t := &Target{Local: true, Engine: spec.Engine, Database: spec.Database,
 		MasterKey: hex.EncodeToString(key), workers: spec.Workers}
+	t.spec = spec
+	if err := t.Grow(ctx, spec.Nodes); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Grow starts nodes until the cluster has n, each with its own data
+// directory (its own local CA) on the shared database and key, and
+// rebuilds the client to spread requests over all of them. Node 0 starts
+// first and alone, so it alone initializes the database and writes
+// bootstrap.json.
+func (t *Target) Grow(ctx context.Context, n int) error {
+	spec := t.spec
+	if n > 1 && spec.Database == "" {
+		return errors.New("several nodes need a shared PostgreSQL database")
+	}
 	env := childEnv(t.MasterKey)
-	for i := 0; i < spec.Nodes; i++ {
+	for i := len(t.nodes); i < n; i++ {
 		dir, err := os.MkdirTemp("", fmt.Sprintf("tokend-bench-%s-%d-", spec.Engine, i))
 		if err != nil {
-			t.Close()
-			return nil, err
+			return err
 		}
 		args := []string{"--access-log=false"}
 		if spec.Database != "" {
 			args = append(args, "--database", spec.Database)
 		}
 		args = append(args, spec.ExtraArgs...)
-		n := &node{exe: spec.Executable, dataDir: dir, addr: "127.0.0.1:0", args: args, env: env}
+		nd := &node{exe: spec.Executable, dataDir: dir, addr: "127.0.0.1:0", args: args, env: env}
 		if spec.Pprof {
-			if n.pprofAddr, err = freeLoopbackAddr(); err != nil {
-				t.Close()
-				return nil, err
+			if nd.pprofAddr, err = freeLoopbackAddr(); err != nil {
+				return err
 			}
-			n.args = append(n.args, "--pprof-addr", n.pprofAddr)
+			nd.args = append(nd.args, "--pprof-addr", nd.pprofAddr)
 		}
-		t.nodes = append(t.nodes, n)
-		if err := n.start(ctx); err != nil {
-			t.Close()
-			return nil, fmt.Errorf("node %d: %w", i, err)
+		t.nodes = append(t.nodes, nd)
+		if err := nd.start(ctx); err != nil {
+			return fmt.Errorf("node %d: %w", i, err)
 		}
 		if i == 0 {
 			if err := t.readBootstrap(ctx); err != nil {
-				t.Close()
-				return nil, err
+				return err
 			}
 		}
 	}
-	if err := t.connect(); err != nil {
-		t.Close()
-		return nil, err
+	if t.Client != nil {
+		t.Client.CloseIdleConnections()
 	}
-	return t, nil
+	return t.connect()
 }
 
 // childEnv is this process's environment without any TOKEND_ setting (a

@@ -26,7 +26,7 @@ func TestSeedProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := seedTokens(ctx, st, "eastus_x-1", 30000, 0, time.Now()); err != nil {
+	if err := seedTokens(ctx, StoreSeeder(st), "eastus_x-1", 30000, 0, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%.0f/s", 30000/time.Since(start).Seconds())

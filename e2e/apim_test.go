@@ -135,6 +135,22 @@ func TestAPIMAuthorizationServers(t *testing.T) {
 		t.Fatalf("listSecrets: %v", err)
 	}
 
+	// A Reader (default scope: the subscription) reads servers, but
+	// listSecrets is an action Reader's */read does not grant: 403, as in
+	// Azure. createClient is the CLI helper of containerapps_test.go.
+	readerID, readerSecret := createClient(t, tk, "apim-reader", "Reader")
+	reader, err := apimv3.NewAuthorizationServerClient(sub, tk.CredentialFor(t, readerID, readerSecret), tk.ARMOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reader.Get(ctx, rg, svc, "as1", nil); err != nil {
+		t.Errorf("Reader get: %v", err)
+	}
+	var denied *azcore.ResponseError
+	if _, err := reader.ListSecrets(ctx, rg, svc, "as1", nil); !errors.As(err, &denied) || denied.StatusCode != http.StatusForbidden || denied.ErrorCode != "AuthorizationFailed" {
+		t.Errorf("Reader listSecrets: %v, want 403 AuthorizationFailed", err)
+	}
+
 	// Raw HTTP: the envelope and header rules the SDK does not show.
 	token := tk.ARMToken(t)
 	base := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.ApiManagement/service/" + svc + "/authorizationServers/"

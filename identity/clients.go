@@ -28,6 +28,9 @@ type Clients struct {
 	hasher *secretHasher
 	now    func() time.Time
 	cache  *clientCache
+	// onDelete drops this node's authorization cache: a deleted client's
+	// role assignments go with it.
+	onDelete func()
 }
 
 // NewClients opens the client registry, creating the secret-hashing key on
@@ -40,7 +43,7 @@ func NewClients(ctx context.Context, store tokend.Store, box *seal.Box, now func
 	if now == nil {
 		now = time.Now
 	}
-	return &Clients{store: store, hasher: h, now: now, cache: newClientCache()}, nil
+	return &Clients{store: store, hasher: h, now: now, cache: newClientCache(), onDelete: func() {}}, nil
 }
 
 // Create registers a client in tenantID and returns it with its secret, the
@@ -115,6 +118,7 @@ func (c *Clients) Delete(ctx context.Context, id string) error {
 		return bumpRBACGeneration(ctx, q)
 	})
 	c.cache.invalidate()
+	c.onDelete()
 	if err != nil {
 		return fmt.Errorf("delete client %s: %w", id, err)
 	}
@@ -167,7 +171,7 @@ func (c *Clients) Authenticate(ctx context.Context, tenantID, clientID, secret s
 		}
 		c.cache.put(cl, epoch)
 	}
-	if cl.TenantID != tenantID {
+	if !strings.EqualFold(cl.TenantID, tenantID) {
 		return nil, ErrClientNotFound
 	}
 	// The checksum refuses typos and truncated secrets cheaply; the hash

@@ -108,13 +108,20 @@ func (r *keyRing) lookup(ctx context.Context, kid string) *signingKey {
 	if k := r.state.Load().byID[kid]; k != nil {
 		return k
 	}
-	last := time.Unix(0, r.lastReload.Load())
-	if r.now().Sub(last) < r.minUnknownRefresh {
+	seen := r.lastReload.Load()
+	if r.now().Sub(time.Unix(0, seen)) < r.minUnknownRefresh {
 		return nil
 	}
-	if err := r.reload(ctx); err != nil {
-		r.log.Warn("reload signing keys for an unknown kid", "err", err.Error())
-		return nil
+	r.reloadMu.Lock()
+	// Callers that queued behind another's reload use its result instead
+	// of reading storage again.
+	fresh := r.lastReload.Load() != seen
+	r.reloadMu.Unlock()
+	if !fresh {
+		if err := r.reload(ctx); err != nil {
+			r.log.Warn("reload signing keys for an unknown kid", "err", err.Error())
+			return nil
+		}
 	}
 	return r.state.Load().byID[kid]
 }
@@ -134,3 +141,25 @@ func (r *keyRing) current(now time.Time) *signingKey {
 
 // jwks is the published key set document.
 func (r *keyRing) jwks() []byte { return r.state.Load().jwks }
+
+// decisionDue reports whether the loaded key set needs a decision at now:
+// no signing key, a rotation due without a successor, a change of
+// algorithm, or a key to delete. KeyManager.Ensure re-checks under the lock.
+func (r *keyRing) decisionDue(now time.Time, p KeyPolicy) bool {
+	st := r.state.Load()
+	stored := make([]*tokend.SigningKey, len(st.keys))
+	for i, k := range st.keys {
+		if !now.Before(k.stored.ExpireAt) {
+			return true
+		}
+		stored[i] = k.stored
+	}
+	cur := activeKey(stored, now)
+	if cur == nil {
+		return true
+	}
+	if pendingKey(stored, now) != nil {
+		return false
+	}
+	return !now.Before(cur.RetireAt.Add(-p.PrePublish)) || cur.Algorithm != p.Algorithm
+}

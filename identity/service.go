@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		log:         cfg.Logger,
 	}
 	s.Assignments.onChange = s.authz.Invalidate
+	s.Clients.onDelete = s.authz.Invalidate
 	s.routes = s.endpoints()
 	external := map[string]*externalIssuer{}
 	for _, ti := range cfg.TrustedIssuers {
@@ -203,13 +204,19 @@ func (s *Service) Run(ctx context.Context) {
 	}
 }
 
-// RefreshKeys runs any due key-set decision and reloads the key set.
+// RefreshKeys reloads the key set and runs any key-set decision that has
+// come due. The decision (a locked transaction) is skipped when the fresh
+// copy shows nothing to do, which is almost always.
 func (s *Service) RefreshKeys(ctx context.Context) error {
-	changed, err := s.Keys.Ensure(ctx)
-	if err != nil {
+	if err := s.keys.reload(ctx); err != nil {
 		return err
 	}
-	_ = changed // reload anyway: another node may have changed the set
+	if !s.keys.decisionDue(s.cfg.Now(), s.Keys.Policy()) {
+		return nil
+	}
+	if _, err := s.Keys.Ensure(ctx); err != nil {
+		return err
+	}
 	return s.keys.reload(ctx)
 }
 

@@ -4,8 +4,24 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds cpu-µs/op: CPU time of this process per iteration, which
+// other processes on a shared machine distort far less than wall time
+// (though it excludes a PostgreSQL server's own time).
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e3, "cpu-µs/op")
+}
 
 // BenchmarkParseAndTranslate is the per-request cost of the query options:
 // parsing $filter and $orderby and writing the page's SQL (filter, keyset
@@ -25,6 +41,7 @@ func BenchmarkParseAndTranslate(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			m := tokenMapping(PostgreSQL)
 			b.ReportAllocs()
+			start := cpuTime()
 			for b.Loop() {
 				e, err := ParseFilter(c.filter, tokenFields)
 				if err != nil {
@@ -41,6 +58,7 @@ func BenchmarkParseAndTranslate(b *testing.B) {
 				_ = KeysetAfter(o, c.after, m, &args)
 				_ = OrderSQL(o, m)
 			}
+			reportCPU(b, start)
 		})
 	}
 }
@@ -83,6 +101,7 @@ func BenchmarkKeysetPage(b *testing.B) {
 				values url.Values
 			}{{"page1", first}, {"page50-keyset", values}, {"page50-offset", offset}} {
 				b.Run(c.name, func(b *testing.B) {
+					start := cpuTime()
 					for b.Loop() {
 						q, err := diffSchema.Parse(c.values, diffNow)
 						if err != nil {
@@ -95,6 +114,7 @@ func BenchmarkKeysetPage(b *testing.B) {
 						}
 						_ = q.Next(p, len(got), got[9].field)
 					}
+					reportCPU(b, start)
 				})
 			}
 		})

@@ -67,9 +67,11 @@
 // OrderBy.WithTieBreak appends the schema's unique key (in the direction
 // of the last key, so an index on (scope, field, key) serves the order in
 // one direction or the other), making the order total. A later page starts
-// strictly after the last row served (KeysetAfter):
+// strictly after the last row served (KeysetAfter): a row value when all
+// keys sort the same way, the expanded OR form when they do not,
 //
-//	(name >= $2 AND ((name > $2) OR (name = $2 AND id > $3)))
+//	(name, id) > ($2, $3)
+//	(name <= $2 AND ((name < $2) OR (name = $2 AND (created_at, id) > ($3, $4))))
 //
 // which the engines run as an index seek, so page 50 costs what page 1
 // does and rows inserted or deleted between requests neither repeat nor

@@ -27,6 +27,9 @@ const operatorList = "eq, ne, gt, ge, lt, le"
 // is a nil Expr: no condition. Every failure is an *Error naming the
 // position.
 func ParseFilter(expr string, fields Fields) (Expr, error) {
+	if len(expr) > utf8.UTFMax*MaxFilterLength { // too long whatever it holds
+		return nil, errAt(filterParam, MaxFilterLength+1, "", "longer than %d characters", MaxFilterLength)
+	}
 	if pos := invalidUTF8(expr); pos != 0 {
 		return nil, errAt(filterParam, pos, "", "invalid UTF-8")
 	}

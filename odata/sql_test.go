@@ -4,7 +4,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 func TestToSQL(t *testing.T) {
@@ -191,10 +194,17 @@ func TestKeysetAfter(t *testing.T) {
 	}{
 		{"id", []any{"x"}, "id > $1", []any{"x"}},
 		{"id desc", []any{"x"}, "id < $1", []any{"x"}},
-		{"name,id", []any{"n", "x"}, "(name >= $1 AND ((name > $1) OR (name = $1 AND id > $2)))", []any{"n", "x"}},
-		{"name desc,createdAt,id", []any{"n", testNow, "x"},
-			"(name <= $1 AND ((name < $1) OR (name = $1 AND created_at > $2) OR (name = $1 AND created_at = $2 AND id > $3)))",
+		{"name,id", []any{"n", "x"}, "(name, id) > ($1, $2)", []any{"n", "x"}},
+		{"name desc,createdAt desc,id desc", []any{"n", testNow, "x"}, "(name, created_at, id) < ($1, $2, $3)",
 			[]any{"n", testNow.UnixMicro(), "x"}},
+		{"name desc,id", []any{"n", "x"}, "(name <= $1 AND ((name < $1) OR (name = $1 AND id > $2)))", []any{"n", "x"}},
+		{"name desc,createdAt,id", []any{"n", testNow, "x"},
+			"(name <= $1 AND ((name < $1) OR (name = $1 AND (created_at, id) > ($2, $3))))",
+			[]any{"n", testNow.UnixMicro(), "x"}},
+		{"name,createdAt,expiryAt desc,id", []any{"n", int64(1), int64(2), "x"},
+			"((name, created_at) >= ($1, $2) AND (((name, created_at) > ($1, $2)) OR ((name, created_at) = ($1, $2) AND expiry_at < $3) OR " +
+				"((name, created_at) = ($1, $2) AND expiry_at = $3 AND id > $4)))",
+			[]any{"n", int64(1), int64(2), "x"}},
 	} {
 		var args Args
 		got := KeysetAfter(order(c.order), c.after, m, &args)
@@ -267,4 +277,40 @@ func TestNext(t *testing.T) {
 		}
 	}()
 	q.Next(p, 3, func(string) any { return "not a time" })
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	type name string
+	type count int32
+	for _, c := range []struct {
+		t    Type
+		in   any
+		want any
+	}{
+		{String, "a", "a"},
+		{String, name("b"), "b"},
+		{Enum, "Active", "Active"},
+		{GUID, "ABC", "abc"},
+		{GUID, uuid.MustParse("0123ABCD-89ab-cdef-0123-456789abcdef"), "0123abcd-89ab-cdef-0123-456789abcdef"},
+		{DateTime, testNow, testNow.UnixMicro()},
+		{DateTime, time.Time{}, int64(0)},
+		{DateTime, int64(5), int64(5)},
+		{Int, 7, int64(7)},
+		{Int, count(-3), int64(-3)},
+		{Bool, true, true},
+	} {
+		got, ok := normalize(c.t, c.in)
+		if !ok || got != c.want {
+			t.Errorf("normalize(%v, %#v) = %#v %v, want %#v", c.t, c.in, got, ok, c.want)
+		}
+	}
+	for _, c := range []struct {
+		t  Type
+		in any
+	}{{String, 5}, {Int, "5"}, {Int, uint(5)}, {Bool, 1}, {DateTime, "2026"}, {GUID, 5}, {String, nil}} {
+		if got, ok := normalize(c.t, c.in); ok {
+			t.Errorf("normalize(%v, %#v) = %#v, want a refusal", c.t, c.in, got)
+		}
+	}
 }

@@ -96,9 +96,9 @@ func (s *Service) getAccessToken(ctx context.Context, r *dataRequest) (*arm.Resp
 // read-only: accepted (the contract's example sends id) and ignored, except
 // that an id must agree with the path.
 type accessTokenInput struct {
-	ID       *string    `json:"id"`
-	Name     *string    `json:"name"`
-	ExpiryAt *string  `json:"expiryAt"`
+	ID       *string `json:"id"`
+	Name     *string `json:"name"`
+	ExpiryAt *string `json:"expiryAt"`
 }
 
 func (s *Service) putAccessToken(ctx context.Context, r *dataRequest) (*arm.Response, error) {

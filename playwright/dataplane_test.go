@@ -224,7 +224,7 @@ func TestDataPlanePipeline(t *testing.T) {
 	if _, err := e.client("good-"+reader).GetAccount(context.Background(), acct); err != nil {
 		t.Errorf("reader GET account: %v", err)
 	}
-	pager := e.client("good-" + reader).NewListPager(acct, nil)
+	pager := e.client("good-"+reader).NewListPager(acct, nil)
 	if _, err := pager.NextPage(context.Background()); err != nil {
 		t.Errorf("reader list: %v", err)
 	}

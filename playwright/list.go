@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
@@ -156,7 +157,8 @@ func decodeContinuation(s, want string) (*continuation, error) {
 		return nil, badSkipToken("the continuation token is malformed")
 	}
 	var c continuation
-	if err := json.Unmarshal(b, &c); err != nil || c.V != continuationVersion || c.ID == "" || c.Left < -1 {
+	if err := json.Unmarshal(b, &c); err != nil || c.V != continuationVersion || c.ID == "" || c.Left < -1 ||
+		!sqlText(c.ID) || !sqlText(c.Name) {
 		return nil, badSkipToken("the continuation token is malformed")
 	}
 	if c.Q != want {
@@ -164,6 +166,11 @@ func decodeContinuation(s, want string) (*continuation, error) {
 	}
 	return &c, nil
 }
+
+// sqlText reports whether s can be bound as text on both engines:
+// PostgreSQL refuses invalid UTF-8 and NUL, and a token must never turn
+// into a 500.
+func sqlText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func (c *continuation) position() *tokend.AccessToken {
 	return &tokend.AccessToken{ID: c.ID, Name: c.Name, CreatedAt: timeFromMicros(c.Created), ExpiryAt: timeFromMicros(c.Expiry)}

@@ -147,9 +147,9 @@ func TestListFiltersAgainstReference(t *testing.T) {
 			for i := range 70 {
 				seeded = append(seeded, &tokend.AccessToken{
 					AccountID: acct, ID: fmt.Sprintf("%04x%04x-0000-4000-8000-%012d", (i*7919)%65536, i, i),
-					Name:      names[i%len(names)] + fmt.Sprint(i%3),
-					Hash:      []byte("h"), CreatedAt: base.Add(time.Duration(i%9) * time.Hour),
-					ExpiryAt:  now.Add(time.Duration(i%11-4) * 24 * time.Hour), CreatedBy: owner,
+					Name: names[i%len(names)] + fmt.Sprint(i%3),
+					Hash: []byte("h"), CreatedAt: base.Add(time.Duration(i%9) * time.Hour),
+					ExpiryAt: now.Add(time.Duration(i%11-4) * 24 * time.Hour), CreatedBy: owner,
 				})
 			}
 			if err := e.store.CreateAccessTokens(context.Background(), seeded); err != nil {

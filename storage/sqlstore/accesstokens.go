@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tokend-dev/tokend"
 )
 
@@ -180,6 +182,17 @@ func (q *queries) ListAccessTokens(ctx context.Context, aq tokend.AccessTokenQue
 	if err != nil {
 		return nil, fmt.Errorf("list access tokens of %s: %w", aq.AccountID, err)
 	}
+	if q.dialect.Name == "postgres" {
+		// Plan every list for its own values. pgx prepares and caches
+		// statements, and after five runs PostgreSQL may switch a prepared
+		// statement to a generic plan, blind to the parameters: for
+		// "startswith(name,'ci') ... $orderby=expiryAt desc" that plan reads
+		// every matching name through the name index and sorts them (rows
+		// estimated: 1; at a million tokens: 200,000 and a second), where
+		// the custom plan walks the expiry index and stops after a page.
+		// The unnamed statement of QueryExecModeExec is planned each time.
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
 	list, err := queryAll(ctx, q.read, scanAccessToken, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list access tokens of %s: %w", aq.AccountID, err)
@@ -229,17 +242,19 @@ func (q *queries) listAccessTokensSQL(aq tokend.AccessTokenQuery) (string, []any
 		}
 	}
 	if aq.Limit > 0 || aq.Skip > 0 {
-		// SQLite wants a LIMIT before OFFSET; a huge one means "no limit"
-		// on both engines.
+		// Written as literals, not parameters: PostgreSQL plans a
+		// prepared statement generically after a few runs, and a generic
+		// plan that cannot see "LIMIT 11" prefers sorting the filtered
+		// rows to walking the order's index and stopping early. (They are
+		// integers from code, never client text.) SQLite wants a LIMIT
+		// before OFFSET; a huge one means "no limit" on both engines.
 		limit := int64(aq.Limit)
 		if limit == 0 {
 			limit = 1 << 62
 		}
-		args = append(args, limit)
-		b.WriteString(` LIMIT $` + strconv.Itoa(len(args)))
+		b.WriteString(` LIMIT ` + strconv.FormatInt(limit, 10))
 		if aq.Skip > 0 {
-			args = append(args, aq.Skip)
-			b.WriteString(` OFFSET $` + strconv.Itoa(len(args)))
+			b.WriteString(` OFFSET ` + strconv.Itoa(aq.Skip))
 		}
 	}
 	return b.String(), args, nil

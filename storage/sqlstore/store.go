@@ -79,7 +79,9 @@ var hotReads = []string{
 	getSubscriptionSQL,
 	getTenantSQL,
 	getMetaSQL,
-	getAuthServerSQL, // APIM authorization server GET/HEAD
+	getAuthServerSQL,        // APIM authorization server GET/HEAD
+	getAccessTokenSQL,       // Playwright: every use of an access token
+	getPlaywrightAccountSQL, // Playwright: every data-plane request
 }
 
 func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {

@@ -247,8 +247,8 @@ func (m *KeyManager) Rotate(ctx context.Context, immediate bool) (*tokend.Signin
 			return nil
 		}
 		activate := now.Add(m.policy.PrePublish)
-		if immediate {
-			activate = now
+		if immediate || len(keys) == 0 {
+			activate = now // nothing is published yet: nothing to wait for
 		}
 		if cur := activeKey(keys, now); cur != nil {
 			m.retire(cur, activate)
