@@ -17,19 +17,21 @@ func WriteTable(w io.Writer, r *Report) error {
 	m := r.Machine
 	fmt.Fprintf(bw, "machine: %s, %d cores (GOMAXPROCS %d), %s, load %s before / %s after\n",
 		m.CPU, m.Cores, m.GOMAXPROCS, m.GoVersion, fmtLoad(m.LoadBefore), fmtLoad(m.LoadAfter))
-	fmt.Fprintf(bw, "workers: %d closed-loop over HTTPS keep-alive, %s measured after %s warm-up\n\n",
-		r.Workers, time.Duration(r.Duration), time.Duration(r.Warmup))
+	fmt.Fprintf(bw, "workers: %d closed-loop over HTTPS keep-alive, %s measured after %s warm-up; run took %s\n\n",
+		r.Workers, time.Duration(r.Duration), time.Duration(r.Warmup), time.Duration(r.Elapsed).Round(time.Second))
 
-	t := newTable("<ceiling (one goroutine)", "sign/s go-jose", "sign/s primitive", "verify/s go-jose", "verify/s primitive")
+	t := newTable("<ceiling (per CPU-second)", "sign/s go-jose", "sign/s primitive", "verify/s go-jose", "verify/s primitive")
 	for _, s := range r.Ceiling.Sign {
 		t.row(s.Alg, fmtRate(s.JOSESign), fmtRate(s.PrimSign), fmtRate(s.JOSEVerify), fmtRate(s.PrimVerify))
 	}
 	t.write(bw)
 	h := r.Ceiling.HTTPS
-	fmt.Fprintf(bw, "bare HTTPS JSON round trip: %s req/s, p50 %s, p99 %s (%.2f cores, client and server in one process)\n\n",
-		fmtRate(h.Throughput), fmtDur(h.Latency.P50), fmtDur(h.Latency.P99), r.Ceiling.HTTPSCores)
+	fmt.Fprintf(bw, "bare HTTPS JSON round trip: %s req/s, p50 %s, p99 %s, using %.2f cores (client and server in one process): %s req/s at %d cores' CPU\n\n",
+		fmtRate(h.Throughput), fmtDur(h.Latency.P50), fmtDur(h.Latency.P99), r.Ceiling.HTTPSCores,
+		fmtRate(r.Ceiling.HTTPSCPURate), r.Ceiling.Cores)
 
-	t = newTable("<engine", "<scenario", "req/s", "p50", "p90", "p99", "max", "errors", "srv cores", "srv RSS", "cli cores", "ceiling", "% ceil", "<target")
+	t = newTable("<engine", "<scenario", "req/s", "p50", "p90", "p99", "max", "errors", "srv cores", "srv RSS",
+		"cli cores", "ceiling", "% ceil", "srv µs/req", "cpu req/s", "% ceil cpu", "<target")
 	var notRun []*Result
 	for _, res := range r.Results {
 		if res.Requests == 0 && res.Errors == 0 {
@@ -44,7 +46,8 @@ func WriteTable(w io.Writer, r *Report) error {
 		t.row(res.Label(), res.Scenario, fmtRate(res.Throughput),
 			fmtDur(res.Latency.P50), fmtDur(res.Latency.P90), fmtDur(res.Latency.P99), fmtDur(res.Latency.Max),
 			fmt.Sprint(res.Errors), srvCores, srvRSS, fmt.Sprintf("%.2f", res.Client.Cores),
-			fmtRate(res.Ceiling), fmtPct(res.OfCeiling), res.Target)
+			fmtRate(res.Ceiling), fmtPct(res.OfCeiling), fmtMicros(res.CPU.ServerPerRequest),
+			fmtRate(res.CPU.Rate), fmtPct(res.OfCeilingCPU), res.Target)
 	}
 	t.write(bw)
 	for _, res := range notRun {
@@ -114,6 +117,13 @@ func fmtRate(v float64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+func fmtMicros(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", float64(d)/float64(time.Microsecond))
 }
 
 func fmtPct(f float64) string {

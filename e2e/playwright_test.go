@@ -142,8 +142,14 @@ func pwStatus(err error) (int, string) {
 	return 0, ""
 }
 
-func TestPlaywright(t *testing.T) {
-	tk := Start(t)
+func TestPlaywright(t *testing.T) { testPlaywright(t, Start(t)) }
+
+// The same flow with PostgreSQL as the store (skipped without a server).
+func TestPlaywrightPostgres(t *testing.T) {
+	testPlaywright(t, Start(t, "--database", PostgresURL(t)))
+}
+
+func testPlaywright(t *testing.T, tk *Tokend) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	sub := tk.Boot.SubscriptionID
@@ -185,7 +191,7 @@ func TestPlaywright(t *testing.T) {
 	acct := dashboard[strings.LastIndexByte(dashboard, '/')+1:]
 
 	// The CLI prints the same dashboardUri.
-	out, err := exec.Command(binary, "playwright", "accounts", "list", "--data", tk.DataDir).CombinedOutput()
+	out, err := exec.Command(binary, append([]string{"playwright", "accounts", "list", "--data", tk.DataDir}, tk.Args...)...).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), dashboard) || !strings.Contains(string(out), "myPlaywrightAccount") {
 		t.Errorf("tokend playwright accounts list: %v\n%s", err, out)
 	}
@@ -201,8 +207,16 @@ func TestPlaywright(t *testing.T) {
 		t.Errorf("data-plane account: %+v", got.Account)
 	}
 
+	// The client's request id comes back, as Azure.Core operations declare.
+	const clientRequestID = "6b7c9a2e-5a43-4c1e-9d55-0f3d2a1b8c7e"
+	r, b := tk.Do(t, http.MethodGet, "/playwright/accounts/"+acct+"?api-version=2024-12-01", nil, tk.Token(t, pwclient.Scope), "x-ms-client-request-id", clientRequestID)
+	pwValidate(t, r.Request, r, b)
+	if r.StatusCode != 200 || r.Header.Get("x-ms-client-request-id") != clientRequestID {
+		t.Errorf("x-ms-client-request-id: %d %q", r.StatusCode, r.Header.Get("x-ms-client-request-id"))
+	}
+
 	// Without a token: 401 with a challenge.
-	r, b := tk.Do(t, http.MethodGet, "/playwright/accounts/"+acct+"/access-tokens?api-version=2024-12-01", nil, "")
+	r, b = tk.Do(t, http.MethodGet, "/playwright/accounts/"+acct+"/access-tokens?api-version=2024-12-01", nil, "")
 	pwValidate(t, r.Request, r, b)
 	if r.StatusCode != 401 || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 		t.Errorf("list without a token: %d %s", r.StatusCode, b)
@@ -394,7 +408,8 @@ func pwIntrospect(t *testing.T, tk *Tokend, token string) bool {
 // returns its id and secret.
 func pwCreateClient(t *testing.T, tk *Tokend, name, role string) (string, string) {
 	t.Helper()
-	out, err := exec.Command(binary, "clients", "create", "--data", tk.DataDir, "--name", name, "--role", role).CombinedOutput()
+	// tk.Args are global flags here (--database), which the CLI needs too.
+	out, err := exec.Command(binary, append([]string{"clients", "create", "--data", tk.DataDir, "--name", name, "--role", role}, tk.Args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("clients create: %v\n%s", err, out)
 	}

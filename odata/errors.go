@@ -19,7 +19,8 @@ type Error struct {
 	Param string
 	// Position is the 1-based character (not byte) offset of the problem in
 	// the option's value, len+1 for "ended too early", and 0 when the whole
-	// value is at fault (a continuation token).
+	// value is at fault (a continuation token, a repeated option, a $top
+	// below Schema.MinTop).
 	Position int
 	// Message is the whole sentence for the client, starting with Param and
 	// naming the position and what would be accepted instead.

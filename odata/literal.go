@@ -9,6 +9,13 @@ import (
 // maxFraction is OData's limit on fractional-second digits.
 const maxFraction = 12
 
+// The instants a DateTime literal may denote: 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z (plus any fraction of that last second).
+var (
+	minMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxMicros = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC).UnixMicro()
+)
+
 // parseDateTime reads an OData dateTimeOffset,
 // YYYY-MM-DDThh:mm[:ss[.fffffffff]](Z|±hh:mm), as unix microseconds rounded
 // down plus whether a non-zero remainder below a microsecond was dropped.
@@ -102,6 +109,11 @@ func parseDateTime(s string) (micros int64, subMicro bool, problem string) {
 		return 0, false, "that month has no day " + s[8:10]
 	}
 	micros = (t.Unix() - int64(offset)) * 1_000_000
+	// The offset may carry the instant out of the years 0001–9999, where
+	// the canonical form (in UTC) could not write it.
+	if micros < minMicros || micros > maxMicros {
+		return 0, false, "in UTC it falls outside the years 0001 to 9999"
+	}
 	frac += "000000"
 	us, _ := strconv.Atoi(frac[:6])
 	return micros + int64(us), strings.Trim(frac[6:], "0") != "", ""
