@@ -119,15 +119,11 @@ func (s *Service) getAuthToken(ctx context.Context, r *arm.Request) (*arm.Respon
 // tokenClaims is the payload of a token for app res requested by p: the
 // subject is the caller, the audience the app.
 func tokenClaims(res *tokend.Resource, p *tokend.Principal, issued, expires time.Time) map[string]any {
-	c := map[string]any{
-		"aud":       Audience(res.ID),
-		"iat":       issued.Unix(),
-		"nbf":       issued.Unix(),
-		"exp":       expires.Unix(),
-		"jti":       uuid.NewString(),
-		ClaimApp:    Audience(res.ID),
-		ClaimAppUID: res.UID,
-	}
+	aud := res.Key // the canonical ID: Audience(res.ID), already lower case
+	c := make(map[string]any, 12)
+	c["aud"], c[ClaimApp], c[ClaimAppUID] = aud, aud, res.UID
+	c["iat"], c["nbf"], c["exp"] = issued.Unix(), issued.Unix(), expires.Unix()
+	c["jti"] = uuid.NewString()
 	if p != nil {
 		if p.ObjectID != "" {
 			c["sub"], c["oid"] = p.ObjectID, p.ObjectID

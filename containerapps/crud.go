@@ -127,11 +127,28 @@ func (s *Service) delete(ctx context.Context, r *arm.Request) (*arm.Response, er
 	err := s.store.DeleteResource(ctx, id.Key(), "")
 	switch {
 	case errors.Is(err, tokend.ErrNotFound):
+		// The router checks the group only after a 404; a 204 must not
+		// hide a missing group either.
+		if err := s.checkGroup(ctx, id); err != nil {
+			return nil, err
+		}
 		return arm.Empty(http.StatusNoContent), nil
 	case err != nil:
 		return nil, fmt.Errorf("delete container app %s: %w", id, err)
 	}
 	return arm.Empty(http.StatusOK), nil
+}
+
+func (s *Service) checkGroup(ctx context.Context, id arm.ID) error {
+	gid := id.GroupID()
+	_, err := s.store.GetResource(ctx, gid.Key())
+	switch {
+	case errors.Is(err, tokend.ErrNotFound):
+		return arm.Errorf(http.StatusNotFound, "ResourceGroupNotFound", "Resource group '"+gid.ResourceGroup+"' could not be found.")
+	case err != nil:
+		return fmt.Errorf("check resource group %s: %w", gid, err)
+	}
+	return nil
 }
 
 // listByGroup: GET .../resourceGroups/{rg}/providers/Microsoft.App/containerApps

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -159,7 +160,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: store, signer: newTestSigner(t)}
-	armCfg := arm.Config{Store: store}
+	armCfg := arm.Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	caCfg := containerapps.Config{Store: store, Box: box, Signer: e.signer}
 	for _, o := range opts {
 		o(&armCfg, &caCfg)

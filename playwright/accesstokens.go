@@ -66,7 +66,7 @@ func renderToken(t *tokend.AccessToken, now time.Time) accessTokenBody {
 // (lower-case) form: ids are UUID-like, and UUIDs ignore case.
 func canonicalTokenID(id string) (string, error) {
 	if len(id) > 64 || !accessTokenIDPattern.MatchString(id) {
-		return "", arm.BadRequest("InvalidParameter", "accessTokenId", "The access token id '"+id+
+		return "", arm.BadRequest("InvalidParameter", "accessTokenId", "The access token id '"+clip(id)+
 			"' is invalid: it must be a UUID (at most 64 letters and digits in '-' separated groups), such as '00000000-0000-0000-0000-000000000000'.")
 	}
 	return strings.ToLower(id), nil
@@ -111,20 +111,20 @@ func (s *Service) putAccessToken(ctx context.Context, r *dataRequest) (*arm.Resp
 		return nil, err
 	}
 	if in.ID != nil && !strings.EqualFold(*in.ID, id) {
-		return nil, arm.BadRequest("InvalidRequestContent", "id", "The id '"+*in.ID+"' in the body does not match the access token id '"+r.tokenID+"' in the path.")
+		return nil, arm.BadRequest("InvalidRequestContent", "id", "The id '"+clip(*in.ID)+"' in the body does not match the access token id '"+r.tokenID+"' in the path.")
 	}
 	switch {
 	case in.Name == nil:
 		return nil, arm.BadRequest("InvalidRequestContent", "name", "The property 'name' is required.")
 	case !tokenNamePattern.MatchString(*in.Name):
-		return nil, arm.BadRequest("InvalidRequestContent", "name", "The name '"+*in.Name+
+		return nil, arm.BadRequest("InvalidRequestContent", "name", "The name '"+clip(*in.Name)+
 			"' is invalid: it must be 3 to 64 letters and digits, starting with a letter (^[a-zA-Z]{1}[a-zA-Z0-9]{2,63}$).")
 	case in.ExpiryAt == nil:
 		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The property 'expiryAt' is required.")
 	}
 	requested, perr := time.Parse(time.RFC3339Nano, *in.ExpiryAt)
 	if perr != nil {
-		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+*in.ExpiryAt+
+		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+clip(*in.ExpiryAt)+
 			"' is not a date-time: write it in RFC 3339, such as '2026-12-31T23:59:59Z'.")
 	}
 	now := s.now().UTC()

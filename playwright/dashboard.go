@@ -47,7 +47,7 @@ func (s *Service) serveDashboard(w http.ResponseWriter, hr *http.Request, segs [
 	arm.TraceFrom(ctx).Route = "playwright:dashboard"
 	id := segs[1]
 	if !accountIDPattern.MatchString(id) {
-		arm.WriteError(w, arm.FamilyAzureCore, arm.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+id+"' was not found."))
+		arm.WriteError(w, arm.FamilyAzureCore, arm.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+clip(id)+"' was not found."))
 		return true
 	}
 	if _, err := s.store.GetPlaywrightAccount(ctx, id); err != nil {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
@@ -173,12 +174,12 @@ func (s *Service) serveData(ctx context.Context, w http.ResponseWriter, hr *http
 		arm.TraceFrom(ctx).Caller = p.ObjectID
 	}
 	if len(r.accountID) > 64 || !accountIDPattern.MatchString(r.accountID) {
-		return nil, arm.BadRequest("InvalidParameter", "accountId", "The account id '"+r.accountID+
+		return nil, arm.BadRequest("InvalidParameter", "accountId", "The account id '"+clip(r.accountID)+
 			"' is invalid: it must be at most 64 letters and digits in '_' and '-' separated groups, such as 'eastus_00000000-0000-0000-0000-000000000000'.")
 	}
 	acct, err := s.store.GetPlaywrightAccount(ctx, r.accountID)
 	if errors.Is(err, tokend.ErrNotFound) {
-		return nil, arm.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+r.accountID+"' was not found.")
+		return nil, arm.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+clip(r.accountID)+"' was not found.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("resolve account %s: %w", r.accountID, err)
@@ -210,6 +211,21 @@ func (s *Service) serveData(ctx context.Context, w http.ResponseWriter, hr *http
 	}
 	r.body = body
 	return route.handler(s, ctx, r)
+}
+
+// clip shortens client text echoed in an error message: a hostile
+// 60 KiB path segment need not come back in full.
+func clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	for i := max; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return ""
 }
 
 // readBody reads a request body under the size limit and checks that a

@@ -325,43 +325,64 @@ func sortValue(f tokend.AccessTokenField, t *tokend.AccessToken, now time.Time) 
 }
 
 // writeKeysetAfter appends the predicate "strictly after t in the order
-// keys" in its expanded form, which mixed directions need:
+// keys". Keys are taken in runs of one direction; each run compares as a row
+// value, which both engines turn into an exact index seek, even where many
+// rows share the first key (a name given to thousands of tokens):
 //
-//	k1 ≥ v1 AND (k1 > v1 OR (k1 = v1 AND (k2 > v2 OR (k2 = v2 AND ...))))
+//	(k1, k2) > (v1, v2)                                       one direction
+//	(k1) <= (v1) AND ((k1) < (v1) OR ((k1) = (v1) AND (k2, k3) > (v2, v3)))
 //
-// with < for descending keys. The redundant leading range on k1 is what
-// lets both planners seek the index to the position.
+// The second form, for mixed directions, expands over the runs; its leading
+// range on the first run is implied by the rest and is there for the
+// planners, which seek the index to it instead of filtering their way to
+// the position.
 func writeKeysetAfter(b *strings.Builder, keys []tokend.AccessTokenOrder, t *tokend.AccessToken, now time.Time, args []any) []any {
-	param := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	type run struct {
+		cols, vals []string
+		desc       bool
 	}
-	cols := make([]string, len(keys))
+	var runs []run
 	for i, k := range keys {
-		cols[i], args = sortColumn(k.Field, now, args)
-	}
-	op := func(k tokend.AccessTokenOrder, strict bool) string {
-		switch {
-		case k.Desc && strict:
-			return " < "
-		case k.Desc:
-			return " <= "
-		case strict:
-			return " > "
-		default:
-			return " >= "
+		var col string
+		col, args = sortColumn(k.Field, now, args)
+		args = append(args, sortValue(k.Field, t, now))
+		val := "$" + strconv.Itoa(len(args))
+		if i == 0 || k.Desc != keys[i-1].Desc {
+			runs = append(runs, run{desc: k.Desc})
 		}
+		r := &runs[len(runs)-1]
+		r.cols, r.vals = append(r.cols, col), append(r.vals, val)
 	}
-	b.WriteString(` AND ` + cols[0] + op(keys[0], false) + param(sortValue(keys[0].Field, t, now)) + ` AND `)
-	for i, k := range keys {
-		v := param(sortValue(k.Field, t, now))
-		if i == len(keys)-1 {
-			b.WriteString(cols[i] + op(k, true) + v)
-			break
+	row := func(r run, op string) string {
+		return "(" + strings.Join(r.cols, ", ") + ") " + op + " (" + strings.Join(r.vals, ", ") + ")"
+	}
+	past := func(r run) string {
+		if r.desc {
+			return row(r, "<")
 		}
-		b.WriteString(`(` + cols[i] + op(k, true) + v + ` OR (` + cols[i] + ` = ` + v + ` AND `)
+		return row(r, ">")
 	}
-	b.WriteString(strings.Repeat(`))`, len(keys)-1))
+	if len(runs) == 1 {
+		b.WriteString(` AND ` + past(runs[0]))
+		return args
+	}
+	if runs[0].desc {
+		b.WriteString(` AND ` + row(runs[0], "<="))
+	} else {
+		b.WriteString(` AND ` + row(runs[0], ">="))
+	}
+	b.WriteString(` AND (`)
+	for i := range runs {
+		if i > 0 {
+			b.WriteString(` OR `)
+		}
+		b.WriteString(`(`)
+		for j := range i {
+			b.WriteString(row(runs[j], "=") + ` AND `)
+		}
+		b.WriteString(past(runs[i]) + `)`)
+	}
+	b.WriteString(`)`)
 	return args
 }
 
