@@ -21,6 +21,7 @@ import (
 	"github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/server"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // fullStack is tokend's HTTP stack in process, as `tokend serve` composes
@@ -105,9 +106,9 @@ func (fs *fullStack) get(path string) (int, error) {
 //
 //	go test ./apim -run '^$' -bench BenchmarkGetFullStack -benchtime 5s
 func BenchmarkGetFullStack(b *testing.B) {
-	for _, eng := range engines {
-		b.Run(eng.name, func(b *testing.B) {
-			fs := startFullStack(b, eng.open(b))
+	for _, eng := range storagetest.Engines() {
+		b.Run(eng.Name, func(b *testing.B) {
+			fs := startFullStack(b, eng.Open(b))
 			e := fs.e
 			e.rt.UseAuth(nil, nil) // seed without tokens, then put the identity service back
 			e.createService("bench")
@@ -177,9 +178,9 @@ func pad6(i int) string {
 //
 //	go test ./apim -run '^$' -bench BenchmarkGetRouter
 func BenchmarkGetRouter(b *testing.B) {
-	for _, eng := range engines {
-		b.Run(eng.name, func(b *testing.B) {
-			e := newEnvOn(b, eng.open(b), "00000000-0000-0000-0000-000000000000", "rg1")
+	for _, eng := range storagetest.Engines() {
+		b.Run(eng.Name, func(b *testing.B) {
+			e := newEnvOn(b, eng.Open(b), "00000000-0000-0000-0000-000000000000", "rg1")
 			e.createService("bench")
 			seedBenchServers(b, e, "bench", 1000)
 			analyze(b, e.store)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // benchServers is how many authorization servers the list benchmarks look
@@ -78,9 +79,9 @@ var benchFilters = []struct{ name, filter string }{
 //
 //	go test ./apim -run '^$' -bench BenchmarkListFiltered -benchtime 300x
 func BenchmarkListFiltered(b *testing.B) {
-	for _, eng := range engines {
-		b.Run(eng.name, func(b *testing.B) {
-			e := newEnvOn(b, eng.open(b), "00000000-0000-0000-0000-000000000000", "rg1")
+	for _, eng := range storagetest.Engines() {
+		b.Run(eng.Name, func(b *testing.B) {
+			e := newEnvOn(b, eng.Open(b), "00000000-0000-0000-0000-000000000000", "rg1")
 			e.createService("bench")
 			seedBenchServers(b, e, "bench", benchServers)
 			analyze(b, e.store)

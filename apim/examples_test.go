@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tokend-dev/tokend/internal/azurespec"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // The spec's examples, replayed: each example's request goes in, and the
@@ -54,7 +55,7 @@ func (ex example) param(t *testing.T, name string) string {
 // exampleEnv is an env whose subscription, group and service are the
 // example's, so even ids compare equal.
 func exampleEnv(t *testing.T, ex example) *env {
-	e := newEnvOn(t, openSQLite(t), ex.param(t, "subscriptionId"), ex.param(t, "resourceGroupName"))
+	e := newEnvOn(t, storagetest.SQLite(t), ex.param(t, "subscriptionId"), ex.param(t, "resourceGroupName"))
 	e.createService(ex.param(t, "serviceName"))
 	return e
 }

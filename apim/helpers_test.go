@@ -21,6 +21,7 @@ import (
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/internal/azurespec"
 	"github.com/tokend-dev/tokend/seal"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // env is a router with the APIM provider over a fresh SQLite store, and no
@@ -65,7 +66,7 @@ func testBox(t testing.TB) *seal.Box {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	return newEnvOn(t, openSQLite(t), "00000000-0000-0000-0000-000000000000", "rg1")
+	return newEnvOn(t, storagetest.SQLite(t), "00000000-0000-0000-0000-000000000000", "rg1")
 }
 
 func newEnvOn(t testing.TB, store tokend.Store, sub, group string) *env {

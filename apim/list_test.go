@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // listed is one page of ListByService.
@@ -83,10 +85,10 @@ func seedServers(e *env, service string) []seeded {
 // and at several page sizes, with the same filter evaluated in Go.
 func TestListByServiceFilters(t *testing.T) {
 	t.Parallel()
-	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+	for _, eng := range storagetest.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
 			t.Parallel()
-			testFilters(t, newEnvOn(t, eng.open(t), "00000000-0000-0000-0000-000000000000", "rg1"))
+			testFilters(t, newEnvOn(t, eng.Open(t), "00000000-0000-0000-0000-000000000000", "rg1"))
 		})
 	}
 }

@@ -139,14 +139,16 @@ func (f *pwListFixture) seed(ctx context.Context, env *Env, s Seeder) error {
 	now := time.Now().UTC().Truncate(time.Second)
 	start := time.Now()
 	total := env.Seeds.PlaywrightTokens
-	if err := seedTokens(ctx, s, f.listed.id, total, 0, now); err != nil {
+	env.Log("  seeding %d Playwright access tokens into one account, %d over %d others",
+		total, env.Seeds.PlaywrightOtherTokens, len(f.others))
+	if err := seedTokens(ctx, s, f.listed.id, total, now); err != nil {
 		f.err = fmt.Errorf("seed %s: %w", f.listed.name, err)
 		return f.err
 	}
 	if len(f.others) > 0 {
 		per := env.Seeds.PlaywrightOtherTokens / len(f.others)
-		for i, a := range f.others {
-			if err := seedTokens(ctx, s, a.id, per, i+1, now); err != nil {
+		for _, a := range f.others {
+			if err := seedTokens(ctx, s, a.id, per, now); err != nil {
 				f.err = fmt.Errorf("seed %s: %w", a.name, err)
 				return f.err
 			}
@@ -158,52 +160,50 @@ func (f *pwListFixture) seed(ctx context.Context, env *Env, s Seeder) error {
 	return nil
 }
 
-// seedTokens writes n tokens into one account. Names cycle through four
-// prefixes ("ci" a quarter of them), a quarter of the tokens have expired,
-// and expiries spread over [-30 days, +90 days), so the list's filter and
-// order select and sort a realistic mix rather than a degenerate one.
+// seedTokens writes n tokens into one account, as a year of use would have
+// left them: created one after another (so expiry grows with creation, each
+// token living 7 to 90 days), expiries from 30 days ago to 90 days ahead (a
+// quarter expired), names cycling through four prefixes ("ci" a quarter of
+// them), ids random UUIDs as clients send them.
 //
-// Seeding millions of rows is bound by index maintenance, so two choices
-// keep inserts local in every b-tree without changing what the list reads:
-// ids are UUIDv7 (time-ordered; a client may send any UUID, and the list
-// never orders by id but as the last tie-break), and each batch goes in
-// sorted by expiry (the created and expiry indexes then fill page by page).
-func seedTokens(ctx context.Context, s Seeder, accountID string, n, salt int, now time.Time) error {
-	creator := "00000000-0000-0000-0000-00000000be0c"
+// Seeding millions of rows is bound by index maintenance. Rows are
+// generated in creation order, so the name, created and expiry indexes grow
+// at their ends; only the primary key (account, random id) takes inserts
+// everywhere, and each batch goes in sorted by id so that it sweeps the
+// b-tree once instead of jumping across it.
+func seedTokens(ctx context.Context, s Seeder, accountID string, n int, now time.Time) error {
+	const creator = "00000000-0000-0000-0000-00000000be0c"
+	span := 120 * 24 * time.Hour // expiries cover [now-30d, now+90d)
+	first := now.Add(-30 * 24 * time.Hour)
 	batch := make([]*tokend.AccessToken, 0, seedBatch)
-	hashes := make([]byte, 32*seedBatch)
+	var hashes []byte
 	for i := 0; i < n; i++ {
 		if len(batch) == 0 {
+			// A fresh slice per batch: a seeder may keep what it was given.
+			hashes = make([]byte, 32*min(seedBatch, n-i))
 			_, _ = rand.Read(hashes)
 		}
-		prefix := [...]string{"ci", "nightly", "dev", "release"}[i%4]
-		// A deterministic spread over 120 days in minutes, starting 30 days ago.
-		offset := time.Duration((i*7919+salt*104729)%(120*24*60)-30*24*60) * time.Minute
-		if offset == 0 {
-			offset = time.Minute
+		exp := first.Add(time.Duration(int64(span) / int64(n) * int64(i))).Truncate(time.Second)
+		if !exp.Equal(now) && exp.Sub(now).Abs() < time.Second {
+			exp = now.Add(time.Second) // no token expires exactly now
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		exp := now.Add(offset)
+		lifetime := time.Duration(7+(i*37)%84) * 24 * time.Hour
 		k := len(batch)
 		batch = append(batch, &tokend.AccessToken{
 			AccountID: accountID,
-			ID:        id.String(),
-			Name:      fmt.Sprintf("%s%07d", prefix, i),
+			ID:        uuid.NewString(),
+			Name:      fmt.Sprintf("%s%07d", [...]string{"ci", "nightly", "dev", "release"}[i%4], i),
 			Hash:      hashes[32*k : 32*k+32 : 32*k+32],
-			CreatedAt: exp.Add(-120 * 24 * time.Hour),
+			CreatedAt: exp.Add(-lifetime),
 			ExpiryAt:  exp,
 			CreatedBy: creator,
 		})
 		if len(batch) == seedBatch || i == n-1 {
-			slices.SortFunc(batch, func(a, b *tokend.AccessToken) int { return a.ExpiryAt.Compare(b.ExpiryAt) })
+			slices.SortFunc(batch, func(a, b *tokend.AccessToken) int { return strings.Compare(a.ID, b.ID) })
 			if err := s.CreateAccessTokens(ctx, batch); err != nil {
 				return err
 			}
-			batch = batch[:0]
-			hashes = make([]byte, 32*seedBatch) // the previous batch may be retained
+			batch = make([]*tokend.AccessToken, 0, seedBatch)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,9 +26,10 @@ func TestSeedProfile(t *testing.T) {
 	if err := st.CreatePlaywrightAccount(ctx, &tokend.PlaywrightAccount{ID: "eastus_x-1", ResourceKey: "/x", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
+	n, _ := strconv.Atoi(os.Getenv("SEED_N"))
 	start := time.Now()
-	if err := seedTokens(ctx, StoreSeeder(st), "eastus_x-1", 30000, 0, time.Now()); err != nil {
+	if err := seedTokens(ctx, StoreSeeder(st), "eastus_x-1", n, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%.0f/s", 30000/time.Since(start).Seconds())
+	t.Logf("%d in %s: %.0f/s", n, time.Since(start), float64(n)/time.Since(start).Seconds())
 }

@@ -2,11 +2,6 @@ package identity
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -15,53 +10,8 @@ import (
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/storage/postgres"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
-
-const defaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// postgresSchema creates a fresh schema (dropped when t ends) and returns a
-// DSN whose search_path points at it. Without a server the test skips,
-// unless TOKEND_REQUIRE_POSTGRES=1.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("TOKEND_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = defaultPostgresDSN
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		err = db.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		msg := "PostgreSQL at TOKEND_TEST_POSTGRES (default " + defaultPostgresDSN + ") does not answer: " + err.Error()
-		if os.Getenv("TOKEND_REQUIRE_POSTGRES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	schema := "tokend_identity_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-		_ = db.Close()
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func openPostgres(t *testing.T, dsn string) tokend.Store {
 	t.Helper()
@@ -76,7 +26,7 @@ func openPostgres(t *testing.T, dsn string) tokend.Store {
 // Two nodes on one PostgreSQL database: they start together, rotate
 // together, and each verifies what the other signs.
 func TestTwoNodesShareKeysOnPostgres(t *testing.T) {
-	dsn := postgresSchema(t)
+	dsn := storagetest.PostgresDSN(t)
 	clock := newTestClock()
 	box := newBox(t)
 	storeA, storeB := openPostgres(t, dsn), openPostgres(t, dsn)

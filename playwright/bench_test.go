@@ -29,6 +29,7 @@ import (
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/storage/postgres"
 	"github.com/tokend-dev/tokend/storage/sqlite"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // The list benchmarks run on the issue's data set: benchTokens tokens in one
@@ -234,7 +235,7 @@ func insertRows(ctx context.Context, tx *sql.Tx, rows []*tokend.AccessToken) err
 // load.
 func seededPostgres(b *testing.B, n int) (tokend.Store, error) {
 	ctx := context.Background()
-	admin, err := sql.Open("pgx", postgresBase())
+	admin, err := sql.Open("pgx", storagetest.PostgresBase())
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		err = admin.PingContext(pctx)
@@ -245,7 +246,7 @@ func seededPostgres(b *testing.B, n int) (tokend.Store, error) {
 	}
 	defer admin.Close()
 	schema := fmt.Sprintf("playwright_bench_%d", n)
-	dsn := postgresDSN(b, schema)
+	dsn := storagetest.WithSearchPath(b, storagetest.PostgresBase(), schema)
 	var seeded bool
 	_ = admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'bench_seeded')`, schema).Scan(&seeded)
 	if !seeded {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // FuzzListQuery sends arbitrary query options to List: whatever a client
@@ -28,11 +29,11 @@ func FuzzListQuery(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2], "")
 	}
-	open := openSQLite
+	engine := storagetest.Engines()[0]
 	if os.Getenv("TOKEND_PW_FUZZ_POSTGRES") == "1" {
-		open = openPostgres
+		engine = storagetest.Engines()[1]
 	}
-	e := newEnv(f, open)
+	e := newEnv(f, engine.Open)
 	acct := e.createAccount(f, "rg", "fuzz")
 	exp := e.clock.Now().Add(time.Hour).Format(time.RFC3339)
 	for _, id := range []string{"00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"} {

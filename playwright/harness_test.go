@@ -27,6 +27,7 @@ import (
 	"github.com/tokend-dev/tokend/internal/azurespec"
 	"github.com/tokend-dev/tokend/internal/pwclient"
 	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 const (
@@ -219,7 +220,9 @@ func newEnv(t testing.TB, open func(testing.TB) tokend.Store, opts ...envOption)
 	return &env{t: t, store: store, svc: svc, srv: srv, issuer: issuer, clock: clk}
 }
 
-func newSQLiteEnv(t testing.TB, opts ...envOption) *env { return newEnv(t, openSQLite, opts...) }
+func newSQLiteEnv(t testing.TB, opts ...envOption) *env {
+	return newEnv(t, storagetest.Engines()[0].Open, opts...)
+}
 
 // staticCredential hands out one bearer token.
 type staticCredential string

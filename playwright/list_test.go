@@ -14,6 +14,7 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/internal/pwclient"
 	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // listAll follows a List through every nextLink with the client's pager.
@@ -46,10 +47,10 @@ func names(items []*pwclient.AccessToken) []string {
 // engines.
 func TestListLikeTheSDK(t *testing.T) {
 	t.Parallel()
-	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+	for _, eng := range storagetest.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, eng.open)
+			e := newEnv(t, eng.Open)
 			ctx := context.Background()
 			acct := e.createAccount(t, "rg", "acct1")
 			c := e.client("good-" + owner)
@@ -135,10 +136,10 @@ type refToken = tokend.AccessToken
 // over every page of the listing on both engines.
 func TestListFiltersAgainstReference(t *testing.T) {
 	t.Parallel()
-	for _, eng := range engines {
-		t.Run(eng.name, func(t *testing.T) {
+	for _, eng := range storagetest.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, eng.open, withPageSize(4))
+			e := newEnv(t, eng.Open, withPageSize(4))
 			acct := e.createAccount(t, "rg", "acct1")
 			now := e.clock.Now()
 			base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)

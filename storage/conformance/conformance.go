@@ -50,6 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 			tc.run(t, newStore(t))
 		})
 	}
+	t.Run("AccessTokens", func(t *testing.T) { RunAccessTokens(t, newStore) })
+	t.Run("AuthorizationServers", func(t *testing.T) { RunAuthorizationServers(t, newStore) })
 }
 
 func testPing(t *testing.T, s tokend.Store) {

@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,24 +11,11 @@ import (
 	"github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/storage/conformance"
 	"github.com/tokend-dev/tokend/storage/sqlite"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
-func openTemp(t testing.TB, opts ...sqlite.Option) tokend.Store {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tokend.db"), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return s
-}
-
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) tokend.Store { return openTemp(t) })
+	conformance.Run(t, func(t *testing.T) tokend.Store { return storagetest.SQLite(t) })
 }
 
 func TestConformanceSynchronousFull(t *testing.T) {
@@ -37,7 +23,7 @@ func TestConformanceSynchronousFull(t *testing.T) {
 		t.Skip("short")
 	}
 	conformance.Run(t, func(t *testing.T) tokend.Store {
-		return openTemp(t, sqlite.WithSynchronous(sqlite.SyncFull))
+		return storagetest.SQLite(t, sqlite.WithSynchronous(sqlite.SyncFull))
 	})
 }
 
@@ -110,7 +96,7 @@ func TestConcurrentOpen(t *testing.T) {
 func TestObserver(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[string]error{}
-	s := openTemp(t, sqlite.WithObserver(func(op string, d time.Duration, err error) {
+	s := storagetest.SQLite(t, sqlite.WithObserver(func(op string, d time.Duration, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen[op] = err
