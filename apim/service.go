@@ -198,6 +198,9 @@ func (p *Provider) putService(ctx context.Context, r *arm.Request) (*arm.Respons
 			if err != nil {
 				return nil, err
 			}
+			if err := r.EnsureGroup(ctx, p.store); err != nil {
+				return nil, err
+			}
 			if err := p.store.CreateResource(ctx, res); err != nil {
 				if errors.Is(err, tokend.ErrAlreadyExists) {
 					continue // lost a race with another creator: now it is an update

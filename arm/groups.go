@@ -227,13 +227,14 @@ func (rt *Router) newGroupResource(id ID, location string, tags map[string]strin
 
 // ensureGroup creates the resource group of a PUT's target when it is
 // missing: a documented convenience (Azure answers ResourceGroupNotFound;
-// --strict-resource-groups restores that).
-func (rt *Router) ensureGroup(ctx context.Context, r *Request) error {
+// --strict-resource-groups restores that). It writes through q, so a
+// provider can make it part of the transaction that creates the resource.
+func (rt *Router) ensureGroup(ctx context.Context, q tokend.ResourceStore, r *Request) error {
 	gid := r.ID.GroupID()
 	if err := validateGroupName(gid.ResourceGroup); err != nil {
 		return err
 	}
-	if _, err := rt.cfg.Store.GetResource(ctx, gid.Key()); err == nil {
+	if _, err := q.GetResource(ctx, gid.Key()); err == nil {
 		return nil
 	} else if !errors.Is(err, tokend.ErrNotFound) {
 		return fmt.Errorf("check resource group %s: %w", gid, err)
@@ -245,7 +246,7 @@ func (rt *Router) ensureGroup(ctx context.Context, r *Request) error {
 	if loc.Location == "" {
 		loc.Location = "eastus"
 	}
-	err := rt.cfg.Store.CreateResource(ctx, rt.newGroupResource(gid, loc.Location, nil, "", r.Caller()))
+	err := q.CreateResource(ctx, rt.newGroupResource(gid, loc.Location, nil, "", r.Caller()))
 	if err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
 		return fmt.Errorf("create resource group %s: %w", gid, err)
 	}

@@ -25,6 +25,28 @@ type Request struct {
 	Body       []byte
 	// BaseURL is the scheme and authority the client used, for absolute links.
 	BaseURL string
+
+	// ensureGroup is set on PUTs that may create a missing resource group;
+	// groupEnsured records that the provider did.
+	ensureGroup  func(ctx context.Context, q tokend.ResourceStore) error
+	groupEnsured bool
+}
+
+// EnsureGroup creates the request's resource group if it is missing, when
+// tokend creates groups on demand (the default; --strict-resource-groups
+// answers ResourceGroupNotFound instead, before the handler runs). A PUT
+// handler calls it right before it writes a new top-level resource, with the
+// store or transaction it writes with, so a PUT refused by validation leaves
+// nothing behind. Elsewhere it does nothing.
+func (r *Request) EnsureGroup(ctx context.Context, q tokend.ResourceStore) error {
+	if r.ensureGroup == nil {
+		return nil
+	}
+	if err := r.ensureGroup(ctx, q); err != nil {
+		return err
+	}
+	r.groupEnsured = true
+	return nil
 }
 
 // Param returns a path parameter.

@@ -293,11 +293,16 @@ func (rt *Router) serve(ctx context.Context, w http.ResponseWriter, hr *http.Req
 	}
 	req.Body = body
 	if m.hasGroup && hr.Method == http.MethodPut && !rt.cfg.StrictResourceGroups && len(req.ID.Types) > 0 {
-		if err := rt.ensureGroup(ctx, req); err != nil {
-			return nil, err
-		}
+		req.ensureGroup = func(ctx context.Context, q tokend.ResourceStore) error { return rt.ensureGroup(ctx, q, req) }
 	}
 	resp, err := m.handler(ctx, req)
+	if err == nil && req.ensureGroup != nil && !req.groupEnsured && resp.Status/100 == 2 {
+		// A handler that did not create the group itself (a nested
+		// resource's parent already implies it) still leaves none missing.
+		if gerr := req.EnsureGroup(ctx, rt.cfg.Store); gerr != nil {
+			return nil, gerr
+		}
+	}
 	return rt.groupAfterNotFound(ctx, req, m, resp, err)
 }
 

@@ -70,6 +70,9 @@ func newEnv(t *testing.T, cfg arm.Config) *env {
 	p := rt.Provider("Microsoft.Test", arm.FamilyAPIM, arm.NewAPIVersions("2024-01-01"))
 	p.Handle(http.MethodPut, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}",
 		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+			if strings.Contains(string(r.Body), "invalid") {
+				return nil, arm.BadRequest("InvalidProperty", "properties", "refused")
+			}
 			return arm.JSON(http.StatusOK, map[string]string{"id": r.ID.String(), "action": "put"}), nil
 		})
 	p.Handle(http.MethodGet, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}",
@@ -237,6 +240,13 @@ func TestResourceGroupLifecycle(t *testing.T) {
 	}
 	if resp, _ = e.do(t, "GET", "/subscriptions/"+sub+"/resourceGroups/auto?api-version=2021-04-01", ""); resp.StatusCode != 200 {
 		t.Errorf("auto-created group missing: %d", resp.StatusCode)
+	}
+	// A PUT refused by the provider leaves no group behind.
+	if resp, m = e.do(t, "PUT", "/subscriptions/"+sub+"/resourceGroups/refused/providers/Microsoft.Test/widgets/w?api-version=2024-01-01", `{"invalid":true}`); resp.StatusCode != 400 {
+		t.Fatalf("refused put: %d %v", resp.StatusCode, m)
+	}
+	if resp, _ = e.do(t, "GET", "/subscriptions/"+sub+"/resourceGroups/refused?api-version=2021-04-01", ""); resp.StatusCode != 404 {
+		t.Errorf("a refused PUT created its group: %d", resp.StatusCode)
 	}
 	if resp, _ = e.do(t, "DELETE", path, ""); resp.StatusCode != 200 {
 		t.Errorf("delete: %d", resp.StatusCode)

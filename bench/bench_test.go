@@ -350,3 +350,27 @@ func TestParallel(t *testing.T) {
 		t.Fatalf("err %v after %d calls: the first error should stop the rest", err, calls.Load())
 	}
 }
+
+func TestCPUCost(t *testing.T) {
+	t.Parallel()
+	// 1,000 req/s using 0.5 server cores, 0.3 client cores and 0.2 database
+	// cores on 2 cores: 500 + 300 + 200 µs per request, 2,000 req/s if CPU
+	// were the only limit.
+	c := cpuCost(1000, 2, &ProcUsage{Cores: 0.5}, ProcUsage{Cores: 0.3}, 0.2)
+	if c.ServerPerRequest != 500*time.Microsecond || c.ClientPerRequest != 300*time.Microsecond ||
+		c.DBPerRequest != 200*time.Microsecond || c.Rate != 2000 {
+		t.Fatalf("%+v", c)
+	}
+	if c := cpuCost(1000, 2, nil, ProcUsage{Cores: 0.3}, 0); c.Rate != 0 {
+		t.Fatalf("a remote server's cost is unknown, got rate %v", c.Rate)
+	}
+}
+
+func TestParseStatChildrenCPU(t *testing.T) {
+	t.Parallel()
+	stat := []byte("2200 (postgres) S 1 2200 2200 0 -1 4194560 1234 0 0 0 250 150 300 200 20 0 9 0 100 123456 789")
+	got, err := parseStatChildrenCPU(stat)
+	if err != nil || got != 5*time.Second {
+		t.Fatalf("children cpu %v %v, want 5s (cutime 300 + cstime 200 ticks)", got, err)
+	}
+}

@@ -143,3 +143,94 @@ func (w *procWatch) stop() (u ProcUsage, ok bool) {
 	}
 	return u, ok
 }
+
+// dbWatch measures a local database server that is not ours to start
+// (PostgreSQL): every process with its command name, plus what the parent
+// reaped from exited children (cutime, cstime), so backends that come and
+// go inside the window still count.
+type dbWatch struct {
+	comm   string
+	before map[int]time.Duration
+	reaped time.Duration
+	at     time.Time
+}
+
+func watchDB(comm string) *dbWatch {
+	w := &dbWatch{comm: comm, at: time.Now()}
+	w.before, w.reaped = scanComm(comm)
+	return w
+}
+
+// stop returns the server's CPU over the window in cores; ok is false when
+// no such process runs here (a remote database).
+func (w *dbWatch) stop() (cores float64, ok bool) {
+	after, reaped := scanComm(w.comm)
+	if len(after) == 0 {
+		return 0, false
+	}
+	var cpu time.Duration
+	for pid, c := range after {
+		cpu += c - w.before[pid] // a new process counts from zero
+	}
+	cpu += reaped - w.reaped
+	if wall := time.Since(w.at); wall > 0 && cpu > 0 {
+		return float64(cpu) / float64(wall), true
+	}
+	return 0, true
+}
+
+// scanComm reads the CPU time of every process named comm, and the
+// children's CPU reaped by the oldest of them (the server's parent).
+func scanComm(comm string) (map[int]time.Duration, time.Duration) {
+	out := map[int]time.Duration{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return out, 0
+	}
+	var reaped time.Duration
+	parent := 0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		dir := "/proc/" + e.Name()
+		name, err := os.ReadFile(dir + "/comm")
+		if err != nil || strings.TrimSpace(string(name)) != comm {
+			continue
+		}
+		stat, err := os.ReadFile(dir + "/stat")
+		if err != nil {
+			continue
+		}
+		cpu, err := parseStatCPU(stat)
+		if err != nil {
+			continue
+		}
+		out[pid] = cpu
+		if parent == 0 || pid < parent {
+			parent = pid
+			reaped, _ = parseStatChildrenCPU(stat)
+		}
+	}
+	return out, reaped
+}
+
+// parseStatChildrenCPU returns cutime+cstime (fields 16 and 17): the CPU of
+// the process's waited-for children.
+func parseStatChildrenCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("no command field")
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 15 {
+		return 0, fmt.Errorf("short stat line")
+	}
+	cu, err1 := strconv.ParseInt(f[13], 10, 64)
+	cs, err2 := strconv.ParseInt(f[14], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("cutime %q / cstime %q are not numbers", f[13], f[14])
+	}
+	return time.Duration(cu+cs) * time.Second / clockTicks, nil
+}

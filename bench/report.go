@@ -30,7 +30,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmtRate(h.Throughput), fmtDur(h.Latency.P50), fmtDur(h.Latency.P99), r.Ceiling.HTTPSCores,
 		fmtRate(r.Ceiling.HTTPSCPURate), r.Ceiling.Cores)
 
-	t = newTable("<engine", "<scenario", "req/s", "p50", "p90", "p99", "max", "errors", "srv cores", "srv RSS",
+	t = newTable("<engine", "<scenario", "req/s", "p50", "p90", "p99", "max", "errors", "srv cores", "db cores", "srv RSS",
 		"cli cores", "ceiling", "% ceil", "srv µs/req", "cpu req/s", "% ceil cpu", "<target")
 	var notRun []*Result
 	for _, res := range r.Results {
@@ -38,14 +38,17 @@ func WriteTable(w io.Writer, r *Report) error {
 			notRun = append(notRun, res)
 			continue
 		}
-		srvCores, srvRSS := "-", "-"
+		srvCores, srvRSS, dbCores := "-", "-", "-"
+		if res.DBCores != nil {
+			dbCores = fmt.Sprintf("%.2f", *res.DBCores)
+		}
 		if res.Server != nil {
 			srvCores = fmt.Sprintf("%.2f", res.Server.Cores)
 			srvRSS = fmt.Sprintf("%d MiB", res.Server.RSSBytes>>20)
 		}
 		t.row(res.Label(), res.Scenario, fmtRate(res.Throughput),
 			fmtDur(res.Latency.P50), fmtDur(res.Latency.P90), fmtDur(res.Latency.P99), fmtDur(res.Latency.Max),
-			fmt.Sprint(res.Errors), srvCores, srvRSS, fmt.Sprintf("%.2f", res.Client.Cores),
+			fmt.Sprint(res.Errors), srvCores, dbCores, srvRSS, fmt.Sprintf("%.2f", res.Client.Cores),
 			fmtRate(res.Ceiling), fmtPct(res.OfCeiling), fmtMicros(res.CPU.ServerPerRequest),
 			fmtRate(res.CPU.Rate), fmtPct(res.OfCeilingCPU), res.Target)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,7 +70,10 @@ type Result struct {
 	// target); Client is this process's (the load generator).
 	Server *ProcUsage `json:"server,omitempty"`
 	Client ProcUsage  `json:"client"`
-	Bound  Bound      `json:"bound"`
+	// DBCores is the local PostgreSQL server's CPU over the window (absent
+	// for SQLite, which runs inside tokend, and for a remote database).
+	DBCores *float64 `json:"db_cores,omitempty"`
+	Bound   Bound    `json:"bound"`
 	// Alg is the issuer's signing algorithm (from its tokens).
 	Alg string `json:"alg,omitempty"`
 	// Ceiling is the physical bound in requests/s (Ceiling.For), and
@@ -465,6 +469,9 @@ func measure(ctx context.Context, o Options, env *Env, s Scenario, r *Result, ce
 		pids = env.Target.PIDs()
 	}
 	w := &window{pids: pids}
+	if env.Target.Local && env.Target.Engine == "postgres" && isLoopbackDB(env.Target.Database) {
+		w.dbComm = "postgres"
+	}
 	profiled := make(chan error, 1)
 	profiled <- nil
 	if addr := env.Target.PprofAddr(); addr != "" && o.ProfileDir != "" {
@@ -483,11 +490,14 @@ func measure(ctx context.Context, o Options, env *Env, s Scenario, r *Result, ce
 		srv := w.server
 		r.Server = &srv
 	}
+	if w.dbOK {
+		r.DBCores = &w.dbCores
+	}
 	r.Ceiling = ceil.For(s.Bound(), r.Alg)
 	if r.Ceiling > 0 {
 		r.OfCeiling = r.Throughput / r.Ceiling
 	}
-	r.CPU = cpuCost(res.Throughput, ceil.Cores, r.Server, r.Client)
+	r.CPU = cpuCost(res.Throughput, ceil.Cores, r.Server, r.Client, w.dbCores)
 	if c := ceil.ForCPU(s.Bound(), r.Alg); c > 0 && r.CPU.Rate > 0 {
 		r.OfCeilingCPU = r.CPU.Rate / c
 	}
@@ -501,12 +511,16 @@ func measure(ctx context.Context, o Options, env *Env, s Scenario, r *Result, ce
 // measured window.
 type window struct {
 	pids     []int
+	dbComm   string // the local database server's process name, if any
 	onOpen   func()
 	srv      *procWatch
 	self     *procWatch
+	db       *dbWatch
 	server   ProcUsage
 	serverOK bool
 	client   ProcUsage
+	dbCores  float64
+	dbOK     bool
 }
 
 func (w *window) edge(open bool) {
@@ -515,6 +529,9 @@ func (w *window) edge(open bool) {
 			w.srv = watchProcs(w.pids)
 		}
 		w.self = watchProcs([]int{0})
+		if w.dbComm != "" {
+			w.db = watchDB(w.dbComm)
+		}
 		if w.onOpen != nil {
 			w.onOpen()
 		}
@@ -526,6 +543,23 @@ func (w *window) edge(open bool) {
 	if w.self != nil {
 		w.client, _ = w.self.stop()
 	}
+	if w.db != nil {
+		w.dbCores, w.dbOK = w.db.stop()
+	}
+}
+
+// isLoopbackDB reports whether a database URL names this machine, whose
+// server processes can then be measured.
+func isLoopbackDB(dbURL string) bool {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return false
+	}
+	switch u.Hostname() {
+	case "", "localhost", "127.0.0.1", "::1":
+		return true
+	}
+	return false
 }
 
 // CPUCost is a scenario's CPU price, which contention on a shared machine
@@ -533,24 +567,27 @@ func (w *window) edge(open bool) {
 type CPUCost struct {
 	// ServerPerRequest is the server processes' CPU time per request.
 	ServerPerRequest time.Duration `json:"server_per_request_ns,omitempty"`
+	// DBPerRequest is the local PostgreSQL server's CPU time per request.
+	DBPerRequest time.Duration `json:"db_per_request_ns,omitempty"`
 	// ClientPerRequest is the load generator's CPU time per request.
 	ClientPerRequest time.Duration `json:"client_per_request_ns,omitempty"`
 	// Rate is what the machine's cores would sustain if CPU were the only
-	// limit: cores / (server + client CPU per request). An I/O-bound
-	// scenario (a commit waiting on fsync) cannot reach it.
+	// limit: cores / (server + database + client CPU per request). An
+	// I/O-bound scenario (a commit waiting on fsync) cannot reach it.
 	Rate float64 `json:"rate_rps,omitempty"`
 }
 
-func cpuCost(throughput float64, cores int, server *ProcUsage, client ProcUsage) CPUCost {
+func cpuCost(throughput float64, cores int, server *ProcUsage, client ProcUsage, db float64) CPUCost {
 	var c CPUCost
 	if throughput <= 0 {
 		return c
 	}
 	perReq := func(u float64) time.Duration { return time.Duration(u / throughput * float64(time.Second)) }
 	c.ClientPerRequest = perReq(client.Cores)
+	c.DBPerRequest = perReq(db)
 	if server != nil {
 		c.ServerPerRequest = perReq(server.Cores)
-		if total := server.Cores + client.Cores; total > 0 {
+		if total := server.Cores + client.Cores + db; total > 0 {
 			c.Rate = throughput * float64(cores) / total
 		}
 	}

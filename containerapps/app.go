@@ -178,6 +178,9 @@ func (s *Service) save(ctx context.Context, r *arm.Request, id arm.ID, prev *tok
 		return nil, err
 	}
 	if prev == nil {
+		if err := r.EnsureGroup(ctx, s.store); err != nil {
+			return nil, err
+		}
 		err = s.store.CreateResource(ctx, &res)
 	} else {
 		err = s.store.UpdateResource(ctx, &res, prev.ETag)

@@ -135,6 +135,9 @@ func (s *Service) createAccount(ctx context.Context, r *arm.Request, id arm.ID, 
 		CreatedAt: now, UpdatedAt: now, CreatedBy: r.Caller(), UpdatedBy: r.Caller(),
 	}
 	err = s.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := r.EnsureGroup(ctx, q); err != nil {
+			return err
+		}
 		if err := q.CreateResource(ctx, res); err != nil {
 			return err
 		}

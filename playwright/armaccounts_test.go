@@ -160,6 +160,10 @@ func TestAccountValidation(t *testing.T) {
 	t.Parallel()
 	e := newSQLiteEnv(t)
 	tok := "good-" + owner
+	// The group exists, so the 404s below are about the account.
+	if resp, b := e.do(t, "PUT", "/subscriptions/"+testSub+"/resourceGroups/rg?api-version=2021-04-01", `{"location":"eastus"}`, tok); resp.StatusCode != 201 {
+		t.Fatalf("create group: %d %s", resp.StatusCode, b)
+	}
 	cases := []struct {
 		name, method, account, body string
 		status                      int
