@@ -138,7 +138,7 @@ func TestAPIMAuthorizationServers(t *testing.T) {
 	// A Reader (default scope: the subscription) reads servers, but
 	// listSecrets is an action Reader's */read does not grant: 403, as in
 	// Azure. createClient is the CLI helper of containerapps_test.go.
-	readerID, readerSecret := createClient(t, tk, "apim-reader", "Reader")
+	readerID, readerSecret := tk.CreateClient(t, "apim-reader", "Reader")
 	reader, err := apimv3.NewAuthorizationServerClient(sub, tk.CredentialFor(t, readerID, readerSecret), tk.ARMOptions())
 	if err != nil {
 		t.Fatal(err)

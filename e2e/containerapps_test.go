@@ -2,10 +2,8 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"os/exec"
 	"strings"
 	"testing"
@@ -46,29 +44,6 @@ func caStatus(err error) (int, string) {
 		return re.StatusCode, re.ErrorCode
 	}
 	return 0, ""
-}
-
-// createClient registers a client with a role through the CLI, as a user
-// would, and returns its id and secret.
-func createClient(t *testing.T, tk *Tokend, name, role string) (string, string) {
-	t.Helper()
-	out, err := exec.Command(binary, "clients", "create", "--data", tk.DataDir, "--name", name, "--role", role).CombinedOutput()
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, out)
-	}
-	var id, secret string
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "client id:"); ok {
-			id = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "client secret:"); ok {
-			secret = strings.TrimSpace(v)
-		}
-	}
-	if id == "" || secret == "" {
-		t.Fatalf("clients create printed no id or secret:\n%s", out)
-	}
-	return id, secret
 }
 
 func TestContainerApps(t *testing.T) {
@@ -207,7 +182,7 @@ func TestContainerApps(t *testing.T) {
 	if resp, b := tk.Do(t, http.MethodGet, "/subscriptions/"+sub+"/providers/Microsoft.App/containerApps?api-version=2025-01-01", nil, *tok.Properties.Token); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("ARM accepted an app token: %d %s", resp.StatusCode, b)
 	}
-	if active := introspect(t, tk, *tok.Properties.Token); !active {
+	if active := tk.Introspect(t, *tok.Properties.Token); !active {
 		t.Error("a fresh app token introspects inactive")
 	}
 	if out, err := exec.Command(binary, "verify", "--data", tk.DataDir, "--audience", containerapps.Audience(*tok.ID), *tok.Properties.Token).CombinedOutput(); err != nil {
@@ -228,7 +203,7 @@ func TestContainerApps(t *testing.T) {
 	}
 
 	// A Reader may read the app but not get a token for it.
-	readerID, readerSecret := createClient(t, tk, "ca-reader", "Reader")
+	readerID, readerSecret := tk.CreateClient(t, "ca-reader", "Reader")
 	asReader, err := cav3.NewContainerAppsClient(sub, tk.CredentialFor(t, readerID, readerSecret), tk.ARMOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +238,7 @@ func TestContainerApps(t *testing.T) {
 	} else if st, code := caStatus(err); st != http.StatusNotFound || code != "ResourceNotFound" {
 		t.Errorf("get after delete: %d %s", st, code)
 	}
-	if introspect(t, tk, *tok.Properties.Token) {
+	if tk.Introspect(t, *tok.Properties.Token) {
 		t.Error("the token of a deleted app introspects active")
 	}
 	out, err := exec.Command(binary, "verify", "--data", tk.DataDir, *tok.Properties.Token).CombinedOutput()
@@ -278,23 +253,4 @@ func TestContainerApps(t *testing.T) {
 	if _, err := del.PollUntilDone(ctx, poll); err != nil {
 		t.Fatalf("delete again: %v", err)
 	}
-}
-
-// introspect asks the issuer whether a token is active, as the bootstrap
-// client (RFC 7662).
-func introspect(t *testing.T, tk *Tokend, token string) bool {
-	t.Helper()
-	form := url.Values{"client_id": {tk.Boot.ClientID}, "client_secret": {tk.Boot.ClientSecret}, "token": {token}}
-	resp, err := tk.HTTP.PostForm(tk.URL+"/"+tk.Boot.TenantID+"/oauth2/v2.0/introspect", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Active bool `json:"active"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("introspect: %d %v", resp.StatusCode, err)
-	}
-	return r.Active
 }

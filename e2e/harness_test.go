@@ -335,3 +335,43 @@ func responseError(err error) *azcore.ResponseError {
 }
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+// CreateClient registers a client holding role at the root scope through the
+// CLI, as a user would, and returns its id and secret.
+func (tk *Tokend) CreateClient(t testing.TB, name, role string) (id, secret string) {
+	t.Helper()
+	// tk.Args may carry --database, which the CLI needs too.
+	args := append([]string{"clients", "create", "--data", tk.DataDir, "--name", name, "--role", role}, tk.Args...)
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("clients create: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "client id:"); ok {
+			id = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "client secret:"); ok {
+			secret = strings.TrimSpace(v)
+		}
+	}
+	if id == "" || secret == "" {
+		t.Fatalf("clients create printed no id or secret:\n%s", out)
+	}
+	return id, secret
+}
+
+// Introspect asks the issuer's RFC 7662 endpoint, as the bootstrap client,
+// whether token is active.
+func (tk *Tokend) Introspect(t testing.TB, token string) bool {
+	t.Helper()
+	form := url.Values{"token": {token}, "client_id": {tk.Boot.ClientID}, "client_secret": {tk.Boot.ClientSecret}}
+	resp, b := tk.Do(t, http.MethodPost, "/"+tk.Boot.TenantID+"/oauth2/v2.0/introspect", form.Encode(), "",
+		"Content-Type", "application/x-www-form-urlencoded")
+	var out struct {
+		Active bool `json:"active"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &out) != nil {
+		t.Fatalf("introspect: %d %s", resp.StatusCode, b)
+	}
+	return out.Active
+}

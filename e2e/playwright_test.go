@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os/exec"
 	"slices"
 	"strings"
@@ -311,7 +310,7 @@ func testPlaywright(t *testing.T, tk *Tokend) {
 
 	// An access token is a bearer token for its account, but not for
 	// managing tokens; introspection calls it active.
-	if !pwIntrospect(t, tk, jwts[1]) {
+	if !tk.Introspect(t, jwts[1]) {
 		t.Error("introspection: a live access token is inactive")
 	}
 	runner := pwDataClient(t, tk, bearer(jwts[1]))
@@ -333,12 +332,12 @@ func testPlaywright(t *testing.T, tk *Tokend) {
 		t.Errorf("deleted access token: %v, want 401", err)
 	}
 	// Introspection agrees with the data plane.
-	if pwIntrospect(t, tk, jwts[1]) {
+	if tk.Introspect(t, jwts[1]) {
 		t.Error("introspection: a deleted access token is active")
 	}
 
 	// A client without a Playwright data role: 403.
-	clientID, secret := pwCreateClient(t, tk, "pw-outsider", "Contributor")
+	clientID, secret := tk.CreateClient(t, "pw-outsider", "Contributor")
 	outsider := pwDataClient(t, tk, tk.CredentialFor(t, clientID, secret))
 	if _, err := outsider.GetAccount(ctx, acct); !isStatus(err, 403) {
 		t.Errorf("GET account without a data role: %v, want 403", err)
@@ -388,42 +387,3 @@ func isStatus(err error, status int) bool {
 }
 
 func ptrTo[T any](v T) *T { return &v }
-
-// pwIntrospect asks the issuer's RFC 7662 endpoint, as the bootstrap
-// client, whether token is active.
-func pwIntrospect(t *testing.T, tk *Tokend, token string) bool {
-	t.Helper()
-	form := url.Values{"token": {token}, "client_id": {tk.Boot.ClientID}, "client_secret": {tk.Boot.ClientSecret}}
-	r, b := tk.Do(t, http.MethodPost, "/"+tk.Boot.TenantID+"/oauth2/v2.0/introspect", form.Encode(), "", "Content-Type", "application/x-www-form-urlencoded")
-	var out struct {
-		Active bool `json:"active"`
-	}
-	if r.StatusCode != 200 || json.Unmarshal(b, &out) != nil {
-		t.Fatalf("introspect: %d %s", r.StatusCode, b)
-	}
-	return out.Active
-}
-
-// pwCreateClient registers a client with a role through the CLI and
-// returns its id and secret.
-func pwCreateClient(t *testing.T, tk *Tokend, name, role string) (string, string) {
-	t.Helper()
-	// tk.Args are global flags here (--database), which the CLI needs too.
-	out, err := exec.Command(binary, append([]string{"clients", "create", "--data", tk.DataDir, "--name", name, "--role", role}, tk.Args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, out)
-	}
-	var id, secret string
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "client id:"); ok {
-			id = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "client secret:"); ok {
-			secret = strings.TrimSpace(v)
-		}
-	}
-	if id == "" || secret == "" {
-		t.Fatalf("clients create printed no id or secret:\n%s", out)
-	}
-	return id, secret
-}
