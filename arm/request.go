@@ -105,9 +105,15 @@ func writeResponse(w http.ResponseWriter, method string, resp *Response) {
 		w.WriteHeader(resp.Status)
 		return
 	}
-	b, err := json.Marshal(resp.Body)
-	if err != nil {
-		panic("arm: response body does not marshal: " + err.Error())
+	var b []byte
+	switch body := resp.Body.(type) {
+	case json.RawMessage:
+		b = body // stored documents are already JSON: no second encoding
+	default:
+		var err error
+		if b, err = json.Marshal(body); err != nil {
+			panic("arm: response body does not marshal: " + err.Error())
+		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(resp.Status)

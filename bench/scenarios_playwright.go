@@ -29,7 +29,7 @@ type Seeder interface {
 
 // seedBatch is how many tokens one Seeder call gets: one transaction of a
 // direct seeder, whose commit it amortizes.
-const seedBatch = 50000
+const seedBatch = 10000
 
 // seedStatement is how many tokens one CreateAccessTokens statement
 // inserts inside a direct seeder's transaction. SQLite looks numbered
