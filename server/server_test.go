@@ -1,0 +1,154 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/server"
+	"github.com/tokend-dev/tokend/storage/storagetest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newServer(t *testing.T, fallback http.Handler) (*server.Server, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	s := server.New(server.Options{
+		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
+		Store:     storagetest.SQLite(t),
+		AccessLog: true,
+		Fallback:  fallback,
+	})
+	return s, logs
+}
+
+func TestHeadersRecoveryAndHealth(t *testing.T) {
+	t.Parallel()
+	s, logs := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/boom" {
+			arm.TraceFrom(r.Context()).Family = arm.FamilyAPIM
+			panic("secret internal detail")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/boom", nil)
+	req.Header.Set("x-ms-client-request-id", "client-1")
+	req.Header.Set("x-ms-correlation-request-id", "corr-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	reqID := resp.Header.Get("x-ms-request-id")
+	if resp.StatusCode != 500 || reqID == "" || resp.Header.Get("x-ms-client-request-id") != "client-1" ||
+		resp.Header.Get("x-ms-correlation-request-id") != "corr-1" {
+		t.Fatalf("panic answer: %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	var env struct {
+		Error struct{ Code, Message, Target string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Error.Code != "InternalServerError" ||
+		!strings.Contains(env.Error.Message, reqID) || strings.Contains(string(body), "secret internal detail") ||
+		strings.Contains(string(body), "goroutine") {
+		t.Errorf("500 body: %s", body)
+	}
+	if !strings.Contains(logs.String(), "secret internal detail") || !strings.Contains(logs.String(), "goroutine") {
+		t.Errorf("the panic and its stack are not logged:\n%s", logs.String())
+	}
+
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/tenant/x": 204} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, b)
+		}
+		if path == "/metrics" && !strings.Contains(string(b), `tokend_http_requests_total{code="500",method="GET",route="other"} 1`) {
+			t.Errorf("/metrics does not count the 500:\n%s", b)
+		}
+	}
+	if !strings.Contains(logs.String(), `"request_id":"`+reqID+`"`) {
+		t.Errorf("access log lacks the request id:\n%s", logs.String())
+	}
+}
+
+// SIGTERM-style shutdown lets an in-flight request finish, then Serve returns.
+func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	s, _ := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		_, _ = w.Write([]byte("done"))
+	}))
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- s.Serve(ctx, server.ListenConfig{Addr: "127.0.0.1:0", DataDir: dir, ShutdownTimeout: 5 * time.Second})
+	}()
+	var url string
+	for i := 0; i < 500 && url == ""; i++ {
+		b, _ := os.ReadFile(filepath.Join(dir, server.AddressFile))
+		url = strings.TrimSpace(string(b))
+		time.Sleep(5 * time.Millisecond)
+	}
+	if url == "" {
+		t.Fatal("server did not write its address")
+	}
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(url + "/tenant/slow")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	<-started
+	cancel() // as SIGTERM does in `tokend serve`
+	if body := <-got; body != "done" {
+		t.Errorf("in-flight request: %q", body)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := http.Get(url + "/healthz"); err == nil {
+		t.Errorf("server still accepts connections after shutdown")
+	}
+}
