@@ -280,9 +280,13 @@ func (rt *Router) deleteGroup(ctx context.Context, r *Request) (*Response, error
 }
 
 func (rt *Router) listGroups(ctx context.Context, r *Request) (*Response, error) {
+	if r.Query("$filter") != "" {
+		return nil, BadRequest("InvalidFilterInQueryString", "$filter",
+			"tokend does not filter resource groups; list them without '$filter' (tag filters are not supported).")
+	}
 	page, err := ListPage(ctx, rt.cfg.Store, r, tokend.ResourceQuery{
 		Scope: SubscriptionKey(r.Param("subscriptionId")), Type: groupType,
-	}, 100)
+	}, rt.cfg.GroupPageSize)
 	if err != nil {
 		return nil, err
 	}
@@ -315,22 +319,30 @@ func ListPage(ctx context.Context, store tokend.ResourceStore, r *Request, q tok
 
 // ListResources is ListPage for providers that render items themselves: it
 // returns the stored resources of this page and the nextLink ("" when done).
+// $top is the total number of results across pages, as ARM defines it; the
+// continuation token carries both the keyset position and what remains of
+// $top, so following nextLinks never returns more.
 func ListResources(ctx context.Context, store tokend.ResourceStore, r *Request, q tokend.ResourceQuery, pageSize int) ([]*tokend.Resource, string, error) {
+	remaining := -1 // no $top
 	if t := r.Query("$top"); t != "" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 1 {
 			return nil, "", BadRequest("InvalidParameter", "$top", "The value of '$top' must be a positive integer.")
 		}
-		if n < pageSize {
-			pageSize = n
-		}
+		remaining = n
 	}
 	if tok := r.Query(SkipTokenParam); tok != "" {
-		after, err := DecodeSkipToken(tok)
+		pos, err := decodeListPosition(tok)
 		if err != nil {
 			return nil, "", err
 		}
-		q.After = after
+		q.After, remaining = pos.After, pos.Remaining
+	}
+	if remaining >= 0 && remaining < pageSize {
+		pageSize = remaining
+	}
+	if pageSize == 0 {
+		return nil, "", nil
 	}
 	q.Limit = pageSize + 1
 	items, err := store.ListResources(ctx, q)
@@ -341,7 +353,35 @@ func ListResources(ctx context.Context, store tokend.ResourceStore, r *Request, 
 		return items, "", nil
 	}
 	items = items[:pageSize]
-	return items, NextLink(r.BaseURL, r.HTTP, SkipTokenParam, EncodeSkipToken(items[len(items)-1].Key)), nil
+	if remaining >= 0 {
+		remaining -= pageSize
+		if remaining == 0 {
+			return items, "", nil
+		}
+	}
+	tok := encodeListPosition(listPosition{After: items[len(items)-1].Key, Remaining: remaining})
+	return items, NextLink(r.BaseURL, r.HTTP, SkipTokenParam, tok), nil
+}
+
+// listPosition is what a list continuation token carries.
+type listPosition struct {
+	After     string `json:"k"`
+	Remaining int    `json:"r"` // what is left of $top; -1 when unbounded
+}
+
+func encodeListPosition(p listPosition) string {
+	b, _ := json.Marshal(p)
+	return EncodeSkipToken(string(b))
+}
+
+func decodeListPosition(tok string) (listPosition, *Error) {
+	raw, aerr := DecodeSkipToken(tok)
+	var p listPosition
+	if aerr == nil && json.Unmarshal([]byte(raw), &p) == nil && p.After != "" && p.Remaining >= -1 {
+		return p, nil
+	}
+	return p, BadRequest("InvalidSkipToken", SkipTokenParam,
+		"The continuation token in '"+SkipTokenParam+"' is malformed; use the nextLink returned by the previous page.")
 }
 
 // normalizeLocation writes a location as ARM's short name: "East US" → "eastus".

@@ -25,6 +25,7 @@ type Config struct {
 	// missing group, as Azure does, instead of creating the group.
 	StrictResourceGroups bool
 	MaxBodyBytes         int64  // default 1 MiB
+	GroupPageSize        int    // resource groups per list page; default 100
 	PublicURL            string // base URL for absolute links; default: the request's own
 	Logger               *slog.Logger
 	Now                  func() time.Time
@@ -45,6 +46,9 @@ type Router struct {
 func NewRouter(cfg Config) *Router {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.GroupPageSize == 0 {
+		cfg.GroupPageSize = 100
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

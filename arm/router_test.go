@@ -277,13 +277,13 @@ func TestAnyAPIVersion(t *testing.T) {
 // nor repeats a group when others are created between pages.
 func TestListPagingStableUnderInserts(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, arm.Config{})
+	e := newEnv(t, arm.Config{GroupPageSize: 4})
 	for i := 0; i < 25; i++ {
 		if resp, m := e.do(t, "PUT", fmt.Sprintf("/subscriptions/%s/resourcegroups/g%02d?api-version=2021-04-01", sub, i*2), `{"location":"eastus"}`); resp.StatusCode != 201 {
 			t.Fatalf("create: %d %v", resp.StatusCode, m)
 		}
 	}
-	next := e.srv.URL + "/subscriptions/" + sub + "/resourcegroups?api-version=2021-04-01&%24top=4"
+	next := e.srv.URL + "/subscriptions/" + sub + "/resourcegroups?api-version=2021-04-01"
 	seen := map[string]int{}
 	pages := 0
 	for next != "" {
@@ -311,6 +311,38 @@ func TestListPagingStableUnderInserts(t *testing.T) {
 	for name, n := range seen {
 		if n != 1 {
 			t.Errorf("%s seen %d times", name, n)
+		}
+	}
+}
+
+// $top is the total across pages, as ARM defines it for lists.
+func TestListTopIsTotal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, arm.Config{GroupPageSize: 4})
+	for i := 0; i < 11; i++ {
+		if resp, m := e.do(t, "PUT", fmt.Sprintf("/subscriptions/%s/resourcegroups/t%02d?api-version=2021-04-01", sub, i), `{"location":"eastus"}`); resp.StatusCode != 201 {
+			t.Fatalf("create: %d %v", resp.StatusCode, m)
+		}
+	}
+	for _, c := range []struct{ top, want, pages int }{{3, 3, 1}, {4, 4, 1}, {9, 9, 3}, {50, 11, 3}} {
+		next := fmt.Sprintf("%s/subscriptions/%s/resourcegroups?api-version=2021-04-01&%%24top=%d", e.srv.URL, sub, c.top)
+		got, pages := 0, 0
+		for next != "" {
+			resp, m := e.do(t, "GET", strings.TrimPrefix(next, e.srv.URL), "")
+			if resp.StatusCode != 200 {
+				t.Fatalf("$top=%d: %d %v", c.top, resp.StatusCode, m)
+			}
+			got += len(m["value"].([]any))
+			pages++
+			next, _ = m["nextLink"].(string)
+		}
+		if got != c.want || pages != c.pages {
+			t.Errorf("$top=%d: %d items over %d pages, want %d over %d", c.top, got, pages, c.want, c.pages)
+		}
+	}
+	for _, bad := range []string{"%24top=0", "%24top=x", "%24skipToken=%21%21", "%24skipToken=" + arm.EncodeSkipToken("not json"), "%24filter=tagName+eq+%27a%27"} {
+		if resp, m := e.do(t, "GET", "/subscriptions/"+sub+"/resourcegroups?api-version=2021-04-01&"+bad, ""); resp.StatusCode != 400 {
+			t.Errorf("%s: %d %v", bad, resp.StatusCode, m)
 		}
 	}
 }

@@ -40,9 +40,27 @@ type Env struct {
 	Workers int
 	Log     func(format string, args ...any)
 
+	// analyze refreshes the database's planner statistics after a bulk
+	// load (PostgreSQL started by bench; nil otherwise).
+	analyze func(ctx context.Context) error
+
 	mu       sync.Mutex
 	tokens   map[string]string
 	fixtures map[string]any
+}
+
+// Analyzed refreshes planner statistics after a bulk load, where bench
+// owns the database; a production database's autovacuum does it on its own.
+func (e *Env) Analyzed(ctx context.Context) error {
+	if e.analyze == nil {
+		return nil
+	}
+	start := time.Now()
+	if err := e.analyze(ctx); err != nil {
+		return err
+	}
+	e.Log("  analyzed the database in %s", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // Seeds are the data sizes the scenarios create.

@@ -80,3 +80,36 @@ func redactURL(u string) string {
 	}
 	return u
 }
+
+// analyze refreshes the planner statistics of every table in the schema,
+// as autovacuum would within a minute of a bulk load: without them the
+// planner guesses row counts from nothing and may pick a plan no
+// production database would run (at a million access tokens: a bitmap scan
+// and sort taking 470 ms instead of an index walk taking 0.5 ms).
+func (s *pgSchema) analyze(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = $1", s.name)
+	if err != nil {
+		return fmt.Errorf("list tables of %s: %w", s.name, err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := s.db.ExecContext(ctx, "ANALYZE "+s.name+"."+quoteIdent(t)); err != nil {
+			return fmt.Errorf("analyze %s.%s: %w", s.name, t, err)
+		}
+	}
+	return nil
+}
+
+// quoteIdent quotes a PostgreSQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -213,7 +213,7 @@ func runConfig(ctx context.Context, o Options, cfg config, ceil *Ceiling, logf f
 	}
 	label := labelFor(cfg.engine, cfg.nodes[0])
 	logf("%s: starting", label)
-	target, cleanup, err := startTarget(ctx, o, cfg.engine, cfg.nodes[0])
+	target, schema, cleanup, err := startTarget(ctx, o, cfg.engine, cfg.nodes[0])
 	if err != nil {
 		if errors.Is(err, errOptionalEngine) {
 			logf("%s: skipped: %v", label, err)
@@ -227,6 +227,9 @@ func runConfig(ctx context.Context, o Options, cfg config, ceil *Ceiling, logf f
 	env := &Env{Target: target, BaseURL: target.BaseURL, Client: target.Client, Group: "tokend-bench",
 		Seeds: o.Seeds, Workers: o.Workers, tokens: map[string]string{}, fixtures: map[string]any{},
 		Log: func(format string, args ...any) { logf("%s: "+format, append([]any{label}, args...)...) }}
+	if schema != nil {
+		env.analyze = schema.analyze
+	}
 	alg, err := prepareEnv(ctx, env)
 	if err != nil {
 		logf("%s: %v\n%s", label, err, target.Output())
@@ -323,15 +326,15 @@ var errOptionalEngine = errors.New("PostgreSQL does not answer")
 
 // startTarget starts (or connects to) the configuration's servers and
 // returns a cleanup that stops them and drops what was created.
-func startTarget(ctx context.Context, o Options, engine string, nodes int) (*Target, func(), error) {
+func startTarget(ctx context.Context, o Options, engine string, nodes int) (*Target, *pgSchema, func(), error) {
 	if engine == "remote" {
 		spec := o.Remote
 		spec.Workers = o.Workers
 		t, err := Remote(spec)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return t, func() { t.Client.CloseIdleConnections() }, nil
+		return t, nil, func() { t.Client.CloseIdleConnections() }, nil
 	}
 	spec := LocalSpec{Executable: o.Executable, Engine: engine, Nodes: nodes, Workers: o.Workers,
 		ExtraArgs: o.ServeArgs, Pprof: o.ProfileDir != ""}
@@ -339,13 +342,13 @@ func startTarget(ctx context.Context, o Options, engine string, nodes int) (*Tar
 	if engine == "postgres" {
 		if err := pingPostgres(ctx, o.Postgres); err != nil {
 			if o.PostgresOptional {
-				return nil, nil, fmt.Errorf("%w at %s: %v", errOptionalEngine, redactURL(o.Postgres), err)
+				return nil, nil, nil, fmt.Errorf("%w at %s: %v", errOptionalEngine, redactURL(o.Postgres), err)
 			}
-			return nil, nil, fmt.Errorf("PostgreSQL at %s: %w", redactURL(o.Postgres), err)
+			return nil, nil, nil, fmt.Errorf("PostgreSQL at %s: %w", redactURL(o.Postgres), err)
 		}
 		var err error
 		if schema, err = createSchema(ctx, o.Postgres); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		spec.Database = schema.URL
 	}
@@ -354,9 +357,9 @@ func startTarget(ctx context.Context, o Options, engine string, nodes int) (*Tar
 		if schema != nil {
 			_ = schema.drop()
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return t, func() {
+	return t, schema, func() {
 		t.Close()
 		if schema != nil {
 			if err := schema.drop(); err != nil && o.Log != nil {
@@ -451,6 +454,9 @@ func seed(ctx context.Context, o Options, env *Env, scenarios []Scenario, idx []
 	}
 	if cerr := closeStore(); err == nil && cerr != nil {
 		err = fmt.Errorf("close storage after seeding: %w", cerr)
+	}
+	if err == nil {
+		err = env.Analyzed(ctx)
 	}
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func (f *apimFixture) create(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	return parallel(ctx, n, env.Workers*2, func(ctx context.Context, i int) error {
+	err = parallel(ctx, n, env.Workers*2, func(ctx context.Context, i int) error {
 		name := apimServerName(i)
 		f.names[i] = name
 		body := map[string]any{"properties": map[string]any{
@@ -60,6 +60,10 @@ func (f *apimFixture) create(ctx context.Context, env *Env) error {
 		_, _, err := env.Call(ctx, http.MethodPut, f.path+"/authorizationServers/"+name+"?api-version="+apimAPI, body, tok)
 		return notAvailable(err)
 	})
+	if err != nil {
+		return err
+	}
+	return env.Analyzed(ctx)
 }
 
 // apimServerName spreads names over a few prefixes so a startswith filter

@@ -283,18 +283,16 @@ func TestAccountLists(t *testing.T) {
 	if code, _, _ := errorCode(t, resp, body); resp.StatusCode != 404 || code != "ResourceGroupNotFound" {
 		t.Errorf("list of a missing group: %d %s", resp.StatusCode, body)
 	}
-	// $top pages with a nextLink the SDK follows verbatim.
+	// $top is the total number of results, as ARM lists define it (paging
+	// with nextLink is covered by the arm package's tests).
 	resp, body = e.do(t, http.MethodGet, base+"/providers/Microsoft.AzurePlaywrightService/accounts?api-version="+armVersion+"&$top=2", nil, tok)
 	var page struct {
 		Value    []armAccount
 		NextLink string
 	}
 	_ = json.Unmarshal(body, &page)
-	if resp.StatusCode != 200 || len(page.Value) != 2 || !strings.HasPrefix(page.NextLink, e.srv.URL) {
-		t.Fatalf("first page: %s", body)
-	}
-	if got := names(page.NextLink); strings.Join(got, ",") != "gamma" {
-		t.Errorf("second page: %v", got)
+	if resp.StatusCode != 200 || len(page.Value) != 2 || page.NextLink != "" {
+		t.Fatalf("$top=2: %s", body)
 	}
 }
 
