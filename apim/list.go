@@ -24,13 +24,6 @@ const (
 	maxPageSize = 1000
 )
 
-// authServerCollection is AuthorizationServerCollection.
-type authServerCollection struct {
-	Value    []json.RawMessage `json:"value"`
-	Count    int64             `json:"count"`
-	NextLink string            `json:"nextLink,omitempty"`
-}
-
 // listQuery is a parsed ListByService request.
 type listQuery struct {
 	filter any // parsed $filter, nil for none
@@ -138,13 +131,15 @@ func (p *Provider) listAuthServers(ctx context.Context, r *arm.Request) (*arm.Re
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	out := authServerCollection{Value: make([]json.RawMessage, 0, min(len(items), lq.top)), Count: count}
+	var next *string
 	if len(items) > lq.top {
 		items = items[:lq.top]
-		out.NextLink = nextLink(r, items[len(items)-1].Key)
+		link := nextLink(r, items[len(items)-1].Key)
+		next = &link
 	}
-	for _, s := range items {
-		out.Value = append(out.Value, json.RawMessage(s.Body))
+	values := make([]json.RawMessage, len(items))
+	for i, s := range items {
+		values[i] = s.Body
 	}
-	return arm.JSON(http.StatusOK, out), nil
+	return arm.JSON(http.StatusOK, arm.EncodeList(values, "count", count, "nextLink", next)), nil
 }

@@ -293,28 +293,23 @@ func (rt *Router) listGroups(ctx context.Context, r *Request) (*Response, error)
 	return JSON(http.StatusOK, page), nil
 }
 
-// Page is an ARM list result.
-type Page struct {
-	Value    []json.RawMessage `json:"value"`
-	NextLink *string           `json:"nextLink,omitempty"`
-}
-
 // ListPage serves one page of resources in stored form: at most $top (or
 // pageSize) items after the request's continuation token, with a nextLink
-// when more may follow.
-func ListPage(ctx context.Context, store tokend.ResourceStore, r *Request, q tokend.ResourceQuery, pageSize int) (*Page, error) {
+// when more may follow, encoded without re-encoding the stored documents.
+func ListPage(ctx context.Context, store tokend.ResourceStore, r *Request, q tokend.ResourceQuery, pageSize int) (json.RawMessage, error) {
 	items, next, err := ListResources(ctx, store, r, q, pageSize)
 	if err != nil {
 		return nil, err
 	}
-	p := &Page{Value: make([]json.RawMessage, 0, len(items))}
-	for _, it := range items {
-		p.Value = append(p.Value, json.RawMessage(it.Body))
+	values := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		values[i] = it.Body
 	}
+	var link *string
 	if next != "" {
-		p.NextLink = &next
+		link = &next
 	}
-	return p, nil
+	return EncodeList(values, "nextLink", link), nil
 }
 
 // ListResources is ListPage for providers that render items themselves: it
