@@ -117,7 +117,11 @@ func throughputPlot(g *grouped, r *Report) (*plot.Plot, error) {
 		p.Add(bars)
 		p.Legend.Add(c, bars)
 	}
-	if h := r.Ceiling.HTTPS.Throughput; h > 0 {
+	// The bare HTTPS ceiling as a line when it fits; when it is far above
+	// every bar it would flatten them, so the title says it instead.
+	if h := r.Ceiling.HTTPS.Throughput; h > 0 && h > 2*top {
+		p.Title.Text += fmt.Sprintf(", bare HTTPS ceiling %s/s", fmtRate(h))
+	} else if h > 0 {
 		line := plotter.NewFunction(func(float64) float64 { return h })
 		line.Color = color.Gray{Y: 90}
 		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
@@ -152,6 +156,7 @@ func latencyPlot(g *grouped, r *Report) (*plot.Plot, error) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.TickerFunc(logTicks125)
 	p.Legend.Top = true
+	p.Legend.Left = true // the slowest scenarios tend to come last
 	p.Legend.Padding = vg.Points(3)
 	step := 0.6 / float64(max(len(g.configs), 1)) // x units: a scenario's slot is 1 wide
 	lo, hi := math.Inf(1), 0.0
