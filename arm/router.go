@@ -187,21 +187,18 @@ func (r *route) match(segs []string) (map[string]string, bool) {
 	if len(segs) != len(r.segs) {
 		return nil, false
 	}
-	var params map[string]string
+	// Check every segment before allocating anything: most routes a request
+	// is compared with fail, and a full tokend has dozens of them.
 	for i, s := range r.segs {
-		if s.param == "" {
-			if !strings.EqualFold(segs[i], s.literal) {
-				return nil, false
-			}
-			continue
-		}
-		if segs[i] == "" {
+		if s.param == "" && !strings.EqualFold(segs[i], s.literal) || s.param != "" && segs[i] == "" {
 			return nil, false
 		}
-		if params == nil {
-			params = make(map[string]string, 4)
+	}
+	params := make(map[string]string, 4)
+	for i, s := range r.segs {
+		if s.param != "" {
+			params[s.param] = segs[i]
 		}
-		params[s.param] = segs[i]
 	}
 	return params, true
 }
