@@ -53,6 +53,8 @@ var dialect = sqlstore.Dialect{
 	Name:              "postgres",
 	IsUniqueViolation: isUniqueViolation,
 	LockSQL:           lockSQL,
+	// The unnamed statement of QueryExecModeExec is planned each time.
+	PlanEachTime: func(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) },
 }
 
 func isUniqueViolation(err error) bool {

@@ -13,4 +13,19 @@ type Dialect struct {
 	// $1. Empty means Lock only checks that it runs inside InTx: the engine
 	// already serializes write transactions (SQLite's BEGIN IMMEDIATE).
 	LockSQL string
+	// PlanEachTime, when set, marks a query's arguments so the engine plans
+	// that execution for its own values. List queries need it on
+	// PostgreSQL: after five runs a prepared statement may switch to a
+	// generic plan, blind to the parameters, which for a selective prefix
+	// filter reads and sorts every match instead of walking an index and
+	// stopping after a page.
+	PlanEachTime func(args []any) []any
+}
+
+// planEachTime applies the dialect's PlanEachTime, if any.
+func (d Dialect) planEachTime(args []any) []any {
+	if d.PlanEachTime == nil {
+		return args
+	}
+	return d.PlanEachTime(args)
 }
