@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/storage"
@@ -52,6 +53,19 @@ func openApp(ctx context.Context, g *globalFlags, observe func(string, time.Dura
 		return nil, err
 	}
 	return a, nil
+}
+
+// runWithApp gives a subcommand the opened app for its run and closes it
+// after, so every command that works on the data directory does it alike.
+func runWithApp(g *globalFlags, run func(cmd *cobra.Command, args []string, a *app) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := openApp(cmd.Context(), g, nil)
+		if err != nil {
+			return err
+		}
+		defer a.close()
+		return run(cmd, args, a)
+	}
 }
 
 func (a *app) close() {

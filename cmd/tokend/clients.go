@@ -20,12 +20,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "create",
 		Short: "Register a client and print its id and secret (the secret is shown only now)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
 			if err != nil {
 				return err
@@ -50,7 +45,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(out, "role:          %s at %s (assignment %s)\n", ra.Role, ra.Scope, ra.ID)
 			}
 			return nil
-		},
+		}),
 	}
 	create.Flags().StringVar(&name, "name", "app", "display name")
 	create.Flags().StringVar(&role, "role", "", "also assign this built-in role (see `tokend roles definitions`)")
@@ -60,12 +55,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List clients (secrets are never shown; the hint is their first characters)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			list, err := a.store.ListClients(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list clients: %w", err)
@@ -76,37 +66,27 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.ObjectID, c.DisplayName, c.SecretHint, c.UpdatedAt.Format(time.RFC3339))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 
 	del := &cobra.Command{
 		Use:   "delete <client-id>",
 		Short: "Delete a client and its role assignments",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
 			if err != nil {
 				return err
 			}
 			return clients.Delete(cmd.Context(), args[0])
-		},
+		}),
 	}
 
 	reset := &cobra.Command{
 		Use:   "reset-secret <client-id>",
 		Short: "Replace a client's secret and print the new one (the old one stops working)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
 			if err != nil {
 				return err
@@ -117,7 +97,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "client secret: %s\n", secret)
 			return nil
-		},
+		}),
 	}
 	cmd.AddCommand(create, list, del, reset)
 	return cmd

@@ -19,12 +19,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List signing keys and where each is in its life",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			keys, err := a.store.ListSigningKeys(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list signing keys: %w", err)
@@ -38,7 +33,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 					k.RetireAt.Format(time.RFC3339), k.ExpireAt.Format(time.RFC3339))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 
 	var alg string
@@ -52,12 +47,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 			"while a new key is already pending returns that key. --immediate (for a suspected compromise) makes\n" +
 			"the new key sign at once; other nodes learn it the first time they see its kid.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			if alg == "" {
 				alg = currentAlg(cmd, a)
 			}
@@ -73,7 +63,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\tsigns from %s\n", k.ID, k.Algorithm, k.ActivateAt.Format(time.RFC3339))
 			return nil
-		},
+		}),
 	}
 	rf := rotate.Flags()
 	rf.StringVar(&alg, "signing-alg", "", "algorithm of the new key: ES256, RS256 or EdDSA (default: the current key's)")

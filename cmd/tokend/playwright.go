@@ -66,12 +66,7 @@ func newPlaywrightCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List accounts with their data-plane account id and dashboardUri",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			list, err := playwright.Accounts(cmd.Context(), a.store)
 			if err != nil {
 				return err
@@ -87,7 +82,7 @@ func newPlaywrightCmd(g *globalFlags) *cobra.Command {
 					playwright.DashboardURI(base, acct.AccountID), acct.ResourceID)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	list.Flags().StringVar(&baseURL, "url", "", "base URL tokend is reached at (default: the one in bootstrap.json, else the last address served)")
 	accounts.AddCommand(list)

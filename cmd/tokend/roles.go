@@ -24,12 +24,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Use:   "assign",
 		Short: "Grant a built-in role to a principal at a scope and everything below it",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			oid, err := resolvePrincipal(cmd.Context(), a.store, principal)
 			if err != nil {
 				return err
@@ -43,7 +38,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\t%s\n", ra.ID, ra.PrincipalID, ra.Role, ra.Scope)
 			return nil
-		},
+		}),
 	}
 	assign.Flags().StringVar(&principal, "principal", "", "object id of the principal, or a client id (its object id is used)")
 	assign.Flags().StringVar(&role, "role", "", "built-in role name or Azure role definition id, e.g. Reader")
@@ -56,14 +51,10 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List role assignments",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			oid := ""
 			if listPrincipal != "" {
+				var err error
 				if oid, err = resolvePrincipal(cmd.Context(), a.store, listPrincipal); err != nil {
 					return err
 				}
@@ -78,7 +69,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ra.ID, ra.PrincipalID, ra.Role, ra.Scope, ra.CreatedAt.Format(time.RFC3339))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	list.Flags().StringVar(&listPrincipal, "principal", "", "only this principal's (object id or client id)")
 
@@ -86,14 +77,9 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Use:   "remove <assignment-id>",
 		Short: "Remove a role assignment",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, args []string, a *app) error {
 			return identity.NewAssignments(a.store, nil).Remove(cmd.Context(), args[0])
-		},
+		}),
 	}
 
 	defs := &cobra.Command{

@@ -18,12 +18,7 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 		Use:   "create",
 		Short: "Create a subscription in the default tenant and print its id",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			if id == "" {
 				id = newUUID()
 			} else if _, err := uuid.Parse(id); err != nil {
@@ -35,7 +30,7 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), s.ID)
 			return nil
-		},
+		}),
 	}
 	create.Flags().StringVar(&name, "name", "Subscription", "display name")
 	create.Flags().StringVar(&id, "id", "", "subscription id (a UUID; random when empty)")
@@ -43,12 +38,7 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List subscriptions",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := openApp(cmd.Context(), g, nil)
-			if err != nil {
-				return err
-			}
-			defer a.close()
+		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
 			subs, err := a.store.ListSubscriptions(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list subscriptions: %w", err)
@@ -57,7 +47,7 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\n", s.ID, s.TenantID, s.DisplayName)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.AddCommand(create, list)
 	return cmd
