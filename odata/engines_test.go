@@ -72,6 +72,9 @@ func openSQLite(tb testing.TB) *engine {
 	return e
 }
 
+// These helpers mirror storage/storagetest, which this package cannot use:
+// the storage engines import odata, so importing them here would be a cycle,
+// and odata stays a library with no tokend imports.
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 func postgresDSN() string {
