@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // SkipTokenParam is the query parameter that carries a continuation token.
@@ -18,8 +19,9 @@ func EncodeSkipToken(position string) string {
 
 // DecodeSkipToken reverses EncodeSkipToken.
 func DecodeSkipToken(token string) (string, *Error) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
+	// The decoder would skip CR and LF; a token has exactly one spelling.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || strings.ContainsAny(token, "\r\n") {
 		return "", BadRequest("InvalidSkipToken", SkipTokenParam,
 			"The continuation token in '"+SkipTokenParam+"' is malformed; use the nextLink returned by the previous page.")
 	}

@@ -103,7 +103,9 @@ func (t *Token) Encode(key []byte) string {
 func DecodeToken(s string, key []byte, order OrderBy) (*Token, error) {
 	bad := &Error{Param: tokenParam, Message: tokenParam +
 		": the continuation token is malformed or was altered; follow the nextLink of the previous page unchanged, or list again from the first page"}
-	if len(s) > MaxTokenLength {
+	// Even a Strict decoder skips CR and LF, so two different strings would
+	// decode to one token: refuse them, so a token has exactly one spelling.
+	if len(s) > MaxTokenLength || strings.ContainsAny(s, "\r\n") {
 		return nil, bad
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
