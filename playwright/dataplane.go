@@ -187,13 +187,10 @@ func (s *Service) serveData(ctx context.Context, w http.ResponseWriter, hr *http
 	r.account = acct
 
 	if p := r.principal; p != nil && p.Resource != "" {
-		// A resource-bound principal: a Playwright access token. Its row
-		// and hash are checked on every use, here as in the issuer's
-		// validator, so a deleted token fails at once whatever the
-		// issuer caches; and it never manages tokens.
-		if err := s.checkBearer(ctx, hr); err != nil {
-			return nil, err
-		}
+		// A resource-bound principal: a Playwright access token. The
+		// issuer already checked its row and hash (ValidatePayload runs on
+		// every authentication, cache hits included), so a deleted token
+		// never gets here; it never manages tokens.
 		if route.manageTokens {
 			return nil, arm.Errorf(http.StatusForbidden, "AuthorizationFailed",
 				"An access token cannot be used to manage access tokens; sign in with Microsoft Entra ID to do that.")

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -149,21 +148,4 @@ func errInvalidAccessToken(why string) *tokend.AuthenticationError {
 		Message:   "The access token is not valid: " + why + ".",
 		Challenge: `Bearer error="invalid_token", error_description="The access token is not valid"`,
 	}
-}
-
-// checkBearer runs ValidatePayload on the request's own bearer token. The
-// issuer has verified its signature by now; this repeats only the row check,
-// so the data plane never honours a deleted token even when the issuer runs
-// without the validator (or caches its answer).
-func (s *Service) checkBearer(ctx context.Context, hr *http.Request) error {
-	h := hr.Header.Get("Authorization")
-	const prefix = "bearer "
-	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return errInvalidAccessToken("there is no bearer token")
-	}
-	payload, err := jwtPayload(strings.TrimSpace(h[len(prefix):]))
-	if err != nil {
-		return errInvalidAccessToken("it is not a JWT")
-	}
-	return s.ValidatePayload(ctx, payload)
 }

@@ -29,8 +29,8 @@ const maxContainerAppTokenLifetime = 7 * 24 * time.Hour
 func init() {
 	features = append(features, func(_ context.Context, d *deps) error {
 		lifetime := d.flags.containerApps.tokenLifetime
-		if lifetime <= 0 || lifetime > maxContainerAppTokenLifetime {
-			return fmt.Errorf("--containerapp-token-lifetime %s: want more than 0 and at most %s", lifetime, maxContainerAppTokenLifetime)
+		if err := checkLifetime("--containerapp-token-lifetime", lifetime, maxContainerAppTokenLifetime); err != nil {
+			return err
 		}
 		if d.identity == nil {
 			return fmt.Errorf("container apps: the issuer is not running")

@@ -37,8 +37,8 @@ const maxPlaywrightTokenLifetime = 366 * 24 * time.Hour
 func init() {
 	features = append(features, func(_ context.Context, d *deps) error {
 		lifetime := d.flags.playwright.maxTokenLifetime
-		if lifetime <= 0 || lifetime > maxPlaywrightTokenLifetime {
-			return fmt.Errorf("--playwright-max-token-lifetime %s: want more than 0 and at most %s", lifetime, maxPlaywrightTokenLifetime)
+		if err := checkLifetime("--playwright-max-token-lifetime", lifetime, maxPlaywrightTokenLifetime); err != nil {
+			return err
 		}
 		if d.identity == nil {
 			return fmt.Errorf("playwright: the issuer is not running")

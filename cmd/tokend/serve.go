@@ -153,3 +153,13 @@ type deps struct {
 // features are registered by each provider's file in this package (init), so
 // adding a provider touches no shared line here.
 var features []func(ctx context.Context, d *deps) error
+
+// checkLifetime bounds a token-lifetime flag: positive, and no longer than
+// max, since the issuer keeps a signing key published until every token it
+// signed has expired.
+func checkLifetime(flag string, v, max time.Duration) error {
+	if v <= 0 || v > max {
+		return fmt.Errorf("%s %s: want more than 0 and at most %s", flag, v, max)
+	}
+	return nil
+}

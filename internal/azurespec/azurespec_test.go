@@ -1,6 +1,7 @@
 package azurespec
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,8 +16,18 @@ func TestValidatorAcceptsExamplesAndRejectsViolations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = example
+	var ex struct {
+		Responses map[string]struct {
+			Body json.RawMessage `json:"body"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(example, &ex); err != nil {
+		t.Fatal(err)
+	}
 	s := Schema(t, ContainerApps, "ContainerAppAuthToken")
+	if err := Check(s, ex.Responses["200"].Body); err != nil {
+		t.Errorf("the spec's own GetAuthToken example is rejected: %v", err)
+	}
 	cases := []struct {
 		name  string
 		body  string
