@@ -44,8 +44,9 @@ type AuthorizationServer struct {
 }
 
 // AuthorizationServerQuery selects one service's authorization servers.
-// Results come ordered by Key, which within one service is the lower-case
-// name, so a page boundary is a key and paging is stable under inserts.
+// Results come ordered by Name (bytewise), which is unique within a service
+// (Key is its lower-case form), so a page boundary is a name and paging is
+// stable under inserts.
 type AuthorizationServerQuery struct {
 	// ServiceKey is the canonical ID of the service; required.
 	ServiceKey string
@@ -53,7 +54,7 @@ type AuthorizationServerQuery struct {
 	// "name" and "displayName"), or nil for every server. It is typed any
 	// so that this package depends on nothing; storage rejects other types.
 	Filter any
-	// After is the last key of the previous page ("" for the first page).
+	// After is the last Name of the previous page ("" for the first page).
 	After string
 	// Skip drops that many matching servers before the page ($skip).
 	Skip int
@@ -79,7 +80,9 @@ type AuthorizationServerStore interface {
 	// scope key: a service, a resource group or a subscription.
 	DeleteAuthorizationServersUnder(ctx context.Context, scope string) (int, error)
 	// ListAuthorizationServers returns one page of a service's servers that
-	// match q.Filter, in key order.
+	// match q.Filter, in name order, with what a collection page shows:
+	// Key, Name, DisplayName and Body. The rest of the record, Secrets
+	// above all, is left out (GetAuthorizationServer has it).
 	ListAuthorizationServers(ctx context.Context, q AuthorizationServerQuery) ([]*AuthorizationServer, error)
 	// CountAuthorizationServers counts a service's servers that match
 	// q.Filter, ignoring After, Skip and Limit (the collection's "count").

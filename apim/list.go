@@ -68,28 +68,29 @@ func parseListQuery(r *arm.Request, serviceKey string) (listQuery, error) {
 	return q, nil
 }
 
-// A continuation position is the last key served, which must lie below the
-// listed service: a token from another service's list (or a forged one) is
+// A continuation position is the last name served, behind the listed
+// service's key: a token from another service's list (or a forged one) is
 // refused rather than used as a cursor.
-func encodePosition(key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(key))
+func encodePosition(serviceKey, name string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(serviceKey + "/" + name))
 }
 
 func decodePosition(tok, serviceKey string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || !strings.HasPrefix(string(b), serviceKey+"/") {
+	name, ok := strings.CutPrefix(string(b), serviceKey+"/")
+	if err != nil || !ok || name == "" || strings.ContainsAny(tok, "\r\n") {
 		return "", badField(arm.SkipTokenParam, "The continuation token in '%s' is not valid for this list; use the nextLink of the previous page.", arm.SkipTokenParam)
 	}
-	return string(b), nil
+	return name, nil
 }
 
 // nextLink is the request's own URL with the position in $skipToken, $skip
 // dropped (the position is past it) and every other parameter kept: the SDK
 // pagers follow it verbatim.
-func nextLink(r *arm.Request, position string) string {
+func nextLink(r *arm.Request, serviceKey, position string) string {
 	q := r.HTTP.URL.Query()
 	q.Del("$skip")
-	q.Set(arm.SkipTokenParam, encodePosition(position))
+	q.Set(arm.SkipTokenParam, encodePosition(serviceKey, position))
 	u := url.URL{Path: r.HTTP.URL.Path, RawQuery: q.Encode()}
 	return r.BaseURL + u.String()
 }
@@ -134,7 +135,7 @@ func (p *Provider) listAuthServers(ctx context.Context, r *arm.Request) (*arm.Re
 	var next *string
 	if len(items) > lq.top {
 		items = items[:lq.top]
-		link := nextLink(r, items[len(items)-1].Key)
+		link := nextLink(r, sid.Key(), items[len(items)-1].Name)
 		next = &link
 	}
 	values := make([]json.RawMessage, len(items))

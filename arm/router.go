@@ -89,6 +89,11 @@ func (rt *Router) Provider(namespace string, family Family, versions *APIVersion
 // e.g. "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.App/containerApps/{containerAppName}".
 // Literal segments match case-insensitively. The RBAC action is derived from
 // the pattern and method (see deriveAction) unless the route sets one.
+//
+// A handler of a list nested in a resource (".../service/{serviceName}/
+// authorizationServers") must answer 404 when that resource is missing: the
+// router then tells a missing resource group from a missing parent, and
+// checks the group only then.
 func (p *Provider) Handle(method, pattern string, h Handler) {
 	p.HandleAction(method, pattern, "", h)
 }
@@ -350,11 +355,13 @@ func (rt *Router) checkSubscription(ctx context.Context, sub string) error {
 }
 
 // groupCheckFirst says whether the resource group must be checked before the
-// handler: for lists (an empty list would hide the missing group) and for
-// PUTs under --strict-resource-groups. Every other call on a resource in a
-// group checks the group only when the handler answers 404 (see
-// groupAfterNotFound): a resource cannot outlive its group, so the common,
-// successful call pays no extra read.
+// handler: for lists directly in a group (an empty list would hide the
+// missing group) and for PUTs under --strict-resource-groups. Every other
+// call on a resource in a group checks the group only when the handler
+// answers 404 (see groupAfterNotFound): a resource cannot outlive its
+// group, so the common, successful call pays no extra read. That includes
+// lists nested in a resource (a service's authorization servers), whose
+// handlers answer 404 for a missing parent (see Provider.Handle).
 func (rt *Router) groupCheckFirst(req *Request, m *route) bool {
 	if !m.hasGroup || len(req.ID.Types) == 0 && !m.collection {
 		return false // operations on the group itself do their own checks
@@ -362,7 +369,7 @@ func (rt *Router) groupCheckFirst(req *Request, m *route) bool {
 	if m.method == http.MethodPut {
 		return rt.cfg.StrictResourceGroups
 	}
-	return m.collection
+	return m.collection && len(req.ID.Types) == 0
 }
 
 func (rt *Router) checkGroup(ctx context.Context, req *Request) error {
@@ -379,7 +386,7 @@ func (rt *Router) checkGroup(ctx context.Context, req *Request) error {
 // groupAfterNotFound turns a handler's 404 into ResourceGroupNotFound when
 // the group itself is missing, as Azure answers.
 func (rt *Router) groupAfterNotFound(ctx context.Context, req *Request, m *route, resp *Response, err error) (*Response, error) {
-	if !m.hasGroup || len(req.ID.Types) == 0 || m.collection || m.method == http.MethodPut || req.ID.ResourceGroup == "" {
+	if !m.hasGroup || len(req.ID.Types) == 0 || m.method == http.MethodPut || req.ID.ResourceGroup == "" {
 		return resp, err
 	}
 	notFound := errors.Is(err, tokend.ErrNotFound)

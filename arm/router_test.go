@@ -83,6 +83,12 @@ func newEnv(t *testing.T, cfg arm.Config) *env {
 		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
 			return arm.JSON(http.StatusOK, map[string]any{"value": []any{}}), nil
 		})
+	// A collection nested in a widget: its handler answers 404 for a missing
+	// widget (no widget exists here), as nested lists must.
+	p.Handle(http.MethodGet, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}/parts",
+		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+			return nil, fmt.Errorf("load widget %s: %w", r.ID, tokend.ErrNotFound)
+		})
 	p.Handle(http.MethodPost, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}/explode",
 		func(ctx context.Context, r *arm.Request) (*arm.Response, error) {
 			return nil, fmt.Errorf("database on fire: secret=hunter2")
@@ -164,6 +170,8 @@ func TestPipelineErrors(t *testing.T) {
 		{"resource missing in an existing group", "GET", w + "?api-version=2024-01-01", "", nil, 404, "ResourceNotFound"},
 		{"resource in a missing group", "GET", "/subscriptions/" + sub + "/resourceGroups/nogroup/providers/Microsoft.Test/widgets/w1?api-version=2024-01-01", "", nil, 404, "ResourceGroupNotFound"},
 		{"list in a missing group", "GET", "/subscriptions/" + sub + "/resourceGroups/nogroup/providers/Microsoft.Test/widgets?api-version=2024-01-01", "", nil, 404, "ResourceGroupNotFound"},
+		{"nested list in a missing group", "GET", "/subscriptions/" + sub + "/resourceGroups/nogroup/providers/Microsoft.Test/widgets/w1/parts?api-version=2024-01-01", "", nil, 404, "ResourceGroupNotFound"},
+		{"nested list of a missing resource", "GET", w + "/parts?api-version=2024-01-01", "", nil, 404, "ResourceNotFound"},
 	}
 	for _, c := range cases {
 		resp, m := e.do(t, c.method, c.path, c.body, c.hdr...)

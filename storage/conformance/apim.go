@@ -30,6 +30,7 @@ func RunAuthorizationServers(t *testing.T, newStore func(t *testing.T) tokend.St
 		{"AuthorizationServerList", testAuthServerList},
 		{"AuthorizationServerDeleteUnder", testAuthServerDeleteUnder},
 		{"AuthorizationServerTxRollback", testAuthServerTxRollback},
+		{"AuthorizationServerCountFollowsWrites", testAuthServerCountFollowsWrites},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,8 +203,8 @@ func testAuthServerConcurrentUpdate(t *testing.T, s tokend.Store) {
 	}
 }
 
-func authServerKeys(list []*tokend.AuthorizationServer) []string {
-	return idsOf(list, func(a *tokend.AuthorizationServer) string { return a.Key })
+func authServerNames(list []*tokend.AuthorizationServer) []string {
+	return idsOf(list, func(a *tokend.AuthorizationServer) string { return a.Name })
 }
 
 func testAuthServerList(t *testing.T, s tokend.Store) {
@@ -214,19 +215,33 @@ func testAuthServerList(t *testing.T, s tokend.Store) {
 	for _, other := range []string{serviceID("s1", "rg", "apim-2"), serviceID("s1", "rg", "apim2"), serviceID("s1", "rg2", "apim")} {
 		must(t, s.CreateAuthorizationServer(ctx, newAuthServer(other, "intruder")))
 	}
+	// Name order is bytewise: "A" and "C0" before "b".
 	var want []string
 	for _, name := range []string{"b", "A", "c-1", "C0", "d", "e"} {
-		a := newAuthServer(svc, name)
-		must(t, s.CreateAuthorizationServer(ctx, a))
-		want = append(want, a.Key)
+		must(t, s.CreateAuthorizationServer(ctx, newAuthServer(svc, name)))
+		want = append(want, name)
 	}
 	slices.Sort(want)
 	q := tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc)}
 	list, err := s.ListAuthorizationServers(ctx, q)
 	must(t, err)
-	if got := authServerKeys(list); !slices.Equal(got, want) {
+	if got := authServerNames(list); !slices.Equal(got, want) {
 		t.Fatalf("list = %v, want %v", got, want)
 	}
+	// A page carries what a collection shows, never secrets.
+	withSecret := newAuthServer(svc, "secretive")
+	withSecret.Secrets = []byte("sealed")
+	must(t, s.CreateAuthorizationServer(ctx, withSecret))
+	list, err = s.ListAuthorizationServers(ctx, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc), After: "e"})
+	must(t, err)
+	if len(list) != 1 {
+		t.Fatalf("list after e = %v, want [secretive]", authServerNames(list))
+	}
+	if got := list[0]; got.Key != withSecret.Key || got.DisplayName != withSecret.DisplayName ||
+		string(got.Body) != string(withSecret.Body) || got.Secrets != nil {
+		t.Errorf("listed %+v, want key, name, display name and body of %+v and no secrets", got, withSecret)
+	}
+	must(t, s.DeleteAuthorizationServer(ctx, withSecret.Key, ""))
 	n, err := s.CountAuthorizationServers(ctx, q)
 	must(t, err)
 	if n != int64(len(want)) {
@@ -239,11 +254,11 @@ func testAuthServerList(t *testing.T, s tokend.Store) {
 	for {
 		page, err := s.ListAuthorizationServers(ctx, q)
 		must(t, err)
-		paged = append(paged, authServerKeys(page)...)
+		paged = append(paged, authServerNames(page)...)
 		if len(page) < q.Limit {
 			break
 		}
-		q.After = page[len(page)-1].Key
+		q.After = page[len(page)-1].Name
 	}
 	if !slices.Equal(paged, want) {
 		t.Errorf("paged = %v, want %v", paged, want)
@@ -253,13 +268,13 @@ func testAuthServerList(t *testing.T, s tokend.Store) {
 	q = tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc), Skip: 2, Limit: 2}
 	list, err = s.ListAuthorizationServers(ctx, q)
 	must(t, err)
-	if got := authServerKeys(list); !slices.Equal(got, want[2:4]) {
+	if got := authServerNames(list); !slices.Equal(got, want[2:4]) {
 		t.Errorf("skip 2 top 2 = %v, want %v", got, want[2:4])
 	}
 	q = tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc), Skip: 1, After: want[1]}
 	list, err = s.ListAuthorizationServers(ctx, q)
 	must(t, err)
-	if got := authServerKeys(list); !slices.Equal(got, want[3:]) {
+	if got := authServerNames(list); !slices.Equal(got, want[3:]) {
 		t.Errorf("skip 1 after %s = %v, want %v", want[1], got, want[3:])
 	}
 	q.Limit = 1
@@ -272,7 +287,7 @@ func testAuthServerList(t *testing.T, s tokend.Store) {
 	empty, err := s.ListAuthorizationServers(ctx, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(serviceID("s1", "rg", "none"))})
 	must(t, err)
 	if len(empty) != 0 {
-		t.Errorf("list of an empty service = %v", authServerKeys(empty))
+		t.Errorf("list of an empty service = %v", authServerNames(empty))
 	}
 	if _, err := s.ListAuthorizationServers(ctx, tokend.AuthorizationServerQuery{}); err == nil {
 		t.Error("a list without a service succeeded")

@@ -20,6 +20,24 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) tokend.Store { return storagetest.Postgres(t) })
 }
 
+func TestConformanceSharedDatabase(t *testing.T) {
+	conformance.RunSharedDatabase(t, func(t *testing.T) (tokend.Store, tokend.Store) {
+		dsn := storagetest.PostgresDSN(t)
+		return openOn(t, dsn), openOn(t, dsn)
+	})
+}
+
+// openOn opens a store on the database at dsn, closed when t ends.
+func openOn(t *testing.T, dsn string) tokend.Store {
+	t.Helper()
+	s, err := postgres.Open(t.Context(), dsn, postgres.WithMaxConns(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
 // TestConcurrentMigrations: nodes starting at once against a fresh schema
 // all open it, and each migration is applied exactly once.
 func TestConcurrentMigrations(t *testing.T) {

@@ -180,13 +180,12 @@ func (q *queries) ListAccessTokens(ctx context.Context, aq tokend.AccessTokenQue
 	if err != nil {
 		return nil, fmt.Errorf("list access tokens of %s: %w", aq.AccountID, err)
 	}
-	// Plan every list for its own values: for "startswith(name,'ci') ...
-	// $orderby=expiryAt desc" PostgreSQL's generic plan reads every matching
-	// name through the name index and sorts them (rows estimated: 1; at a
-	// million tokens: 200,000 and a second), where the custom plan walks the
-	// expiry index and stops after a page.
-	args = q.dialect.planEachTime(args)
-	list, err := queryAll(ctx, q.read, scanAccessToken, query, args...)
+	// listReader plans every list for its own values on PostgreSQL: for
+	// "startswith(name,'ci') ... $orderby=expiryAt desc" the generic plan
+	// reads every matching name through the name index and sorts them (rows
+	// estimated: 1; at a million tokens: 200,000 and a second), where the
+	// custom plan walks the expiry index and stops after a page.
+	list, err := queryAll(ctx, listReader{q}, scanAccessToken, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list access tokens of %s: %w", aq.AccountID, err)
 	}

@@ -18,14 +18,7 @@ type Dialect struct {
 	// PostgreSQL: after five runs a prepared statement may switch to a
 	// generic plan, blind to the parameters, which for a selective prefix
 	// filter reads and sorts every match instead of walking an index and
-	// stopping after a page.
+	// stopping after a page. Engines without it plan without the values,
+	// so their list statements are kept prepared instead (see listReader).
 	PlanEachTime func(args []any) []any
-}
-
-// planEachTime applies the dialect's PlanEachTime, if any.
-func (d Dialect) planEachTime(args []any) []any {
-	if d.PlanEachTime == nil {
-		return args
-	}
-	return d.PlanEachTime(args)
 }

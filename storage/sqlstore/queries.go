@@ -29,7 +29,13 @@ type queries struct {
 	// their SQL text; nil inside a transaction, where a statement prepared
 	// for one call would cost more than it saves.
 	prepared map[string]*sql.Stmt
-	inTx     bool
+	// stmts keeps the per-request list statements prepared, on engines
+	// that plan without the values; nil inside a transaction.
+	stmts *stmtCache
+	// counts remembers APIM list counts by generation; nil inside a
+	// transaction, whose own writes a shared cache must not see.
+	counts *countCache
+	inTx   bool
 }
 
 var _ tokend.Queries = (*queries)(nil)

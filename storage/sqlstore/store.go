@@ -56,6 +56,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			observer: cfg.Observer,
 			read:     cfg.Read,
 			write:    cfg.Write,
+			counts:   newCountCache(),
 		},
 		readDB:  cfg.Read,
 		writeDB: cfg.Write,
@@ -65,6 +66,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("%s: %w", cfg.Dialect.Name, err)
 	}
 	s.prepared = prepared
+	if cfg.Dialect.PlanEachTime == nil {
+		s.stmts = newStmtCache(cfg.Read)
+	}
 	return s, nil
 }
 
@@ -80,6 +84,7 @@ var hotReads = []string{
 	getTenantSQL,
 	getMetaSQL,
 	getAuthServerSQL,        // APIM authorization server GET/HEAD
+	serviceGenerationSQL,    // APIM authorization server list: is the count still valid?
 	getAccessTokenSQL,       // Playwright: every use of an access token
 	getPlaywrightAccountSQL, // Playwright: every data-plane request
 }
@@ -156,6 +161,9 @@ func (s *Store) Ping(ctx context.Context) (err error) {
 // checkpoint the WAL on its way out.
 func (s *Store) Close() error {
 	closeAll(s.prepared)
+	if s.stmts != nil {
+		s.stmts.close()
+	}
 	var errs []error
 	if s.readDB != s.writeDB {
 		errs = append(errs, s.readDB.Close())
