@@ -80,11 +80,17 @@ type AuthorizationServerStore interface {
 	// scope key: a service, a resource group or a subscription.
 	DeleteAuthorizationServersUnder(ctx context.Context, scope string) (int, error)
 	// ListAuthorizationServers returns one page of a service's servers that
-	// match q.Filter, in name order, with what a collection page shows:
-	// Key, Name, DisplayName and Body. The rest of the record, Secrets
-	// above all, is left out (GetAuthorizationServer has it).
-	ListAuthorizationServers(ctx context.Context, q AuthorizationServerQuery) ([]*AuthorizationServer, error)
-	// CountAuthorizationServers counts a service's servers that match
-	// q.Filter, ignoring After, Skip and Limit (the collection's "count").
-	CountAuthorizationServers(ctx context.Context, q AuthorizationServerQuery) (int64, error)
+	// match q.Filter, in name order, and how many match in all.
+	ListAuthorizationServers(ctx context.Context, q AuthorizationServerQuery) (*AuthorizationServerPage, error)
+}
+
+// AuthorizationServerPage is one page of a ListByService.
+type AuthorizationServerPage struct {
+	// Servers carry what a collection page needs: Name (the keyset
+	// position) and Body. The rest of the record, Secrets above all, is
+	// left out (GetAuthorizationServer has it).
+	Servers []*AuthorizationServer
+	// Count is how many of the service's servers match q.Filter, ignoring
+	// After, Skip and Limit (the collection's "count").
+	Count int64
 }

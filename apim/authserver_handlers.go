@@ -160,7 +160,7 @@ func (p *Provider) putAuthServer(ctx context.Context, r *arm.Request) (*arm.Resp
 		err := p.store.InTx(ctx, func(q tokend.Queries) error {
 			// The lock orders this write after (or before) a concurrent
 			// delete of the service, so no server outlives its service.
-			if err := q.Lock(ctx, lockName(serviceIDOf(r))); err != nil {
+			if err := q.Lock(ctx, lockName(serviceIDOf(r).Key())); err != nil {
 				return err
 			}
 			if err := requireService(ctx, q, r); err != nil {
@@ -222,7 +222,7 @@ func errBusy() error {
 
 // lockName names the lock that serializes writes to one service's servers
 // with the service's deletion.
-func lockName(serviceID arm.ID) string { return "apim:" + serviceID.Key() }
+func lockName(serviceKey string) string { return "apim:" + serviceKey }
 
 // storedID is a stored server's ID as first spelled. Rows are written only
 // from parsed IDs, so a parse failure would be a storage bug; the name and

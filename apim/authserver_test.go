@@ -8,8 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
-	"github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 func TestAuthServerLifecycle(t *testing.T) {
@@ -356,6 +357,58 @@ func TestConcurrentCreate(t *testing.T) {
 	}
 }
 
+// TestNoServerOutlivesItsService races writers of new servers against the
+// deletion of their service, and of its resource group, on each engine:
+// every write either lands before the delete (and goes with it) or finds
+// the service gone, so nothing remains. A list relies on it (a page with
+// servers proves the service), as GET does.
+func TestNoServerOutlivesItsService(t *testing.T) {
+	t.Parallel()
+	for _, eng := range storagetest.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnvOn(t, eng.Open(t), "00000000-0000-0000-0000-000000000000", "rg1")
+			groupPath := "/subscriptions/" + e.sub + "/resourcegroups/" + e.group + "?api-version=2021-04-01"
+			for round := range 6 {
+				e.createService("apim1")
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				statuses := map[int]int{}
+				for w := range 4 {
+					wg.Go(func() {
+						for i := 0; ; i++ {
+							st := e.do(http.MethodPut, e.serverPath("apim1", fmt.Sprintf("r%d-w%d-%d", round, w, i)), serverBody("x")).status
+							mu.Lock()
+							statuses[st]++
+							mu.Unlock()
+							if st != http.StatusCreated {
+								return // the service is gone (or the write failed: see below)
+							}
+						}
+					})
+				}
+				time.Sleep(20 * time.Millisecond)
+				deletePath := e.servicePath("apim1")
+				if round%2 == 1 {
+					deletePath = groupPath
+				}
+				if st := e.do(http.MethodDelete, deletePath, nil).status; st != http.StatusOK && st != http.StatusAccepted {
+					t.Fatalf("round %d: delete %s: %d", round, deletePath, st)
+				}
+				wg.Wait()
+				for st, n := range statuses {
+					if st != http.StatusCreated && st != http.StatusNotFound {
+						t.Errorf("round %d: %d writes answered %d", round, n, st)
+					}
+				}
+				if n := e.countServers("apim1"); n != 0 {
+					t.Fatalf("round %d: %d servers outlived their service", round, n)
+				}
+			}
+		})
+	}
+}
+
 func TestServiceDeleteCascades(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -366,9 +419,8 @@ func TestServiceDeleteCascades(t *testing.T) {
 	}
 	e.createServer("apim12", "keep", "keep")
 	e.expect(e.do(http.MethodDelete, e.servicePath("apim1"), nil), http.StatusOK, "")
-	n, err := e.store.CountAuthorizationServers(t.Context(), tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(e.servicePath("apim1"))})
-	if err != nil || n != 0 {
-		t.Errorf("after deleting the service %d servers remain (%v)", n, err)
+	if n := e.countServers("apim1"); n != 0 {
+		t.Errorf("after deleting the service %d servers remain", n)
 	}
 	e.expectError(e.do(http.MethodGet, e.serverPath("apim1", "as0"), nil), http.StatusNotFound, "ResourceNotFound")
 	e.expect(e.do(http.MethodGet, e.serverPath("apim12", "keep"), nil), http.StatusOK, defContract)
@@ -386,9 +438,8 @@ func TestServiceDeleteCascades(t *testing.T) {
 	if g.status != http.StatusOK {
 		t.Fatalf("delete group: %d %s", g.status, g.body)
 	}
-	n, err = e.store.CountAuthorizationServers(t.Context(), tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(e.servicePath("apim12"))})
-	if err != nil || n != 0 {
-		t.Errorf("after deleting the group %d servers remain (%v)", n, err)
+	if n := e.countServers("apim12"); n != 0 {
+		t.Errorf("after deleting the group %d servers remain", n)
 	}
 }
 

@@ -282,6 +282,16 @@ func (e *env) createServer(service, authsid, displayName string) string {
 	return r.header.Get("ETag")
 }
 
+// countServers is how many servers of service storage holds.
+func (e *env) countServers(service string) int64 {
+	e.t.Helper()
+	page, err := e.store.ListAuthorizationServers(e.t.Context(), tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(e.servicePath(service))})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return page.Count
+}
+
 // jsonDiff lists the paths where got and want differ, ignoring the named
 // top-level or nested keys (by key name).
 func jsonDiff(got, want any, ignore map[string]bool, path string) []string {

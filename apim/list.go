@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sync/errgroup"
-
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
 )
@@ -107,30 +105,20 @@ func (p *Provider) listAuthServers(ctx context.Context, r *arm.Request) (*arm.Re
 	if err != nil {
 		return nil, err
 	}
-	if err := requireService(ctx, p.store, r); err != nil {
-		return nil, err
-	}
 	sq := tokend.AuthorizationServerQuery{ServiceKey: sid.Key(), Filter: lq.filter, After: lq.after, Skip: lq.skip, Limit: lq.top + 1}
-	// The page and the count are independent reads: run them side by side
-	// (each engine's read pool has several connections), so a page costs
-	// the slower of the two rather than their sum.
-	var items []*tokend.AuthorizationServer
-	var count int64
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		if items, err = p.store.ListAuthorizationServers(gctx, sq); err != nil {
-			return fmt.Errorf("list authorization servers of %s: %w", sid, err)
+	page, err := p.store.ListAuthorizationServers(ctx, sq)
+	if err != nil {
+		return nil, fmt.Errorf("list authorization servers of %s: %w", sid, err)
+	}
+	items := page.Servers
+	if len(items) == 0 {
+		// Servers never outlive their service (every write and delete of
+		// either takes the service's lock), so a page with servers proves
+		// the service, as a found server does for GET; only an empty page
+		// must tell "none" from "no such service".
+		if err := requireService(ctx, p.store, r); err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	g.Go(func() (err error) {
-		if count, err = p.store.CountAuthorizationServers(gctx, sq); err != nil {
-			return fmt.Errorf("count authorization servers of %s: %w", sid, err)
-		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return nil, err
 	}
 	var next *string
 	if len(items) > lq.top {
@@ -142,5 +130,5 @@ func (p *Provider) listAuthServers(ctx context.Context, r *arm.Request) (*arm.Re
 	for i, s := range items {
 		values[i] = s.Body
 	}
-	return arm.JSON(http.StatusOK, arm.EncodeList(values, "count", count, "nextLink", next)), nil
+	return arm.JSON(http.StatusOK, arm.EncodeList(values, "count", page.Count, "nextLink", next)), nil
 }

@@ -70,8 +70,20 @@ func Register(rt *arm.Router, cfg Config) (*Provider, error) {
 	ns.Handle(http.MethodPost, listSecretsPath, p.listAuthServerSecrets)
 
 	// Services are generic resources, which the group delete removes
-	// itself; authorization servers are in their own table.
+	// itself; authorization servers are in their own table. Each service's
+	// lock is taken first, as deleteService does, so that a server being
+	// written under it commits before the delete (and goes with it) or
+	// finds its service gone: no server outlives its service.
 	rt.OnGroupDelete(func(ctx context.Context, q tokend.Queries, groupKey string) error {
+		services, err := q.ListResources(ctx, tokend.ResourceQuery{Scope: groupKey, Type: serviceTypeKey})
+		if err != nil {
+			return fmt.Errorf("list services of %s: %w", groupKey, err)
+		}
+		for _, svc := range services { // key order: every deleter locks alike
+			if err := q.Lock(ctx, lockName(svc.Key)); err != nil {
+				return err
+			}
+		}
 		if _, err := q.DeleteAuthorizationServersUnder(ctx, groupKey); err != nil {
 			return fmt.Errorf("delete authorization servers of %s: %w", groupKey, err)
 		}

@@ -328,7 +328,7 @@ func (p *Provider) deleteService(ctx context.Context, r *arm.Request) (*arm.Resp
 	sid := serviceIDOf(r)
 	existed := true
 	err := p.store.InTx(ctx, func(q tokend.Queries) error {
-		if err := q.Lock(ctx, lockName(sid)); err != nil {
+		if err := q.Lock(ctx, lockName(sid.Key())); err != nil {
 			return err
 		}
 		if _, err := q.DeleteAuthorizationServersUnder(ctx, sid.Key()); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	tokend "github.com/tokend-dev/tokend"
 )
@@ -116,6 +117,9 @@ func writeResponse(w http.ResponseWriter, method string, resp *Response) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// As Azure does: the length is known, so the body goes out in one
+	// piece instead of chunked (a list page is tens of kilobytes).
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(b)
 }

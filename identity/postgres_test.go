@@ -9,19 +9,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" for the admin connection
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/storage/postgres"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 )
-
-func openPostgres(t *testing.T, dsn string) tokend.Store {
-	t.Helper()
-	s, err := postgres.Open(context.Background(), dsn, postgres.WithMaxConns(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 // Two nodes on one PostgreSQL database: they start together, rotate
 // together, and each verifies what the other signs.
@@ -29,7 +18,7 @@ func TestTwoNodesShareKeysOnPostgres(t *testing.T) {
 	dsn := storagetest.PostgresDSN(t)
 	clock := newTestClock()
 	box := newBox(t)
-	storeA, storeB := openPostgres(t, dsn), openPostgres(t, dsn)
+	storeA, storeB := storagetest.PostgresOn(t, dsn), storagetest.PostgresOn(t, dsn)
 	fa := newFixture(t, storeA, box)
 	fb := &fixture{store: storeB, box: box, tenant: fa.tenant, sub: fa.sub}
 	const rotation = 10 * time.Hour

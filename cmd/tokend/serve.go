@@ -30,6 +30,7 @@ type serveFlags struct {
 	accessLog            bool
 	shutdownTimeout      time.Duration
 	pprofAddr            string             // pprof.go
+	gcPercent            int                // gc.go
 	identity             identityFlags      // identity.go
 	containerApps        containerAppsFlags // containerapps.go
 	playwright           playwrightFlags    // playwright.go
@@ -62,6 +63,7 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	addIdentityFlags(fl, &f.identity)
 	addContainerAppsFlags(fl, &f.containerApps)
 	addPlaywrightFlags(fl, &f.playwright)
+	fl.IntVar(&f.gcPercent, "gc-percent", defaultGCPercent, "Go garbage-collection target (GOGC), unless the GOGC variable is set; GOMEMLIMIT caps the heap as usual [TOKEND_GC_PERCENT]")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this loopback address (off by default; for profiling only) [TOKEND_PPROF_ADDR]")
 	return cmd
 }
@@ -73,6 +75,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		return err
 	}
 	defer a.close()
+	applyGCPercent(f.gcPercent, a.log)
 	out := cmd.OutOrStdout()
 
 	var tlsConf *tls.Config

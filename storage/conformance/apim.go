@@ -203,6 +203,13 @@ func testAuthServerConcurrentUpdate(t *testing.T, s tokend.Store) {
 	}
 }
 
+func listAuthServers(t *testing.T, s tokend.Queries, q tokend.AuthorizationServerQuery) *tokend.AuthorizationServerPage {
+	t.Helper()
+	page, err := s.ListAuthorizationServers(t.Context(), q)
+	must(t, err)
+	return page
+}
+
 func authServerNames(list []*tokend.AuthorizationServer) []string {
 	return idsOf(list, func(a *tokend.AuthorizationServer) string { return a.Name })
 }
@@ -223,37 +230,31 @@ func testAuthServerList(t *testing.T, s tokend.Store) {
 	}
 	slices.Sort(want)
 	q := tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc)}
-	list, err := s.ListAuthorizationServers(ctx, q)
-	must(t, err)
-	if got := authServerNames(list); !slices.Equal(got, want) {
+	list := listAuthServers(t, s, q)
+	if got := authServerNames(list.Servers); !slices.Equal(got, want) {
 		t.Fatalf("list = %v, want %v", got, want)
 	}
-	// A page carries what a collection shows, never secrets.
+	if list.Count != int64(len(want)) {
+		t.Errorf("count = %d, want %d", list.Count, len(want))
+	}
+	// A page carries what a collection needs, never secrets.
 	withSecret := newAuthServer(svc, "secretive")
 	withSecret.Secrets = []byte("sealed")
 	must(t, s.CreateAuthorizationServer(ctx, withSecret))
-	list, err = s.ListAuthorizationServers(ctx, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc), After: "e"})
-	must(t, err)
-	if len(list) != 1 {
-		t.Fatalf("list after e = %v, want [secretive]", authServerNames(list))
+	list = listAuthServers(t, s, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc), After: "e"})
+	if len(list.Servers) != 1 {
+		t.Fatalf("list after e = %v, want [secretive]", authServerNames(list.Servers))
 	}
-	if got := list[0]; got.Key != withSecret.Key || got.DisplayName != withSecret.DisplayName ||
-		string(got.Body) != string(withSecret.Body) || got.Secrets != nil {
-		t.Errorf("listed %+v, want key, name, display name and body of %+v and no secrets", got, withSecret)
+	if got := list.Servers[0]; got.Name != withSecret.Name || string(got.Body) != string(withSecret.Body) || got.Secrets != nil {
+		t.Errorf("listed %+v, want the name and body of %+v and no secrets", got, withSecret)
 	}
 	must(t, s.DeleteAuthorizationServer(ctx, withSecret.Key, ""))
-	n, err := s.CountAuthorizationServers(ctx, q)
-	must(t, err)
-	if n != int64(len(want)) {
-		t.Errorf("count = %d, want %d", n, len(want))
-	}
 
 	// Keyset pages of 4 cover the list once, in order.
 	var paged []string
 	q.Limit = 4
 	for {
-		page, err := s.ListAuthorizationServers(ctx, q)
-		must(t, err)
+		page := listAuthServers(t, s, q).Servers
 		paged = append(paged, authServerNames(page)...)
 		if len(page) < q.Limit {
 			break
@@ -266,28 +267,26 @@ func testAuthServerList(t *testing.T, s tokend.Store) {
 
 	// Skip counts from the keyset position; count ignores position and size.
 	q = tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc), Skip: 2, Limit: 2}
-	list, err = s.ListAuthorizationServers(ctx, q)
-	must(t, err)
-	if got := authServerNames(list); !slices.Equal(got, want[2:4]) {
+	list = listAuthServers(t, s, q)
+	if got := authServerNames(list.Servers); !slices.Equal(got, want[2:4]) {
 		t.Errorf("skip 2 top 2 = %v, want %v", got, want[2:4])
 	}
 	q = tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(svc), Skip: 1, After: want[1]}
-	list, err = s.ListAuthorizationServers(ctx, q)
-	must(t, err)
-	if got := authServerNames(list); !slices.Equal(got, want[3:]) {
+	list = listAuthServers(t, s, q)
+	if got := authServerNames(list.Servers); !slices.Equal(got, want[3:]) {
 		t.Errorf("skip 1 after %s = %v, want %v", want[1], got, want[3:])
 	}
+	if list.Count != int64(len(want)) {
+		t.Errorf("count with position and skip = %d, want %d", list.Count, len(want))
+	}
 	q.Limit = 1
-	n, err = s.CountAuthorizationServers(ctx, q)
-	must(t, err)
-	if n != int64(len(want)) {
-		t.Errorf("count with position = %d, want %d", n, len(want))
+	if n := listAuthServers(t, s, q).Count; n != int64(len(want)) {
+		t.Errorf("count with position, skip and limit = %d, want %d", n, len(want))
 	}
 
-	empty, err := s.ListAuthorizationServers(ctx, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(serviceID("s1", "rg", "none"))})
-	must(t, err)
-	if len(empty) != 0 {
-		t.Errorf("list of an empty service = %v", authServerNames(empty))
+	empty := listAuthServers(t, s, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(serviceID("s1", "rg", "none"))})
+	if len(empty.Servers) != 0 || empty.Count != 0 {
+		t.Errorf("list of an empty service = %v, count %d", authServerNames(empty.Servers), empty.Count)
 	}
 	if _, err := s.ListAuthorizationServers(ctx, tokend.AuthorizationServerQuery{}); err == nil {
 		t.Error("a list without a service succeeded")
@@ -313,9 +312,7 @@ func testAuthServerDeleteUnder(t *testing.T, s tokend.Store) {
 	if n != 3 {
 		t.Errorf("deleted %d under the service, want 3", n)
 	}
-	left, err := s.CountAuthorizationServers(ctx, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(sibling)})
-	must(t, err)
-	if left != 1 {
+	if left := listAuthServers(t, s, tokend.AuthorizationServerQuery{ServiceKey: strings.ToLower(sibling)}).Count; left != 1 {
 		t.Errorf("sibling service lost its server")
 	}
 	n, err = s.DeleteAuthorizationServersUnder(ctx, strings.ToLower(rgID("s1", "rg")))

@@ -35,11 +35,15 @@ func checkCounts(t *testing.T, s tokend.Queries, service, step string, cases ...
 			}
 			q.Filter = expr
 		}
-		for range 2 {
-			n, err := s.CountAuthorizationServers(t.Context(), q)
-			must(t, err)
-			if n != c.want {
-				t.Fatalf("%s: count of %q = %d, want %d", step, c.filter, n, c.want)
+		// An empty page, a page, and a page again: the count must not
+		// depend on what the page read.
+		for _, limit := range []int{1, 1, 0} {
+			q.Limit, q.After = limit, ""
+			if limit == 0 {
+				q.After = "\U0010FFFF" // past every name
+			}
+			if n := listAuthServers(t, s, q).Count; n != c.want {
+				t.Fatalf("%s: count of %q (limit %d, after %q) = %d, want %d", step, c.filter, q.Limit, q.After, n, c.want)
 			}
 		}
 	}

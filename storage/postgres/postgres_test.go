@@ -23,19 +23,8 @@ func TestConformance(t *testing.T) {
 func TestConformanceSharedDatabase(t *testing.T) {
 	conformance.RunSharedDatabase(t, func(t *testing.T) (tokend.Store, tokend.Store) {
 		dsn := storagetest.PostgresDSN(t)
-		return openOn(t, dsn), openOn(t, dsn)
+		return storagetest.PostgresOn(t, dsn), storagetest.PostgresOn(t, dsn)
 	})
-}
-
-// openOn opens a store on the database at dsn, closed when t ends.
-func openOn(t *testing.T, dsn string) tokend.Store {
-	t.Helper()
-	s, err := postgres.Open(t.Context(), dsn, postgres.WithMaxConns(4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
 }
 
 // TestConcurrentMigrations: nodes starting at once against a fresh schema

@@ -21,19 +21,8 @@ func TestConformance(t *testing.T) {
 func TestConformanceSharedDatabase(t *testing.T) {
 	conformance.RunSharedDatabase(t, func(t *testing.T) (tokend.Store, tokend.Store) {
 		path := filepath.Join(t.TempDir(), "tokend.db")
-		return openOn(t, path), openOn(t, path)
+		return storagetest.SQLiteAt(t, path), storagetest.SQLiteAt(t, path)
 	})
-}
-
-// openOn opens a store on the database file at path, closed when t ends.
-func openOn(t *testing.T, path string) tokend.Store {
-	t.Helper()
-	s, err := sqlite.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
 }
 
 func TestConformanceSynchronousFull(t *testing.T) {

@@ -59,20 +59,10 @@ func scanAuthServer(row scanner) (*tokend.AuthorizationServer, error) {
 }
 
 // authServerPageColumns are what a list page returns (see
-// tokend.AuthorizationServerStore): reading and scanning the other nine
+// tokend.AuthorizationServerPage): reading and scanning the other eleven
 // columns of every row was a quarter of a SQLite page's CPU, and secrets
 // have no business in a list.
-const authServerPageColumns = `key, name, display_name, body`
-
-func scanAuthServerPage(row scanner) (*tokend.AuthorizationServer, error) {
-	var s tokend.AuthorizationServer
-	var body []byte
-	if err := row.Scan(&s.Key, &s.Name, &s.DisplayName, &body); err != nil {
-		return nil, err
-	}
-	s.Body = body
-	return &s, nil
-}
+const authServerPageColumns = `name, body`
 
 func (q *queries) GetAuthorizationServer(ctx context.Context, key string) (_ *tokend.AuthorizationServer, err error) {
 	defer q.done("GetAuthorizationServer", time.Now(), &err)
@@ -152,12 +142,15 @@ func (q *queries) DeleteAuthorizationServersUnder(ctx context.Context, scope str
 	return int(n), nil
 }
 
-// ListAuthorizationServers runs one statement: the service's rows after the
-// keyset position, narrowed by the translated $filter, in name order. The
-// (service_key, name, display_name) index serves the order, seeks for
-// equality, range and prefix filters on name, and carries display_name, so
-// a page reads the table only for the rows it returns.
-func (q *queries) ListAuthorizationServers(ctx context.Context, aq tokend.AuthorizationServerQuery) (_ []*tokend.AuthorizationServer, err error) {
+// ListAuthorizationServers reads the page in one statement: the service's
+// rows after the keyset position, narrowed by the translated $filter, in
+// name order, each with the service's generation. The (service_key, name,
+// display_name) index serves the order, seeks for equality, range and
+// prefix filters on name, and carries display_name, so a page reads the
+// table only for the rows it returns. The count then comes from the count
+// cache when it was read at that generation (see apimcount.go), so a
+// repeated list costs one statement.
+func (q *queries) ListAuthorizationServers(ctx context.Context, aq tokend.AuthorizationServerQuery) (_ *tokend.AuthorizationServerPage, err error) {
 	defer q.done("ListAuthorizationServers", time.Now(), &err)
 	if aq.Limit < 0 || aq.Skip < 0 {
 		return nil, fmt.Errorf("list authorization servers: negative limit %d or skip %d", aq.Limit, aq.Skip)
@@ -167,7 +160,8 @@ func (q *queries) ListAuthorizationServers(ctx context.Context, aq tokend.Author
 		return nil, fmt.Errorf("list authorization servers of %s: %w", aq.ServiceKey, err)
 	}
 	var b strings.Builder
-	b.WriteString(`SELECT ` + authServerPageColumns + ` FROM apim_authorization_servers WHERE `)
+	// $1 is the service key (authServerWhere numbers it first).
+	b.WriteString(`SELECT ` + authServerPageColumns + `, ` + generationOfServiceSQL + ` FROM apim_authorization_servers WHERE `)
 	b.WriteString(where)
 	if aq.After != "" {
 		args = append(args, aq.After)
@@ -188,27 +182,28 @@ func (q *queries) ListAuthorizationServers(ctx context.Context, aq tokend.Author
 			b.WriteString(` OFFSET $` + strconv.Itoa(len(args)))
 		}
 	}
-	list, err := queryAll(ctx, listReader{q}, scanAuthServerPage, b.String(), args...)
-	if err != nil {
+	var generation int64 = -1 // unknown until a row is read
+	scan := func(row scanner) (*tokend.AuthorizationServer, error) {
+		var s tokend.AuthorizationServer
+		var body []byte
+		if err := row.Scan(&s.Name, &body, &generation); err != nil {
+			return nil, err
+		}
+		s.Body = body
+		return &s, nil
+	}
+	page := &tokend.AuthorizationServerPage{}
+	if page.Servers, err = queryAll(ctx, listReader{q}, scan, b.String(), args...); err != nil {
 		return nil, fmt.Errorf("list authorization servers of %s: %w", aq.ServiceKey, err)
 	}
-	return list, nil
-}
-
-// CountAuthorizationServers answers from the count cache while the
-// service's generation (see apimcount.go) has not moved since the count
-// was read, and otherwise counts in the database.
-func (q *queries) CountAuthorizationServers(ctx context.Context, aq tokend.AuthorizationServerQuery) (_ int64, err error) {
-	defer q.done("CountAuthorizationServers", time.Now(), &err)
-	where, args, err := q.authServerWhere(aq, false)
+	where, args, err = q.authServerWhere(aq, false)
 	if err != nil {
-		return 0, fmt.Errorf("count authorization servers of %s: %w", aq.ServiceKey, err)
+		return nil, fmt.Errorf("count authorization servers of %s: %w", aq.ServiceKey, err)
 	}
-	n, err := q.countAuthServers(ctx, aq.ServiceKey, where, args)
-	if err != nil {
-		return 0, fmt.Errorf("count authorization servers of %s: %w", aq.ServiceKey, q.classify(err))
+	if page.Count, err = q.countAuthServers(ctx, generation, where, args); err != nil {
+		return nil, fmt.Errorf("count authorization servers of %s: %w", aq.ServiceKey, q.classify(err))
 	}
-	return n, nil
+	return page, nil
 }
 
 // authServerWhere is the predicate of a list's page or count: the service,

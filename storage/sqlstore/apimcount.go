@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"sync"
 )
@@ -16,14 +14,15 @@ import (
 // transaction (triggers of migration 0101). A count read together with its
 // generation, in one statement and so from one snapshot, stays exact until
 // the generation moves; a page then pays a point read of the generation
-// instead of the walk. The generation lives in the database, so a write on
-// any node is seen by all.
+// instead of the walk, and that read is a column of the page's own
+// statement. The generation lives in the database, so a write on any node
+// is seen by all.
 const (
-	serviceGenerationSQL = `SELECT generation FROM apim_service_generations WHERE service_key = $1`
-	// $1 is the service key in both the subquery and the count's own
-	// predicate (authServerWhere numbers it first).
-	countWithGenerationSQL = `SELECT COALESCE((SELECT generation FROM apim_service_generations WHERE service_key = $1), 0), COUNT(*)
-FROM apim_authorization_servers WHERE `
+	// generationOfServiceSQL is the generation of the service bound to $1,
+	// 0 for a service none of whose servers was ever written; as a column
+	// of a page or a count it is read from the same snapshot.
+	generationOfServiceSQL = `COALESCE((SELECT generation FROM apim_service_generations WHERE service_key = $1), 0)`
+	countWithGenerationSQL = `SELECT ` + generationOfServiceSQL + `, COUNT(*) FROM apim_authorization_servers WHERE `
 )
 
 // maxCachedCounts bounds the count cache; like stmtCache it starts over when
@@ -64,9 +63,11 @@ func (c *countCache) put(key string, v generationCount) {
 	}
 }
 
-// countAuthServers counts the servers of service that match where (whose
-// bound values are args, the service key first).
-func (q *queries) countAuthServers(ctx context.Context, service, where string, args []any) (int64, error) {
+// countAuthServers counts the servers that match where (whose bound values
+// are args, the service key first), answering from the cache when the
+// count was read at generation, the service's generation as the page read
+// it (-1 when the page was empty and did not say).
+func (q *queries) countAuthServers(ctx context.Context, generation int64, where string, args []any) (int64, error) {
 	if q.counts == nil {
 		// In a transaction: count what the transaction sees, which may
 		// include its own uncommitted writes.
@@ -77,11 +78,7 @@ func (q *queries) countAuthServers(ctx context.Context, service, where string, a
 	// The key is the statement and its values, unambiguously: %#v quotes
 	// every string.
 	key := fmt.Sprintf("%q %#v", where, args)
-	generation, err := q.serviceGeneration(ctx, service)
-	if err != nil {
-		return 0, err
-	}
-	if c, ok := q.counts.get(key); ok && c.generation == generation {
+	if c, ok := q.counts.get(key); ok && generation >= 0 && c.generation == generation {
 		return c.count, nil
 	}
 	var c generationCount
@@ -90,18 +87,4 @@ func (q *queries) countAuthServers(ctx context.Context, service, where string, a
 	}
 	q.counts.put(key, c)
 	return c.count, nil
-}
-
-// serviceGeneration reads the service's generation; 0 for a service none of
-// whose servers was ever written.
-func (q *queries) serviceGeneration(ctx context.Context, service string) (int64, error) {
-	var g int64
-	err := q.queryRow(ctx, serviceGenerationSQL, service).Scan(&g)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read generation of %s: %w", service, err)
-	}
-	return g, nil
 }

@@ -84,7 +84,6 @@ var hotReads = []string{
 	getTenantSQL,
 	getMetaSQL,
 	getAuthServerSQL,        // APIM authorization server GET/HEAD
-	serviceGenerationSQL,    // APIM authorization server list: is the count still valid?
 	getAccessTokenSQL,       // Playwright: every use of an access token
 	getPlaywrightAccountSQL, // Playwright: every data-plane request
 }

@@ -106,7 +106,13 @@ func WithSearchPath(t testing.TB, dsn, schema string) string {
 // Postgres opens a store on a fresh schema.
 func Postgres(t testing.TB, opts ...postgres.Option) tokend.Store {
 	t.Helper()
-	dsn := PostgresDSN(t)
+	return PostgresOn(t, PostgresDSN(t), opts...)
+}
+
+// PostgresOn opens a store on the database at dsn, closed when t ends: with
+// PostgresDSN, one node of several sharing a schema.
+func PostgresOn(t testing.TB, dsn string, opts ...postgres.Option) tokend.Store {
+	t.Helper()
 	s, err := postgres.Open(context.Background(), dsn, append([]postgres.Option{postgres.WithMaxConns(8)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +126,14 @@ func Postgres(t testing.TB, opts ...postgres.Option) tokend.Store {
 // SQLite opens a store in a fresh temporary directory.
 func SQLite(t testing.TB, opts ...sqlite.Option) tokend.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tokend.db"), opts...)
+	return SQLiteAt(t, filepath.Join(t.TempDir(), "tokend.db"), opts...)
+}
+
+// SQLiteAt opens a store on the database file at path, closed when t ends:
+// opened twice, two processes sharing one file.
+func SQLiteAt(t testing.TB, path string, opts ...sqlite.Option) tokend.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
