@@ -27,4 +27,10 @@
 //   - $top is the page size (APIM answers $top=2 with two items and a
 //     nextLink), at most maxPageSize; nextLink continues with an opaque
 //     keyset $skipToken in place of $skip.
+//   - Pages come in name order, bytewise ("Beta" before "alpha"), the order
+//     of the index that also serves name filters; $filter comparisons are
+//     case-sensitive and bytewise too, the same on SQLite and PostgreSQL.
+//   - count is exact on every page: storage remembers it per filter with
+//     the service's generation, which every write that can change it moves
+//     in the same transaction, so a repeated list does not count again.
 package apim
