@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/tokend-dev/tokend/apim"
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/internal/azurespec"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 )
@@ -32,25 +32,7 @@ type env struct {
 	rt    *arm.Router
 	sub   string
 	group string
-	log   *syncBuffer // what the router logged
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log   *azuretest.SyncBuffer // what the router logged
 }
 
 const apiVersion = "2024-05-01"
@@ -75,7 +57,7 @@ func newEnvOn(t testing.TB, store tokend.Store, sub, group string) *env {
 	if err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &azuretest.SyncBuffer{}
 	rt := arm.NewRouter(arm.Config{Store: store, Logger: slog.New(slog.NewTextHandler(log, nil))})
 	if _, err := apim.Register(rt, apim.Config{Store: store, Box: testBox(t)}); err != nil {
 		t.Fatal(err)
@@ -116,22 +98,7 @@ func (e *env) do(method, path string, body any, headers ...string) response {
 		}
 		path += sep + "api-version=" + apiVersion
 	}
-	var rd *bytes.Reader
-	switch b := body.(type) {
-	case nil:
-		rd = bytes.NewReader(nil)
-	case string:
-		rd = bytes.NewReader([]byte(b))
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
-	req := httptest.NewRequest(method, "https://tokend.test"+path, rd)
+	req := httptest.NewRequest(method, "https://tokend.test"+path, azuretest.Body(e.t, body))
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/identity"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 type tokenResponse struct {
@@ -148,7 +149,7 @@ func TestGetAuthTokenErrors(t *testing.T) {
 				q = "?api-version=" + apiV3
 			}
 			b := e.expect(method, c.path+q, nil, c.status, "DefaultErrorResponse")
-			ae := decodeError(t, b)
+			ae := azuretest.DecodeError(t, b)
 			if ae.Error.Code != c.code || ae.Error.Target != c.target {
 				t.Errorf("got %+v, want code %q target %q", ae.Error, c.code, c.target)
 			}
@@ -189,7 +190,7 @@ func TestGetAuthTokenNeedsContributor(t *testing.T) {
 	e.token = "reader"
 	e.expect(http.MethodGet, path, nil, http.StatusOK, "ContainerApp")
 	b := e.expect(http.MethodPost, path+"/getAuthtoken", nil, http.StatusForbidden, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Code != "AuthorizationFailed" || !strings.Contains(ae.Error.Message, "getAuthToken/action") {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Code != "AuthorizationFailed" || !strings.Contains(ae.Error.Message, "getAuthToken/action") {
 		t.Errorf("reader: %+v", ae.Error)
 	}
 	e.expect(http.MethodPost, path+"/listSecrets", nil, http.StatusForbidden, "DefaultErrorResponse")

@@ -13,6 +13,7 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/internal/azurespec"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 // exampleBody is the request body of the spec's CreateOrUpdate example.
@@ -104,14 +105,14 @@ func TestCreateGetReplace(t *testing.T) {
 	// The location cannot change.
 	body["location"] = "westeurope"
 	b := e.expect(http.MethodPut, path, body, http.StatusConflict, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Code != "InvalidResourceLocation" || ae.Error.Target != "location" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Code != "InvalidResourceLocation" || ae.Error.Target != "location" {
 		t.Errorf("location change: %+v", ae.Error)
 	}
 	// Nor the environment.
 	body = minimalApp("eastus")
 	body["properties"].(map[string]any)["environmentId"] = "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/other"
 	b = e.expect(http.MethodPut, path, body, http.StatusBadRequest, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Target != "properties.environmentId" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Target != "properties.environmentId" {
 		t.Errorf("environment change: %+v", ae.Error)
 	}
 }
@@ -186,15 +187,15 @@ func TestPatch(t *testing.T) {
 
 	// The result must still be a valid ContainerApp.
 	b := e.expect(http.MethodPatch, path, `{"properties":{"configuration":{"ingress":{"transport":"carrier-pigeon"}}}}`, http.StatusBadRequest, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Target != "properties.configuration.ingress.transport" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Target != "properties.configuration.ingress.transport" {
 		t.Errorf("invalid patch: %+v", ae.Error)
 	}
 	b = e.expect(http.MethodPatch, path, `{"location":"westus"}`, http.StatusConflict, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Code != "InvalidResourceLocation" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Code != "InvalidResourceLocation" {
 		t.Errorf("location patch: %+v", ae.Error)
 	}
 	b = e.expect(http.MethodPatch, path, `{"location":null}`, http.StatusBadRequest, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Code != "LocationRequired" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Code != "LocationRequired" {
 		t.Errorf("location removed by patch: %+v", ae.Error)
 	}
 	e.expect(http.MethodPatch, appURL("rg", "missing"), `{}`, http.StatusNotFound, "DefaultErrorResponse")
@@ -207,13 +208,13 @@ func TestDelete(t *testing.T) {
 	e.expect(http.MethodPut, path, minimalApp("eastus"), http.StatusCreated, "ContainerApp")
 	e.expect(http.MethodDelete, path, nil, http.StatusOK, "")
 	b := e.expect(http.MethodGet, path, nil, http.StatusNotFound, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Code != "ResourceNotFound" || !strings.Contains(ae.Error.Message, "doomed") {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Code != "ResourceNotFound" || !strings.Contains(ae.Error.Message, "doomed") {
 		t.Errorf("get after delete: %+v", ae.Error)
 	}
 	e.expect(http.MethodDelete, path, nil, http.StatusNoContent, "")
 	// A missing group is a 404 for every operation but PUT.
 	b = e.expect(http.MethodDelete, appURL("nogroup", "doomed"), nil, http.StatusNotFound, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Code != "ResourceGroupNotFound" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Code != "ResourceGroupNotFound" {
 		t.Errorf("delete in missing group: %+v", ae.Error)
 	}
 	// A new app under the old name is a new incarnation.
@@ -267,7 +268,7 @@ func TestList(t *testing.T) {
 		t.Errorf("$top=1 gave %d items", len(v))
 	}
 	b := e.expect(http.MethodGet, "/subscriptions/"+sub+"/resourceGroups/nogroup/providers/Microsoft.App/containerApps", nil, http.StatusNotFound, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Code != "ResourceGroupNotFound" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Code != "ResourceGroupNotFound" {
 		t.Errorf("list in missing group: %+v", ae.Error)
 	}
 }
@@ -292,7 +293,7 @@ func TestStartStop(t *testing.T) {
 	}
 	e.expect(http.MethodPost, appURL("rg", "nothere")+"/start", nil, http.StatusNotFound, "DefaultErrorResponse")
 	b := e.expect(http.MethodPost, appURL("rg", "bad%20name")+"/stop", nil, http.StatusBadRequest, "DefaultErrorResponse")
-	if ae := decodeError(t, b); ae.Error.Target != "containerAppName" {
+	if ae := azuretest.DecodeError(t, b); ae.Error.Target != "containerAppName" {
 		t.Errorf("stop with a name off the pattern: %+v", ae.Error)
 	}
 }
@@ -507,7 +508,7 @@ func TestValidation(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, b)
 			}
 			validate(t, "DefaultErrorResponse", b)
-			ae := decodeError(t, b)
+			ae := azuretest.DecodeError(t, b)
 			if c.code != "" && ae.Error.Code != c.code {
 				t.Errorf("code %q, want %q (%s)", ae.Error.Code, c.code, ae.Error.Message)
 			}

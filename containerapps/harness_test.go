@@ -22,6 +22,7 @@ import (
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/internal/azurespec"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/storage/sqlite"
 )
@@ -183,20 +184,6 @@ func appURL(rg, name string) string {
 // JSON) with ?api-version=apiV3 unless the path has a query already.
 func (e *env) do(method, path string, body any) (int, http.Header, []byte) {
 	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
 	u := path
 	if !strings.HasPrefix(u, "http") {
 		if !strings.Contains(u, "?") {
@@ -204,25 +191,7 @@ func (e *env) do(method, path string, body any) (int, http.Header, []byte) {
 		}
 		u = e.srv.URL + u
 	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if e.token != "" {
-		req.Header.Set("Authorization", "Bearer "+e.token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	resp, b := azuretest.Send(e.t, http.DefaultClient, azuretest.NewRequest(e.t, method, u, body, e.token))
 	return resp.StatusCode, resp.Header, b
 }
 
@@ -251,27 +220,6 @@ func validate(t testing.TB, definition string, body []byte) {
 	default:
 		azurespec.Validate(t, azurespec.ContainerApps, definition, body)
 	}
-}
-
-// apiError decodes a DefaultErrorResponse.
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Target  string `json:"target"`
-		Details []struct {
-			Code, Message, Target string
-		} `json:"details"`
-	} `json:"error"`
-}
-
-func decodeError(t testing.TB, b []byte) apiError {
-	t.Helper()
-	var e apiError
-	if err := json.Unmarshal(b, &e); err != nil || e.Error.Code == "" {
-		t.Fatalf("not an error envelope (%v): %s", err, b)
-	}
-	return e
 }
 
 func decode(t testing.TB, b []byte) map[string]any {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 func TestSecrets(t *testing.T) {
@@ -120,7 +122,7 @@ func TestSecretsBoundToResource(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := e.expect(http.MethodPost, appURL("rg", "target")+"/listSecrets", nil, http.StatusInternalServerError, "DefaultErrorResponse")
-	if ae := decodeError(t, b); strings.Contains(ae.Error.Message, "cipher") || strings.Contains(ae.Error.Message, "authentication") {
+	if ae := azuretest.DecodeError(t, b); strings.Contains(ae.Error.Message, "cipher") || strings.Contains(ae.Error.Message, "authentication") {
 		t.Errorf("500 leaks internals: %s", b)
 	}
 }

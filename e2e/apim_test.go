@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	apimv2 "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/apimanagement/armapimanagement/v2"
 	apimv3 "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/apimanagement/armapimanagement/v3"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 func apimPtr[T any](v T) *T { return &v }
@@ -155,7 +156,7 @@ func TestAPIMAuthorizationServers(t *testing.T) {
 	token := tk.ARMToken(t)
 	base := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.ApiManagement/service/" + svc + "/authorizationServers/"
 	resp, body := tk.Do(t, http.MethodPatch, base+"as1?api-version=2024-05-01", `{"properties":{}}`, token)
-	if e := DecodeError(t, body); resp.StatusCode != http.StatusBadRequest || len(e.Error.Details) != 1 || e.Error.Details[0].Target != "If-Match" {
+	if e := azuretest.DecodeError(t, body); resp.StatusCode != http.StatusBadRequest || len(e.Error.Details) != 1 || e.Error.Details[0].Target != "If-Match" {
 		t.Errorf("PATCH without If-Match: %d %s", resp.StatusCode, body)
 	}
 	resp, body = tk.Do(t, http.MethodGet, base+"as1?api-version=2024-05-01", nil, token)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -14,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/localca"
 )
 
@@ -68,25 +67,8 @@ type Tokend struct {
 	Boot    Bootstrap
 	HTTP    *http.Client
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *azuretest.SyncBuffer
 	exited  chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // Start runs tokend on a free port with a fresh data directory and waits
@@ -108,7 +90,7 @@ func (tk *Tokend) start() {
 	_ = os.Remove(filepath.Join(tk.DataDir, "address"))
 	args := append([]string{"serve", "--data", tk.DataDir, "--addr", "127.0.0.1:0", "--access-log=false"}, tk.Args...)
 	tk.cmd = exec.Command(binary, args...)
-	tk.out = &syncBuffer{}
+	tk.out = &azuretest.SyncBuffer{}
 	tk.cmd.Stdout, tk.cmd.Stderr = tk.out, tk.out
 	tk.cmd.Env = append(os.Environ(), "TOKEND_LOG_LEVEL=warn")
 	if err := tk.cmd.Start(); err != nil {
@@ -247,73 +229,16 @@ func (tk *Tokend) ARMToken(t testing.TB) string {
 	return tk.Token(t, "https://management.core.windows.net//.default")
 }
 
-// Do sends a request with an optional bearer token and JSON body, and returns
-// the response with its body read.
+// Do sends a request to tokend (path is relative to its URL unless it is
+// absolute) and returns the response with its body read; see
+// azuretest.NewRequest for body, token and headers.
 func (tk *Tokend) Do(t testing.TB, method, path string, body any, token string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
 	u := path
 	if !strings.HasPrefix(path, "http") {
 		u = tk.URL + path
 	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := tk.HTTP.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, path, err)
-	}
-	return resp, b
-}
-
-// ErrorBody is the envelope every Azure family shares at its outer level.
-type ErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Target  string `json:"target"`
-		Details []struct {
-			Code, Message, Target string
-		} `json:"details"`
-	} `json:"error"`
-}
-
-// DecodeError parses an error envelope, failing the test when the body is not one.
-func DecodeError(t testing.TB, b []byte) ErrorBody {
-	t.Helper()
-	var e ErrorBody
-	if err := json.Unmarshal(b, &e); err != nil || e.Error.Code == "" {
-		t.Fatalf("not an error envelope (%v): %s", err, b)
-	}
-	return e
+	return azuretest.Send(t, tk.HTTP, azuretest.NewRequest(t, method, u, body, token, headers...))
 }
 
 // Query encodes query parameters the way the SDKs do.

@@ -25,6 +25,7 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/internal/azurespec"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/internal/pwclient"
 	"github.com/tokend-dev/tokend/playwright"
 	"github.com/tokend-dev/tokend/storage/storagetest"
@@ -271,42 +272,11 @@ func (e *env) client(token string) *pwclient.Client {
 // Authorization header.
 func (e *env) do(t testing.TB, method, path string, body any, token string, headers ...string) (*http.Response, []byte) {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(j)
-	}
 	u := path
 	if !strings.HasPrefix(path, "https://") {
 		u = e.srv.URL + path
 	}
-	req, err := http.NewRequest(method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	tr := &validatingTransport{t: t, inner: e.srv.Client()}
-	resp, err := tr.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return azuretest.Send(t, &validatingTransport{t: t, inner: e.srv.Client()}, azuretest.NewRequest(t, method, u, body, token, headers...))
 }
 
 // errorCode reads an error envelope's code and checks x-ms-error-code.

@@ -10,35 +10,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/server"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newServer(t *testing.T, fallback http.Handler) (*server.Server, *syncBuffer) {
+func newServer(t *testing.T, fallback http.Handler) (*server.Server, *azuretest.SyncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &azuretest.SyncBuffer{}
 	s := server.New(server.Options{
 		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
 		Store:     storagetest.SQLite(t),
