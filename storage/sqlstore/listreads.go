@@ -16,9 +16,9 @@ const maxCachedStatements = 256
 // stmtCache keeps the list statements built per request prepared on the read
 // pool, keyed by their SQL text, for engines whose plan does not depend on
 // the bound values (SQLite): compiling a filtered list statement was 8% of
-// the CPU of an APIM list page. When full it starts over rather than track
-// use: closing a statement in use is safe (database/sql closes it once the
-// last Rows is done), and the shapes in use come back within a call.
+// the CPU of an APIM list page. Once full it prepares nothing more (later
+// shapes run unprepared) rather than evict: a statement handed out may be
+// about to run, and closing it then would fail that call.
 type stmtCache struct {
 	db *sql.DB
 
@@ -30,12 +30,13 @@ func newStmtCache(db *sql.DB) *stmtCache {
 	return &stmtCache{db: db, stmts: make(map[string]*sql.Stmt)}
 }
 
-// stmt returns query prepared on the pool, preparing it on first use.
+// stmt returns query prepared on the pool, preparing it on first use, or
+// nil when the cache is full.
 func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	st := c.stmts[query]
+	st, full := c.stmts[query], len(c.stmts) >= maxCachedStatements
 	c.mu.Unlock()
-	if st != nil {
+	if st != nil || full {
 		return st, nil
 	}
 	// Prepared outside the lock: two callers may prepare the same text at
@@ -50,9 +51,6 @@ func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 		_ = st.Close()
 		return prev, nil
 	}
-	if len(c.stmts) >= maxCachedStatements {
-		c.closeLocked()
-	}
 	c.stmts[query] = st
 	return st, nil
 }
@@ -60,10 +58,6 @@ func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.closeLocked()
-}
-
-func (c *stmtCache) closeLocked() {
 	closeAll(c.stmts)
 	c.stmts = make(map[string]*sql.Stmt)
 }
@@ -88,10 +82,11 @@ func (r listReader) QueryContext(ctx context.Context, query string, args ...any)
 		if err != nil {
 			return nil, err
 		}
-		return st.QueryContext(ctx, args...)
-	default:
-		return q.read.QueryContext(ctx, query, args...)
+		if st != nil {
+			return st.QueryContext(ctx, args...)
+		}
 	}
+	return q.read.QueryContext(ctx, query, args...)
 }
 
 // scanOne runs a read of a single row (a COUNT) through the same rules and
