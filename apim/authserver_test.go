@@ -3,6 +3,7 @@ package apim_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokend-dev/tokend/storage/storagetest"
+	tokend "github.com/tokend-dev/tokend"
 )
 
 func TestAuthServerLifecycle(t *testing.T) {
@@ -364,49 +365,93 @@ func TestConcurrentCreate(t *testing.T) {
 // servers proves the service), as GET does.
 func TestNoServerOutlivesItsService(t *testing.T) {
 	t.Parallel()
-	for _, eng := range storagetest.Engines() {
-		t.Run(eng.Name, func(t *testing.T) {
-			t.Parallel()
-			e := newEnvOn(t, eng.Open(t), "00000000-0000-0000-0000-000000000000", "rg1")
-			groupPath := "/subscriptions/" + e.sub + "/resourcegroups/" + e.group + "?api-version=2021-04-01"
-			for round := range 6 {
-				e.createService("apim1")
-				var wg sync.WaitGroup
-				var mu sync.Mutex
-				statuses := map[int]int{}
-				for w := range 4 {
-					wg.Go(func() {
-						for i := 0; ; i++ {
-							st := e.do(http.MethodPut, e.serverPath("apim1", fmt.Sprintf("r%d-w%d-%d", round, w, i)), serverBody("x")).status
-							mu.Lock()
-							statuses[st]++
-							mu.Unlock()
-							if st != http.StatusCreated {
-								return // the service is gone (or the write failed: see below)
-							}
+	onEachEngine(t, func(t *testing.T, e *env) {
+		groupPath := "/subscriptions/" + e.sub + "/resourcegroups/" + e.group + "?api-version=2021-04-01"
+		for round := range 6 {
+			e.createService("apim1")
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			statuses := map[int]int{}
+			for w := range 4 {
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						st := e.do(http.MethodPut, e.serverPath("apim1", fmt.Sprintf("r%d-w%d-%d", round, w, i)), serverBody("x")).status
+						mu.Lock()
+						statuses[st]++
+						mu.Unlock()
+						if st != http.StatusCreated {
+							return // the service is gone (or the write failed: see below)
 						}
-					})
-				}
-				time.Sleep(20 * time.Millisecond)
-				deletePath := e.servicePath("apim1")
-				if round%2 == 1 {
-					deletePath = groupPath
-				}
-				if st := e.do(http.MethodDelete, deletePath, nil).status; st != http.StatusOK && st != http.StatusAccepted {
-					t.Fatalf("round %d: delete %s: %d", round, deletePath, st)
-				}
-				wg.Wait()
-				for st, n := range statuses {
-					if st != http.StatusCreated && st != http.StatusNotFound {
-						t.Errorf("round %d: %d writes answered %d", round, n, st)
 					}
-				}
-				if n := e.countServers("apim1"); n != 0 {
-					t.Fatalf("round %d: %d servers outlived their service", round, n)
+				})
+			}
+			time.Sleep(20 * time.Millisecond)
+			deletePath := e.servicePath("apim1")
+			if round%2 == 1 {
+				deletePath = groupPath
+			}
+			if st := e.do(http.MethodDelete, deletePath, nil).status; st != http.StatusOK && st != http.StatusAccepted {
+				t.Fatalf("round %d: delete %s: %d", round, deletePath, st)
+			}
+			wg.Wait()
+			for st, n := range statuses {
+				if st != http.StatusCreated && st != http.StatusNotFound {
+					t.Errorf("round %d: %d writes answered %d", round, n, st)
 				}
 			}
-		})
-	}
+			if n := e.countServers("apim1"); n != 0 {
+				t.Fatalf("round %d: %d servers outlived their service", round, n)
+			}
+		}
+	})
+}
+
+// TestNoServiceOutlivesItsGroup races creators of services (generic ARM
+// resources whose PUT creates a missing group) against the group's delete,
+// on each engine: afterwards every service still stored has its group.
+// Without the group lock, PostgreSQL left services in a deleted group.
+func TestNoServiceOutlivesItsGroup(t *testing.T) {
+	t.Parallel()
+	onEachEngine(t, func(t *testing.T, e *env) {
+		groupPath := "/subscriptions/" + e.sub + "/resourcegroups/" + e.group
+		for round := range 6 {
+			e.createService(fmt.Sprintf("first-%d", round))
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for w := range 4 {
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						st := e.do(http.MethodPut, e.servicePath(fmt.Sprintf("r%d-w%d-%d", round, w, i)), serviceBody()).status
+						if st != http.StatusCreated {
+							t.Errorf("round %d: create service: %d", round, st)
+							return
+						}
+					}
+				})
+			}
+			time.Sleep(20 * time.Millisecond)
+			// The writers finish the PUT they are in, which races the
+			// delete, and start no other that would recreate the group.
+			close(stop)
+			if st := e.do(http.MethodDelete, groupPath+"?api-version=2021-04-01", nil).status; st != http.StatusOK {
+				t.Fatalf("round %d: delete group: %d", round, st)
+			}
+			wg.Wait()
+			services, err := e.store.ListResources(t.Context(), tokend.ResourceQuery{Scope: strings.ToLower(groupPath), Type: "microsoft.apimanagement/service"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, gerr := e.store.GetResource(t.Context(), strings.ToLower(groupPath))
+			if len(services) > 0 && errors.Is(gerr, tokend.ErrNotFound) {
+				t.Fatalf("round %d: %d services outlived their group", round, len(services))
+			}
+		}
+	})
 }
 
 func TestServiceDeleteCascades(t *testing.T) {

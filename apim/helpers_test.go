@@ -249,6 +249,17 @@ func (e *env) createServer(service, authsid, displayName string) string {
 	return r.header.Get("ETag")
 }
 
+// onEachEngine runs fn in parallel subtests, one per engine, each on a
+// fresh env.
+func onEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, eng := range storagetest.Engines() {
+		t.Run(eng.Name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, newEnvOn(t, eng.Open(t), "00000000-0000-0000-0000-000000000000", "rg1"))
+		})
+	}
+}
+
 // countServers is how many servers of service storage holds.
 func (e *env) countServers(service string) int64 {
 	e.t.Helper()

@@ -198,13 +198,16 @@ func (p *Provider) putService(ctx context.Context, r *arm.Request) (*arm.Respons
 			if err != nil {
 				return nil, err
 			}
-			if err := r.EnsureGroup(ctx, p.store); err != nil {
-				return nil, err
-			}
-			if err := p.store.CreateResource(ctx, res); err != nil {
-				if errors.Is(err, tokend.ErrAlreadyExists) {
-					continue // lost a race with another creator: now it is an update
+			err = p.store.InTx(ctx, func(q tokend.Queries) error {
+				if err := r.EnsureGroup(ctx, q); err != nil {
+					return err
 				}
+				return q.CreateResource(ctx, res)
+			})
+			if errors.Is(err, tokend.ErrAlreadyExists) {
+				continue // lost a race with another creator: now it is an update
+			}
+			if err != nil {
 				return nil, fmt.Errorf("create service %s: %w", sid, err)
 			}
 			return arm.JSON(http.StatusCreated, json.RawMessage(res.Body)).WithHeader("ETag", res.ETag), nil

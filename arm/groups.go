@@ -229,10 +229,13 @@ func (rt *Router) newGroupResource(id ID, location string, tags map[string]strin
 // missing: a documented convenience (Azure answers ResourceGroupNotFound;
 // --strict-resource-groups restores that). It writes through q, so a
 // provider can make it part of the transaction that creates the resource.
-func (rt *Router) ensureGroup(ctx context.Context, q tokend.ResourceStore, r *Request) error {
+func (rt *Router) ensureGroup(ctx context.Context, q tokend.Queries, r *Request) error {
 	gid := r.ID.GroupID()
 	if err := validateGroupName(gid.ResourceGroup); err != nil {
 		return err
+	}
+	if err := q.Lock(ctx, groupLockName(gid.Key())); err != nil {
+		return fmt.Errorf("lock resource group %s: %w", gid, err)
 	}
 	if _, err := q.GetResource(ctx, gid.Key()); err == nil {
 		return nil
@@ -253,6 +256,10 @@ func (rt *Router) ensureGroup(ctx context.Context, q tokend.ResourceStore, r *Re
 	return nil
 }
 
+// groupLockName names the lock that orders the creation of resources in a
+// group (Request.EnsureGroup) with the group's deletion.
+func groupLockName(groupKey string) string { return "arm-group:" + groupKey }
+
 func (rt *Router) deleteGroup(ctx context.Context, r *Request) (*Response, error) {
 	id := groupID(r)
 	if _, err := rt.loadGroup(ctx, id); err != nil {
@@ -260,6 +267,9 @@ func (rt *Router) deleteGroup(ctx context.Context, r *Request) (*Response, error
 	}
 	key := id.Key()
 	err := rt.cfg.Store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.Lock(ctx, groupLockName(key)); err != nil {
+			return fmt.Errorf("lock resource group %s: %w", id, err)
+		}
 		for _, h := range rt.groups.onDelete {
 			if err := h(ctx, q, key); err != nil {
 				return err

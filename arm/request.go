@@ -29,17 +29,20 @@ type Request struct {
 
 	// ensureGroup is set on PUTs that may create a missing resource group;
 	// groupEnsured records that the provider did.
-	ensureGroup  func(ctx context.Context, q tokend.ResourceStore) error
+	ensureGroup  func(ctx context.Context, q tokend.Queries) error
 	groupEnsured bool
 }
 
 // EnsureGroup creates the request's resource group if it is missing, when
 // tokend creates groups on demand (the default; --strict-resource-groups
 // answers ResourceGroupNotFound instead, before the handler runs). A PUT
-// handler calls it right before it writes a new top-level resource, with the
-// store or transaction it writes with, so a PUT refused by validation leaves
-// nothing behind. Elsewhere it does nothing.
-func (r *Request) EnsureGroup(ctx context.Context, q tokend.ResourceStore) error {
+// handler calls it right before it writes a new top-level resource, inside
+// the transaction it writes with, so a PUT refused by validation leaves
+// nothing behind. It takes the group's lock, which deleting the group takes
+// too, so the resource is written either before the delete (and goes with
+// it) or after it (into the group created again): none outlives its group.
+// Elsewhere it does nothing.
+func (r *Request) EnsureGroup(ctx context.Context, q tokend.Queries) error {
 	if r.ensureGroup == nil {
 		return nil
 	}

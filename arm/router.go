@@ -299,17 +299,30 @@ func (rt *Router) serve(ctx context.Context, w http.ResponseWriter, hr *http.Req
 	}
 	req.Body = body
 	if m.hasGroup && hr.Method == http.MethodPut && !rt.cfg.StrictResourceGroups && len(req.ID.Types) > 0 {
-		req.ensureGroup = func(ctx context.Context, q tokend.ResourceStore) error { return rt.ensureGroup(ctx, q, req) }
+		req.ensureGroup = func(ctx context.Context, q tokend.Queries) error { return rt.ensureGroup(ctx, q, req) }
 	}
 	resp, err := m.handler(ctx, req)
 	if err == nil && req.ensureGroup != nil && !req.groupEnsured && resp.Status/100 == 2 {
 		// A handler that did not create the group itself (a nested
-		// resource's parent already implies it) still leaves none missing.
-		if gerr := req.EnsureGroup(ctx, rt.cfg.Store); gerr != nil {
+		// resource's parent already implies it) still leaves none missing:
+		// one read, and a transaction of its own only when it is missing.
+		if gerr := rt.ensureGroupAfter(ctx, req); gerr != nil {
 			return nil, gerr
 		}
 	}
 	return rt.groupAfterNotFound(ctx, req, m, resp, err)
+}
+
+func (rt *Router) ensureGroupAfter(ctx context.Context, req *Request) error {
+	gid := req.ID.GroupID()
+	_, err := rt.cfg.Store.GetResource(ctx, gid.Key())
+	if !errors.Is(err, tokend.ErrNotFound) {
+		if err != nil {
+			return fmt.Errorf("check resource group %s: %w", gid, err)
+		}
+		return nil
+	}
+	return rt.cfg.Store.InTx(ctx, func(q tokend.Queries) error { return req.EnsureGroup(ctx, q) })
 }
 
 // collectionScope maps the ID path of a collection directly below a

@@ -178,10 +178,16 @@ func (s *Service) save(ctx context.Context, r *arm.Request, id arm.ID, prev *tok
 		return nil, err
 	}
 	if prev == nil {
-		if err := r.EnsureGroup(ctx, s.store); err != nil {
-			return nil, err
+		err = s.store.InTx(ctx, func(q tokend.Queries) error {
+			if err := r.EnsureGroup(ctx, q); err != nil {
+				return groupError{err}
+			}
+			return q.CreateResource(ctx, &res)
+		})
+		var ge groupError
+		if errors.As(err, &ge) {
+			return nil, ge.err
 		}
-		err = s.store.CreateResource(ctx, &res)
 	} else {
 		err = s.store.UpdateResource(ctx, &res, prev.ETag)
 	}
@@ -316,3 +322,10 @@ func outboundAddress(uid string) string {
 	_, _ = h.Write([]byte(uid))
 	return "203.0.113." + strconv.Itoa(1+int(h.Sum32()%254))
 }
+
+// groupError carries EnsureGroup's error out of the creating transaction
+// as it is, apart from the create's own, which become 409s.
+type groupError struct{ err error }
+
+func (e groupError) Error() string { return e.err.Error() }
+func (e groupError) Unwrap() error { return e.err }
