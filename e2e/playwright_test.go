@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os/exec"
 	"slices"
@@ -18,32 +17,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/tokend-dev/tokend/internal/azurespec"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/internal/pwclient"
 )
 
 const pwARMVersion = "2024-12-01"
-
-// pwValidating checks every response the Playwright clients receive
-// against the official specs before the client sees it.
-type pwValidating struct {
-	t     testing.TB
-	inner policy.Transporter
-}
-
-func (v *pwValidating) Do(req *http.Request) (*http.Response, error) {
-	resp, err := v.inner.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	pwValidate(v.t, req, resp, body)
-	return resp, nil
-}
 
 func pwValidate(t testing.TB, req *http.Request, resp *http.Response, body []byte) {
 	t.Helper()
@@ -113,7 +91,9 @@ func pwValidate(t testing.TB, req *http.Request, resp *http.Response, body []byt
 // pwOptions are azcore client options with every response validated.
 func pwOptions(t testing.TB, tk *Tokend) azcore.ClientOptions {
 	o := tk.ClientOptions()
-	o.Transport = &pwValidating{t: t, inner: tk.HTTP}
+	o.Transport = &azuretest.CheckingTransport{Inner: tk.HTTP, Check: func(req *http.Request, resp *http.Response, body []byte) {
+		pwValidate(t, req, resp, body)
+	}}
 	return o
 }
 

@@ -341,7 +341,7 @@ func TestAccountLROPollers(t *testing.T) {
 	e := newSQLiteEnv(t)
 	pl := runtime.NewPipeline("armplaywrighttesting", "v1.0.0", runtime.PipelineOptions{
 		PerRetry: []policy.Policy{runtime.NewBearerTokenPolicy(staticCredential("good-"+owner), []string{"https://management.core.windows.net//.default"}, nil)},
-	}, &policy.ClientOptions{Transport: &validatingTransport{t: t, inner: e.srv.Client()}, Retry: policy.RetryOptions{MaxRetries: -1}})
+	}, &policy.ClientOptions{Transport: validating(t, e.srv.Client()), Retry: policy.RetryOptions{MaxRetries: -1}})
 	ctx := context.Background()
 	u := e.srv.URL + accountPath("rg", "polled") + "?api-version=" + armVersion
 

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -232,33 +231,19 @@ func (c staticCredential) GetToken(context.Context, policy.TokenRequestOptions) 
 	return azcore.AccessToken{Token: string(c), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
-// validatingTransport checks every response against the official spec
-// before the client sees it.
-type validatingTransport struct {
-	t     testing.TB
-	inner *http.Client
-}
-
-func (v *validatingTransport) Do(req *http.Request) (*http.Response, error) {
-	resp, err := v.inner.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	validateResponse(v.t, req, resp, body)
-	return resp, nil
+// validating checks every response against the official spec before the
+// client sees it.
+func validating(t testing.TB, inner azuretest.Doer) *azuretest.CheckingTransport {
+	return &azuretest.CheckingTransport{Inner: inner, Check: func(req *http.Request, resp *http.Response, body []byte) {
+		validateResponse(t, req, resp, body)
+	}}
 }
 
 // client is the generated-style data-plane client calling as token.
 func (e *env) client(token string) *pwclient.Client {
 	c, err := pwclient.NewClient(e.srv.URL+"/"+playwright.MountPath, staticCredential(token), &pwclient.ClientOptions{
 		ClientOptions: azcore.ClientOptions{
-			Transport: &validatingTransport{t: e.t, inner: e.srv.Client()},
+			Transport: validating(e.t, e.srv.Client()),
 			Retry:     policy.RetryOptions{MaxRetries: -1},
 		},
 	})
@@ -276,7 +261,7 @@ func (e *env) do(t testing.TB, method, path string, body any, token string, head
 	if !strings.HasPrefix(path, "https://") {
 		u = e.srv.URL + path
 	}
-	return azuretest.Send(t, &validatingTransport{t: t, inner: e.srv.Client()}, azuretest.NewRequest(t, method, u, body, token, headers...))
+	return azuretest.Send(t, validating(t, e.srv.Client()), azuretest.NewRequest(t, method, u, body, token, headers...))
 }
 
 // errorCode reads an error envelope's code and checks x-ms-error-code.

@@ -78,6 +78,29 @@ func Send(t testing.TB, c Doer, req *http.Request) (*http.Response, []byte) {
 	return resp, b
 }
 
+// CheckingTransport hands every response, its body read, to Check before
+// the client sees it: tests validate what an SDK receives against the
+// official schema this way.
+type CheckingTransport struct {
+	Inner Doer
+	Check func(req *http.Request, resp *http.Response, body []byte)
+}
+
+func (c *CheckingTransport) Do(req *http.Request) (*http.Response, error) {
+	resp, err := c.Inner.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	c.Check(req, resp, body)
+	return resp, nil
+}
+
 // ErrorBody is the envelope every Azure family shares at its outer level.
 type ErrorBody struct {
 	Error struct {
