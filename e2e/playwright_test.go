@@ -23,6 +23,8 @@ import (
 
 const pwARMVersion = "2024-12-01"
 
+// pwValidate checks a response of the Playwright clients (ARM or data
+// plane) against the official specs, before the client sees it.
 func pwValidate(t testing.TB, req *http.Request, resp *http.Response, body []byte) {
 	t.Helper()
 	path := strings.ToLower(req.URL.Path)
