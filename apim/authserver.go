@@ -173,24 +173,22 @@ func (props *authServerProperties) merge(patch *authServerProperties) {
 	setIf(&props.DefaultScope, patch.DefaultScope)
 	setIf(&props.ClientID, patch.ClientID)
 	setIf(&props.ResourceOwnerUsername, patch.ResourceOwnerUsername)
-	if patch.AuthorizationMethods != nil {
-		props.AuthorizationMethods = patch.AuthorizationMethods
-	}
-	if patch.ClientAuthenticationMethod != nil {
-		props.ClientAuthenticationMethod = patch.ClientAuthenticationMethod
-	}
-	if patch.TokenBodyParameters != nil {
-		props.TokenBodyParameters = patch.TokenBodyParameters
-	}
-	if patch.GrantTypes != nil {
-		props.GrantTypes = patch.GrantTypes
-	}
-	if patch.BearerTokenSendingMethods != nil {
-		props.BearerTokenSendingMethods = patch.BearerTokenSendingMethods
-	}
+	setSliceIf(&props.AuthorizationMethods, patch.AuthorizationMethods)
+	setSliceIf(&props.ClientAuthenticationMethod, patch.ClientAuthenticationMethod)
+	setSliceIf(&props.TokenBodyParameters, patch.TokenBodyParameters)
+	setSliceIf(&props.GrantTypes, patch.GrantTypes)
+	setSliceIf(&props.BearerTokenSendingMethods, patch.BearerTokenSendingMethods)
 }
 
 func setIf[T any](dst **T, v *T) {
+	if v != nil {
+		*dst = v
+	}
+}
+
+// setSliceIf is setIf for slices: a merge patch that leaves one out (nil)
+// keeps the stored value.
+func setSliceIf[S ~[]E, E any](dst *S, v S) {
 	if v != nil {
 		*dst = v
 	}

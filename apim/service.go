@@ -298,15 +298,9 @@ func (p *Provider) patchService(ctx context.Context, r *arm.Request) (*arm.Respo
 		if in.Tags != nil {
 			cur.Tags = in.Tags
 		}
-		if in.SKU != nil {
-			cur.SKU = in.SKU
-		}
-		if in.Identity != nil {
-			cur.Identity = in.Identity
-		}
-		if in.Zones != nil {
-			cur.Zones = in.Zones
-		}
+		setIf(&cur.SKU, in.SKU)
+		setSliceIf(&cur.Identity, in.Identity)
+		setSliceIf(&cur.Zones, in.Zones)
 		for k, val := range in.Properties {
 			cur.Properties[k] = val
 		}
