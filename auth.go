@@ -11,11 +11,48 @@ type Audience string
 
 const (
 	// AudienceManagement is Azure Resource Manager (management.azure.com and
-	// its aliases).
+	// its aliases). Providers declare the audiences of their own surfaces
+	// (AudienceDefinition).
 	AudienceManagement Audience = "management"
-	// AudiencePlaywright is the Playwright Testing data plane.
-	AudiencePlaywright Audience = "playwright"
 )
+
+// AudienceDefinition is a surface's audience as a provider declares it:
+// the resources a client may request tokens for (a scope's "/.default"
+// prefix, or v1's resource parameter) and every aud value the surface
+// accepts.
+type AudienceDefinition struct {
+	Name Audience
+	// Resources are the requestable resources, matched without regard to
+	// case or a trailing slash; a token requested for one carries it as
+	// declared here in its aud.
+	Resources []string
+	// Accepted are the aud values the surface takes.
+	Accepted []string
+}
+
+// ClaimResource is the private claim that binds a token to one resource
+// (its canonical key): the authorizer confines such a principal to that
+// resource, whatever its roles (Principal.Resource).
+const ClaimResource = "xms_tkd_res"
+
+// TokenValidator is a provider's check on a token's payload (its JSON
+// claims), run on every authentication and introspection after the
+// signature and times have been checked. An error refuses the token; its
+// text reaches the client, so it must not carry secrets.
+type TokenValidator func(ctx context.Context, payload []byte) error
+
+// RoleDefinition is a role, shaped like Azure's: control-plane Actions
+// minus NotActions, data-plane DataActions minus NotDataActions, with "*"
+// wildcards compared without regard to case.
+type RoleDefinition struct {
+	Name           string
+	ID             string // Azure's role definition GUID, where one exists
+	Description    string
+	Actions        []string
+	NotActions     []string
+	DataActions    []string
+	NotDataActions []string
+}
 
 // Principal is an authenticated caller.
 type Principal struct {
@@ -27,8 +64,8 @@ type Principal struct {
 	TokenID   string // "jti"
 	Roles     []string
 	ExpiresAt time.Time
-	// Resource, when set, confines the principal to one resource: a
-	// Playwright access token acts only on its own account.
+	// Resource, when set, confines the principal to one resource (a token
+	// with ClaimResource, such as one a provider minted for one account).
 	Resource string
 }
 

@@ -10,26 +10,28 @@ import (
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // maxWriteAttempts bounds the retries of an unconditional write that keeps
 // losing compare-and-set races to other writers.
 const maxWriteAttempts = 5
 
-func serviceIDOf(r *arm.Request) arm.ID {
+func serviceIDOf(r *pipeline.Request) arm.ID {
 	return arm.ID{SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName"),
 		Namespace: Namespace, Types: []string{"service"}, Names: []string{r.Param("serviceName")}}
 }
 
 // authServerIDOf is the addressed server's ID in the spec's casing of the
 // types and the client's casing of the names.
-func authServerIDOf(r *arm.Request) arm.ID {
+func authServerIDOf(r *pipeline.Request) arm.ID {
 	return serviceIDOf(r).Child(Namespace, "authorizationServers", r.Param("authsid"))
 }
 
 // checkAuthServerPath validates the path parameters (serviceName, authsid)
 // before anything is looked up.
-func checkAuthServerPath(r *arm.Request, withAuthsid bool) error {
+func checkAuthServerPath(r *pipeline.Request, withAuthsid bool) error {
 	var p problems
 	checkServiceName(&p, r.Param("serviceName"))
 	if withAuthsid {
@@ -39,17 +41,17 @@ func checkAuthServerPath(r *arm.Request, withAuthsid bool) error {
 }
 
 func errServiceNotFound(id arm.ID) error {
-	return arm.Errorf(http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
+	return wire.Errorf(http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
 		"The Resource 'Microsoft.ApiManagement/service/%s' under resource group '%s' was not found.", id.Name(), id.ResourceGroup))
 }
 
 func errAuthServerNotFound(id arm.ID) error {
-	return arm.Errorf(http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
+	return wire.Errorf(http.StatusNotFound, "ResourceNotFound", fmt.Sprintf(
 		"Authorization server '%s' was not found in API Management service '%s'.", id.Name(), id.Parent().Name()))
 }
 
 // requireService answers 404 when the addressed service does not exist.
-func requireService(ctx context.Context, q tokend.ResourceStore, r *arm.Request) error {
+func requireService(ctx context.Context, q tokend.ResourceStore, r *pipeline.Request) error {
 	sid := serviceIDOf(r)
 	if _, err := q.GetResource(ctx, sid.Key()); err != nil {
 		if errors.Is(err, tokend.ErrNotFound) {
@@ -62,7 +64,7 @@ func requireService(ctx context.Context, q tokend.ResourceStore, r *arm.Request)
 
 // loadAuthServer reads the addressed server with one query; only when it is
 // missing does a second one tell "no such service" from "no such server".
-func (p *Provider) loadAuthServer(ctx context.Context, r *arm.Request) (*tokend.AuthorizationServer, error) {
+func (p *Provider) loadAuthServer(ctx context.Context, r *pipeline.Request) (*tokend.AuthorizationServer, error) {
 	if err := checkAuthServerPath(r, true); err != nil {
 		return nil, err
 	}
@@ -81,11 +83,11 @@ func (p *Provider) loadAuthServer(ctx context.Context, r *arm.Request) (*tokend.
 }
 
 // contractResponse answers with a stored server's body and its ETag.
-func contractResponse(status int, s *tokend.AuthorizationServer) *arm.Response {
-	return arm.JSON(status, json.RawMessage(s.Body)).WithHeader("ETag", s.ETag)
+func contractResponse(status int, s *tokend.AuthorizationServer) *wire.Response {
+	return wire.JSON(status, json.RawMessage(s.Body)).WithHeader("ETag", s.ETag)
 }
 
-func (p *Provider) getAuthServer(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) getAuthServer(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	s, err := p.loadAuthServer(ctx, r)
 	if err != nil {
 		return nil, err
@@ -94,15 +96,15 @@ func (p *Provider) getAuthServer(ctx context.Context, r *arm.Request) (*arm.Resp
 }
 
 // headAuthServer is GetEntityTag: 200 with the ETag and no body.
-func (p *Provider) headAuthServer(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) headAuthServer(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	s, err := p.loadAuthServer(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	return arm.Empty(http.StatusOK).WithHeader("ETag", s.ETag), nil
+	return wire.Empty(http.StatusOK).WithHeader("ETag", s.ETag), nil
 }
 
-func (p *Provider) listAuthServerSecrets(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) listAuthServerSecrets(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	s, err := p.loadAuthServer(ctx, r)
 	if err != nil {
 		return nil, err
@@ -117,11 +119,11 @@ func (p *Provider) listAuthServerSecrets(ctx context.Context, r *arm.Request) (*
 	}
 	out := secretsContract{ClientSecret: sec.ClientSecret, ResourceOwnerPassword: sec.ResourceOwnerPassword,
 		ResourceOwnerUsername: c.Properties.ResourceOwnerUsername}
-	return arm.JSON(http.StatusOK, out).WithHeader("ETag", s.ETag), nil
+	return wire.JSON(http.StatusOK, out).WithHeader("ETag", s.ETag), nil
 }
 
 // decodeAuthServer reads a PUT or PATCH body.
-func decodeAuthServer(r *arm.Request) (*authServerProperties, error) {
+func decodeAuthServer(r *pipeline.Request) (*authServerProperties, error) {
 	var in authServerRequest
 	if err := r.Decode(&in); err != nil {
 		return nil, err
@@ -135,7 +137,7 @@ func decodeAuthServer(r *arm.Request) (*authServerProperties, error) {
 // putAuthServer is CreateOrUpdate: 201 on create, 200 on replace. If-Match
 // is optional; when it names a version, the server must exist at that
 // version.
-func (p *Provider) putAuthServer(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) putAuthServer(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	if err := checkAuthServerPath(r, true); err != nil {
 		return nil, err
 	}
@@ -170,7 +172,7 @@ func (p *Provider) putAuthServer(ctx context.Context, r *arm.Request) (*arm.Resp
 			switch {
 			case errors.Is(err, tokend.ErrNotFound):
 				if cond.specific() {
-					return arm.Errorf(http.StatusPreconditionFailed, "PreconditionFailed",
+					return wire.Errorf(http.StatusPreconditionFailed, "PreconditionFailed",
 						"The authorization server does not exist, so it cannot match the ETag in If-Match.")
 				}
 				body, err := contractBody(id, *props)
@@ -217,7 +219,7 @@ func (p *Provider) putAuthServer(ctx context.Context, r *arm.Request) (*arm.Resp
 }
 
 func errBusy() error {
-	return arm.Errorf(http.StatusConflict, "Conflict", "The authorization server is being changed by other requests; retry.")
+	return wire.Errorf(http.StatusConflict, "Conflict", "The authorization server is being changed by other requests; retry.")
 }
 
 // lockName names the lock that serializes writes to one service's servers
@@ -262,7 +264,7 @@ func (p *Provider) replaced(cur *tokend.AuthorizationServer, props *authServerPr
 }
 
 // patchAuthServer is Update: a merge of the sent fields, If-Match required.
-func (p *Provider) patchAuthServer(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) patchAuthServer(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	if err := checkAuthServerPath(r, true); err != nil {
 		return nil, err
 	}
@@ -326,7 +328,7 @@ func (p *Provider) patchAuthServer(ctx context.Context, r *arm.Request) (*arm.Re
 
 // deleteAuthServer is Delete: If-Match required; 200 when deleted, 204 when
 // there was nothing to delete.
-func (p *Provider) deleteAuthServer(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) deleteAuthServer(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	if err := checkAuthServerPath(r, true); err != nil {
 		return nil, err
 	}
@@ -338,14 +340,14 @@ func (p *Provider) deleteAuthServer(ctx context.Context, r *arm.Request) (*arm.R
 	err = p.store.DeleteAuthorizationServer(ctx, id.Key(), cond.etag)
 	switch {
 	case err == nil:
-		return arm.Empty(http.StatusOK), nil
+		return wire.Empty(http.StatusOK), nil
 	case errors.Is(err, tokend.ErrPreconditionFailed):
 		return nil, errStale()
 	case errors.Is(err, tokend.ErrNotFound):
 		if err := requireService(ctx, p.store, r); err != nil {
 			return nil, err
 		}
-		return arm.Empty(http.StatusNoContent), nil
+		return wire.Empty(http.StatusNoContent), nil
 	default:
 		return nil, fmt.Errorf("delete authorization server %s: %w", id, err)
 	}

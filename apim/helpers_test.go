@@ -22,6 +22,7 @@ import (
 	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/storage/storagetest"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // env is a router with the APIM provider over a fresh SQLite store, and no
@@ -162,10 +163,10 @@ func validate(t testing.TB, r response, definition string) {
 // apimError is APIM's error envelope.
 type apimError struct {
 	Error struct {
-		Code    string            `json:"code"`
-		Message string            `json:"message"`
-		Target  *string           `json:"target"`
-		Details []arm.ErrorDetail `json:"details"`
+		Code    string             `json:"code"`
+		Message string             `json:"message"`
+		Target  *string            `json:"target"`
+		Details []wire.ErrorDetail `json:"details"`
 	} `json:"error"`
 }
 

@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // ifMatch is a request's If-Match header.
@@ -18,7 +19,7 @@ type ifMatch struct {
 // clients that drop the quotes (or send a weak W/ tag) still match, since
 // APIM's ETags are opaque tokens and there is nothing else to confuse them
 // with.
-func parseIfMatch(r *arm.Request) ifMatch {
+func parseIfMatch(r *pipeline.Request) ifMatch {
 	v := strings.TrimSpace(r.HTTP.Header.Get("If-Match"))
 	if v == "" {
 		return ifMatch{}
@@ -38,7 +39,7 @@ func (m ifMatch) specific() bool { return m.present && !m.any }
 
 // requireIfMatch answers PATCH and DELETE without If-Match: the spec makes
 // the header required for both.
-func requireIfMatch(r *arm.Request) (ifMatch, error) {
+func requireIfMatch(r *pipeline.Request) (ifMatch, error) {
 	m := parseIfMatch(r)
 	if !m.present {
 		return m, badField("If-Match", "The If-Match header is required: send the ETag of the current version (from GET or HEAD), or * to update unconditionally.")
@@ -48,6 +49,6 @@ func requireIfMatch(r *arm.Request) (ifMatch, error) {
 
 // errStale is the answer to an If-Match that names another version.
 func errStale() error {
-	return arm.Errorf(http.StatusPreconditionFailed, "PreconditionFailed",
+	return wire.Errorf(http.StatusPreconditionFailed, "PreconditionFailed",
 		"The entity has been modified since the ETag in If-Match was read; get the latest version (its ETag) and retry.")
 }

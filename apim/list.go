@@ -11,7 +11,8 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 const (
@@ -32,7 +33,7 @@ type listQuery struct {
 
 // parseListQuery reads $filter, $top, $skip and $skipToken, answering a
 // ValidationError that names the parameter.
-func parseListQuery(r *arm.Request, serviceKey string) (listQuery, error) {
+func parseListQuery(r *pipeline.Request, serviceKey string) (listQuery, error) {
 	q := listQuery{top: defaultPageSize}
 	query := r.HTTP.URL.Query()
 	if v := query.Get("$top"); v != "" {
@@ -42,7 +43,7 @@ func parseListQuery(r *arm.Request, serviceKey string) (listQuery, error) {
 		}
 		q.top = int(min(n, maxPageSize))
 	}
-	if tok := query.Get(arm.SkipTokenParam); tok != "" {
+	if tok := query.Get(wire.SkipTokenParam); tok != "" {
 		// The position already accounts for any $skip of the first page.
 		after, err := decodePosition(tok, serviceKey)
 		if err != nil {
@@ -77,7 +78,7 @@ func decodePosition(tok, serviceKey string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	name, ok := strings.CutPrefix(string(b), serviceKey+"/")
 	if err != nil || !ok || name == "" || strings.ContainsAny(tok, "\r\n") {
-		return "", badField(arm.SkipTokenParam, "The continuation token in '%s' is not valid for this list; use the nextLink of the previous page.", arm.SkipTokenParam)
+		return "", badField(wire.SkipTokenParam, "The continuation token in '%s' is not valid for this list; use the nextLink of the previous page.", wire.SkipTokenParam)
 	}
 	return name, nil
 }
@@ -85,10 +86,10 @@ func decodePosition(tok, serviceKey string) (string, error) {
 // nextLink is the request's own URL with the position in $skipToken, $skip
 // dropped (the position is past it) and every other parameter kept: the SDK
 // pagers follow it verbatim.
-func nextLink(r *arm.Request, serviceKey, position string) string {
+func nextLink(r *pipeline.Request, serviceKey, position string) string {
 	q := r.HTTP.URL.Query()
 	q.Del("$skip")
-	q.Set(arm.SkipTokenParam, encodePosition(serviceKey, position))
+	q.Set(wire.SkipTokenParam, encodePosition(serviceKey, position))
 	u := url.URL{Path: r.HTTP.URL.Path, RawQuery: q.Encode()}
 	return r.BaseURL + u.String()
 }
@@ -96,7 +97,7 @@ func nextLink(r *arm.Request, serviceKey, position string) string {
 // listAuthServers is ListByService: one page of the service's servers that
 // match $filter, the total count of matches, and a nextLink while more
 // follow. Filtering, counting and paging all happen in the database.
-func (p *Provider) listAuthServers(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) listAuthServers(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	if err := checkAuthServerPath(r, false); err != nil {
 		return nil, err
 	}
@@ -130,5 +131,5 @@ func (p *Provider) listAuthServers(ctx context.Context, r *arm.Request) (*arm.Re
 	for i, s := range items {
 		values[i] = s.Body
 	}
-	return arm.JSON(http.StatusOK, arm.EncodeList(values, "count", page.Count, "nextLink", next)), nil
+	return wire.JSON(http.StatusOK, wire.EncodeList(values, "count", page.Count, "nextLink", next)), nil
 }

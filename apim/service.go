@@ -13,6 +13,8 @@ import (
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 const (
@@ -139,7 +141,7 @@ func completeServiceProperties(props map[string]json.RawMessage, name, location,
 	setDefault("legacyPortalStatus", "Disabled")
 }
 
-func (p *Provider) loadService(ctx context.Context, r *arm.Request) (*tokend.Resource, error) {
+func (p *Provider) loadService(ctx context.Context, r *pipeline.Request) (*tokend.Resource, error) {
 	var v problems
 	checkServiceName(&v, r.Param("serviceName"))
 	if err := v.err(); err != nil {
@@ -156,18 +158,18 @@ func (p *Provider) loadService(ctx context.Context, r *arm.Request) (*tokend.Res
 	return res, nil
 }
 
-func (p *Provider) getService(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) getService(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	res, err := p.loadService(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, json.RawMessage(res.Body)).WithHeader("ETag", res.ETag), nil
+	return wire.JSON(http.StatusOK, json.RawMessage(res.Body)).WithHeader("ETag", res.ETag), nil
 }
 
 // putService is CreateOrUpdate. It completes at once: 201 (created) or 200
 // (updated) with provisioningState Succeeded, which the SDK's poller takes
 // as a finished long-running operation.
-func (p *Provider) putService(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) putService(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	var v problems
 	checkServiceName(&v, r.Param("serviceName"))
 	if err := v.err(); err != nil {
@@ -199,7 +201,7 @@ func (p *Provider) putService(ctx context.Context, r *arm.Request) (*arm.Respons
 				return nil, err
 			}
 			err = p.store.InTx(ctx, func(q tokend.Queries) error {
-				if err := r.EnsureGroup(ctx, q); err != nil {
+				if err := r.EnsureParent(ctx, q); err != nil {
 					return err
 				}
 				return q.CreateResource(ctx, res)
@@ -210,7 +212,7 @@ func (p *Provider) putService(ctx context.Context, r *arm.Request) (*arm.Respons
 			if err != nil {
 				return nil, fmt.Errorf("create service %s: %w", sid, err)
 			}
-			return arm.JSON(http.StatusCreated, json.RawMessage(res.Body)).WithHeader("ETag", res.ETag), nil
+			return wire.JSON(http.StatusCreated, json.RawMessage(res.Body)).WithHeader("ETag", res.ETag), nil
 		case err != nil:
 			return nil, fmt.Errorf("load service %s: %w", sid, err)
 		}
@@ -219,7 +221,7 @@ func (p *Provider) putService(ctx context.Context, r *arm.Request) (*arm.Respons
 			return nil, fmt.Errorf("decode stored service %s: %w", sid, err)
 		}
 		if !strings.EqualFold(arm.NormalizeLocation(cur.Location), arm.NormalizeLocation(*in.Location)) {
-			return nil, &arm.Error{Status: http.StatusBadRequest, Code: "InvalidResourceLocation", Target: "location",
+			return nil, &wire.Error{Status: http.StatusBadRequest, Code: "InvalidResourceLocation", Target: "location",
 				Message: "The service '" + sid.Name() + "' already exists in location '" + cur.Location + "'; a service cannot move."}
 		}
 		cur.Tags, cur.SKU, cur.Identity, cur.Zones, cur.Properties = in.Tags, in.SKU, in.Identity, in.Zones, in.Properties
@@ -229,7 +231,7 @@ func (p *Provider) putService(ctx context.Context, r *arm.Request) (*arm.Respons
 		}
 		return resp, err
 	}
-	return nil, arm.Errorf(http.StatusConflict, "Conflict", "The service is being changed by other requests; retry.")
+	return nil, wire.Errorf(http.StatusConflict, "Conflict", "The service is being changed by other requests; retry.")
 }
 
 func (p *Provider) newService(sid arm.ID, in *serviceRequest, caller string) (*tokend.Resource, error) {
@@ -253,7 +255,7 @@ func (p *Provider) newService(sid arm.ID, in *serviceRequest, caller string) (*t
 
 // saveService writes cur over res with a new ETag, compare-and-set against
 // the version read (ErrPreconditionFailed when another write came first).
-func (p *Provider) saveService(ctx context.Context, res *tokend.Resource, cur *serviceResource, caller string) (*arm.Response, error) {
+func (p *Provider) saveService(ctx context.Context, res *tokend.Resource, cur *serviceResource, caller string) (*wire.Response, error) {
 	now := p.now().UTC()
 	createdAt := arm.FormatTime(res.CreatedAt)
 	completeServiceProperties(cur.Properties, cur.Name, cur.Location, createdAt)
@@ -268,12 +270,12 @@ func (p *Provider) saveService(ctx context.Context, res *tokend.Resource, cur *s
 	if err := p.store.UpdateResource(ctx, res, prev.ETag); err != nil {
 		return nil, fmt.Errorf("update service %s: %w", res.ID, err)
 	}
-	return arm.JSON(http.StatusOK, json.RawMessage(body)).WithHeader("ETag", res.ETag), nil
+	return wire.JSON(http.StatusOK, json.RawMessage(body)).WithHeader("ETag", res.ETag), nil
 }
 
 // patchService is Update: tags, sku, identity, zones and properties merge
 // into the stored service.
-func (p *Provider) patchService(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) patchService(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	var in serviceRequest
 	if err := r.Decode(&in); err != nil {
 		return nil, err
@@ -310,13 +312,13 @@ func (p *Provider) patchService(ctx context.Context, r *arm.Request) (*arm.Respo
 		}
 		return resp, err
 	}
-	return nil, arm.Errorf(http.StatusConflict, "Conflict", "The service is being changed by other requests; retry.")
+	return nil, wire.Errorf(http.StatusConflict, "Conflict", "The service is being changed by other requests; retry.")
 }
 
 // deleteService deletes the service with its authorization servers (and any
 // other child resource) in one transaction: 200, or 204 when there was no
 // such service. Like PUT it completes at once.
-func (p *Provider) deleteService(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) deleteService(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	var v problems
 	checkServiceName(&v, r.Param("serviceName"))
 	if err := v.err(); err != nil {
@@ -345,24 +347,24 @@ func (p *Provider) deleteService(ctx context.Context, r *arm.Request) (*arm.Resp
 		return nil, fmt.Errorf("delete service %s: %w", sid, err)
 	}
 	if !existed {
-		return arm.Empty(http.StatusNoContent), nil
+		return wire.Empty(http.StatusNoContent), nil
 	}
-	return arm.Empty(http.StatusOK), nil
+	return wire.Empty(http.StatusOK), nil
 }
 
-func (p *Provider) listServicesByGroup(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) listServicesByGroup(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	gid := arm.ID{SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName")}
 	page, err := arm.ListPage(ctx, p.store, r, tokend.ResourceQuery{Scope: gid.Key(), Type: serviceTypeKey}, 100)
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, page), nil
+	return wire.JSON(http.StatusOK, page), nil
 }
 
-func (p *Provider) listServicesBySubscription(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (p *Provider) listServicesBySubscription(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	page, err := arm.ListPage(ctx, p.store, r, tokend.ResourceQuery{Scope: arm.SubscriptionKey(r.Param("subscriptionId")), Type: serviceTypeKey}, 100)
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, page), nil
+	return wire.JSON(http.StatusOK, page), nil
 }

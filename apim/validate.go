@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // codeValidation is the code APIM answers bad input with, at the top level
@@ -23,10 +23,10 @@ var (
 
 // problems collects field-level validation errors so that one answer names
 // every bad field, as APIM does.
-type problems struct{ details []arm.ErrorDetail }
+type problems struct{ details []wire.ErrorDetail }
 
 func (p *problems) add(target, format string, args ...any) {
-	p.details = append(p.details, arm.ErrorDetail{Code: codeValidation, Target: target, Message: fmt.Sprintf(format, args...)})
+	p.details = append(p.details, wire.ErrorDetail{Code: codeValidation, Target: target, Message: fmt.Sprintf(format, args...)})
 }
 
 // err is nil when nothing was added, else APIM's 400 ValidationError.
@@ -34,7 +34,7 @@ func (p *problems) err() error {
 	if len(p.details) == 0 {
 		return nil
 	}
-	return &arm.Error{Status: http.StatusBadRequest, Code: codeValidation,
+	return &wire.Error{Status: http.StatusBadRequest, Code: codeValidation,
 		Message: "One or more fields contain incorrect values:", Details: p.details}
 }
 

@@ -1,13 +1,13 @@
 package apim
 
-import "github.com/tokend-dev/tokend/arm"
+import "github.com/tokend-dev/tokend/wire"
 
 // Versions are the published Microsoft.ApiManagement api-versions that carry
 // the authorizationServers operations: every one except 2016-07-07 (see
 // OPERATIONS.md §7). armapimanagement/v2 sends 2022-08-01 and /v3 sends
 // 2024-05-01. The contract of the operations served here is the same in all
 // of them.
-var Versions = arm.NewAPIVersions(
+var Versions = wire.NewAPIVersions(
 	"2016-10-10", "2017-03-01", "2018-01-01", "2018-06-01-preview", "2019-01-01",
 	"2019-12-01", "2019-12-01-preview", "2020-06-01-preview", "2020-12-01",
 	"2021-01-01-preview", "2021-04-01-preview", "2021-08-01", "2021-12-01-preview",

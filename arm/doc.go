@@ -1,8 +1,10 @@
-// Package arm implements the Azure Resource Manager conventions that every
+// Package arm holds the Azure Resource Manager conventions every ARM
 // provider shares: resource IDs (case-insensitive, stored under a canonical
-// key, returned as created), api-version negotiation, the error envelopes of
-// each API family, continuation-token paging with absolute nextLink URLs, and
-// the request pipeline (routing, authentication, authorization, body limits)
-// that providers plug their handlers into. It also serves the
-// Microsoft.Resources subscription and resource-group operations.
+// key, returned as created), Azure's timestamps, ETags and systemData,
+// resource groups as the container every resource is created in, generic
+// resource listing with keyset paging, and the ARM Surface: the
+// configuration of the request pipeline (package pipeline) that checks
+// subscriptions and groups, authorizes actions at ARM scopes and derives
+// them from route patterns. The Microsoft.Resources operations themselves
+// are the resources package, a provider like the others.
 package arm

@@ -18,6 +18,8 @@ import (
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // A container app is stored as one resource whose Body is the complete
@@ -50,18 +52,18 @@ func decodeDocument(b []byte) (map[string]any, error) {
 
 // decodeRequest decodes a request body that must be a JSON object: a 400
 // naming the line and column of a syntax error, or saying what came instead.
-func decodeRequest(r *arm.Request) (map[string]any, error) {
+func decodeRequest(r *pipeline.Request) (map[string]any, error) {
 	var probe any
 	if err := r.Decode(&probe); err != nil {
 		return nil, err
 	}
 	if _, ok := probe.(map[string]any); !ok {
-		return nil, arm.BadRequest("InvalidRequestContent", "body",
+		return nil, wire.BadRequest("InvalidRequestContent", "body",
 			"The request content must be a JSON object (a ContainerApp), not "+typeName(normalizeProbe(probe))+".")
 	}
 	doc, err := decodeDocument(r.Body)
 	if err != nil {
-		return nil, arm.BadRequest("InvalidRequestContent", "body", "The request content could not be deserialized.")
+		return nil, wire.BadRequest("InvalidRequestContent", "body", "The request content could not be deserialized.")
 	}
 	return doc, nil
 }
@@ -116,7 +118,7 @@ func checkLocationUnchanged(res *tokend.Resource, prev, doc map[string]any) erro
 	if arm.NormalizeLocation(was) == arm.NormalizeLocation(now) {
 		return nil
 	}
-	return &arm.Error{Status: http.StatusConflict, Code: "InvalidResourceLocation", Target: "location",
+	return &wire.Error{Status: http.StatusConflict, Code: "InvalidResourceLocation", Target: "location",
 		Message: fmt.Sprintf("The resource '%s' already exists in location '%s' in resource group '%s'. "+
 			"A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
 			res.Name, was, resourceGroupOf(res), now)}
@@ -147,7 +149,7 @@ func keepEnvironment(prev, doc map[string]any) error {
 	case env == "":
 		env = was
 	case was != "" && !strings.EqualFold(env, was):
-		return arm.BadRequest("InvalidRequestContent", "properties.environmentId",
+		return wire.BadRequest("InvalidRequestContent", "properties.environmentId",
 			"The environment of a container app is set on create and cannot be changed (it is '"+was+"').")
 	}
 	props["environmentId"], props["managedEnvironmentId"] = env, env
@@ -156,7 +158,7 @@ func keepEnvironment(prev, doc map[string]any) error {
 
 // save completes doc's read-only properties and writes the app: a create
 // when prev is nil, else a compare-and-set replace of prev.
-func (s *Service) save(ctx context.Context, r *arm.Request, id arm.ID, prev *tokend.Resource, prevDoc, doc map[string]any, secrets map[string]string) (*tokend.Resource, error) {
+func (s *Service) save(ctx context.Context, r *pipeline.Request, id arm.ID, prev *tokend.Resource, prevDoc, doc map[string]any, secrets map[string]string) (*tokend.Resource, error) {
 	now := s.now().UTC()
 	var res tokend.Resource
 	if prev == nil {
@@ -179,7 +181,7 @@ func (s *Service) save(ctx context.Context, r *arm.Request, id arm.ID, prev *tok
 	}
 	if prev == nil {
 		err = s.store.InTx(ctx, func(q tokend.Queries) error {
-			if err := r.EnsureGroup(ctx, q); err != nil {
+			if err := r.EnsureParent(ctx, q); err != nil {
 				return groupError{err}
 			}
 			return q.CreateResource(ctx, &res)
@@ -193,7 +195,7 @@ func (s *Service) save(ctx context.Context, r *arm.Request, id arm.ID, prev *tok
 	}
 	switch {
 	case errors.Is(err, tokend.ErrAlreadyExists), errors.Is(err, tokend.ErrPreconditionFailed), errors.Is(err, tokend.ErrNotFound):
-		return nil, arm.Errorf(http.StatusConflict, "Conflict",
+		return nil, wire.Errorf(http.StatusConflict, "Conflict",
 			"The container app '"+id.Name()+"' was changed by another request at the same time; retry.")
 	case err != nil:
 		return nil, fmt.Errorf("save container app %s: %w", id, err)

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Claims of a container app token besides the registered ones. The
@@ -87,9 +89,9 @@ func (c *envelopeCache) get(res *tokend.Resource) (envelope, error) {
 
 // getAuthToken: POST .../containerApps/{name}/getAuthtoken → 200
 // ContainerAppAuthToken with a JWT for the caller, bound to the app.
-func (s *Service) getAuthToken(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) getAuthToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	if authTokenMissingIn[r.APIVersion] {
-		return nil, arm.BadRequest("InvalidApiVersionParameter", "api-version",
+		return nil, wire.BadRequest("InvalidApiVersionParameter", "api-version",
 			"The api-version '"+r.APIVersion+"' has no getAuthtoken operation; it exists from 2022-06-01-preview on (the official clients send 2025-01-01, 2024-03-01 or 2023-05-01).")
 	}
 	res, err := s.load(ctx, appID(r))
@@ -109,7 +111,7 @@ func (s *Service) getAuthToken(ctx context.Context, r *arm.Request) (*arm.Respon
 		return nil, fmt.Errorf("sign token for container app %s: %w", res.ID, err)
 	}
 	caller := r.Caller()
-	return arm.JSON(http.StatusOK, authToken{
+	return wire.JSON(http.StatusOK, authToken{
 		ID: res.ID, Name: res.Name, Type: tokenType, Location: env.Location, Tags: env.Tags,
 		SystemData: arm.NewSystemData(caller, now, caller, now),
 		Properties: authTokenProps{Token: token, Expires: arm.Timestamp(expires)},

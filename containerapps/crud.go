@@ -9,21 +9,23 @@ import (
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // get: GET .../containerApps/{name} → 200 ContainerApp, the stored document.
-func (s *Service) get(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) get(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	res, err := s.load(ctx, appID(r))
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
+	return wire.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
 }
 
 // put: PUT .../containerApps/{name} creates (201) or replaces (200) the app
 // with the request's ContainerApp. Both answer provisioningState Succeeded,
 // so the SDK's poller completes without polling.
-func (s *Service) put(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) put(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := appID(r)
 	prev, err := s.store.GetResource(ctx, id.Key())
 	switch {
@@ -70,13 +72,13 @@ func (s *Service) put(ctx context.Context, r *arm.Request) (*arm.Response, error
 	if prev == nil {
 		status = http.StatusCreated
 	}
-	return arm.JSON(status, json.RawMessage(res.Body)), nil
+	return wire.JSON(status, json.RawMessage(res.Body)), nil
 }
 
 // patch: PATCH .../containerApps/{name} applies the body to the stored
 // document as a JSON merge patch (RFC 7396) and answers 200 with the result,
 // which must still be a valid ContainerApp.
-func (s *Service) patch(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) patch(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := appID(r)
 	prev, err := s.load(ctx, id)
 	if err != nil {
@@ -116,13 +118,13 @@ func (s *Service) patch(ctx context.Context, r *arm.Request) (*arm.Response, err
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
+	return wire.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
 }
 
 // delete: DELETE .../containerApps/{name} → 200, or 204 when there was no
 // such app. The app's outstanding tokens stop validating at once (see
 // ValidateClaims).
-func (s *Service) delete(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) delete(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := appID(r)
 	err := s.store.DeleteResource(ctx, id.Key(), "")
 	switch {
@@ -132,11 +134,11 @@ func (s *Service) delete(ctx context.Context, r *arm.Request) (*arm.Response, er
 		if err := s.checkGroup(ctx, id); err != nil {
 			return nil, err
 		}
-		return arm.Empty(http.StatusNoContent), nil
+		return wire.Empty(http.StatusNoContent), nil
 	case err != nil:
 		return nil, fmt.Errorf("delete container app %s: %w", id, err)
 	}
-	return arm.Empty(http.StatusOK), nil
+	return wire.Empty(http.StatusOK), nil
 }
 
 func (s *Service) checkGroup(ctx context.Context, id arm.ID) error {
@@ -144,7 +146,7 @@ func (s *Service) checkGroup(ctx context.Context, id arm.ID) error {
 	_, err := s.store.GetResource(ctx, gid.Key())
 	switch {
 	case errors.Is(err, tokend.ErrNotFound):
-		return arm.Errorf(http.StatusNotFound, "ResourceGroupNotFound", "Resource group '"+gid.ResourceGroup+"' could not be found.")
+		return wire.Errorf(http.StatusNotFound, "ResourceGroupNotFound", "Resource group '"+gid.ResourceGroup+"' could not be found.")
 	case err != nil:
 		return fmt.Errorf("check resource group %s: %w", gid, err)
 	}
@@ -153,20 +155,20 @@ func (s *Service) checkGroup(ctx context.Context, id arm.ID) error {
 
 // listByGroup: GET .../resourceGroups/{rg}/providers/Microsoft.App/containerApps
 // → 200 ContainerAppCollection, paged with nextLink.
-func (s *Service) listByGroup(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) listByGroup(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	scope := arm.ID{SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName")}.Key()
 	return s.list(ctx, r, scope)
 }
 
 // listBySubscription: GET /subscriptions/{s}/providers/Microsoft.App/containerApps.
-func (s *Service) listBySubscription(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) listBySubscription(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	return s.list(ctx, r, arm.SubscriptionKey(r.Param("subscriptionId")))
 }
 
-func (s *Service) list(ctx context.Context, r *arm.Request, scope string) (*arm.Response, error) {
+func (s *Service) list(ctx context.Context, r *pipeline.Request, scope string) (*wire.Response, error) {
 	page, err := arm.ListPage(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: typeKey}, s.pageSize)
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, page), nil
+	return wire.JSON(http.StatusOK, page), nil
 }

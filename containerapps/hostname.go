@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // customHostnameAnalysis is a CustomHostnameAnalysisResult.
@@ -25,7 +26,7 @@ type customHostnameAnalysis struct {
 // listCustomHostNameAnalysis: POST .../listCustomHostNameAnalysis?customHostname=
 // → 200. tokend resolves no DNS: a hostname already bound to the app's
 // ingress is reported verified, any other as not tested ("Skipped").
-func (s *Service) listCustomHostNameAnalysis(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) listCustomHostNameAnalysis(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	res, err := s.load(ctx, appID(r))
 	if err != nil {
 		return nil, err
@@ -44,5 +45,5 @@ func (s *Service) listCustomHostNameAnalysis(ctx context.Context, r *arm.Request
 			out.IsHostnameAlreadyVerified, out.CustomDomainVerificationTest = true, "Passed"
 		}
 	}
-	return arm.JSON(http.StatusOK, out), nil
+	return wire.JSON(http.StatusOK, out), nil
 }

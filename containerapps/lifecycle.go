@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Running states kept in properties.runningStatus (ContainerAppRunningStatus).
@@ -15,17 +16,17 @@ const (
 )
 
 // start: POST .../start → 200 with the app, now Running.
-func (s *Service) start(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) start(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	return s.setRunning(ctx, r, statusRunning)
 }
 
 // stop: POST .../stop → 200 with the app, now Stopped. Its tokens stay
 // valid: stopping scales the app to zero, it does not delete it.
-func (s *Service) stop(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) stop(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	return s.setRunning(ctx, r, statusStopped)
 }
 
-func (s *Service) setRunning(ctx context.Context, r *arm.Request, status string) (*arm.Response, error) {
+func (s *Service) setRunning(ctx context.Context, r *pipeline.Request, status string) (*wire.Response, error) {
 	id := appID(r)
 	if err := validateActionName(id.Name()); err != nil {
 		return nil, err
@@ -51,5 +52,5 @@ func (s *Service) setRunning(ctx context.Context, r *arm.Request, status string)
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
+	return wire.JSON(http.StatusOK, json.RawMessage(res.Body)), nil
 }

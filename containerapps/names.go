@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Container app names, as Azure enforces them on create (the spec declares
@@ -21,7 +21,7 @@ var appNamePattern = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 
 func validateAppName(name string) error {
 	if len(name) < minNameLength || len(name) > maxNameLength || !appNamePattern.MatchString(name) || strings.Contains(name, "--") {
-		return &arm.Error{Status: http.StatusBadRequest, Code: "ContainerAppInvalidName", Target: "containerAppName",
+		return &wire.Error{Status: http.StatusBadRequest, Code: "ContainerAppInvalidName", Target: "containerAppName",
 			Message: "Invalid ContainerApp name '" + name + "'. A name must consist of lower case alphanumeric characters or '-', " +
 				"start with an alphabetic character, and end with an alphanumeric character and cannot have '--'. " +
 				"The length must be between 2 and 32 characters inclusive."}
@@ -35,7 +35,7 @@ var actionNamePattern = regexp.MustCompile(`^[-\w._()]+$`)
 
 func validateActionName(name string) error {
 	if !actionNamePattern.MatchString(name) {
-		return arm.BadRequest("InvalidParameter", "containerAppName",
+		return wire.BadRequest("InvalidParameter", "containerAppName",
 			"The container app name '"+name+"' does not match the pattern '^[-\\w\\._\\(\\)]+$'.")
 	}
 	return nil

@@ -8,7 +8,8 @@ import (
 	"strconv"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Secret values (properties.configuration.secrets[].value) are write-only:
@@ -28,10 +29,10 @@ func takeSecrets(doc map[string]any, stored map[string]string) (map[string]strin
 		sec, _ := item.(map[string]any)
 		name := stringAt(sec, "name")
 		if name == "" {
-			return nil, arm.BadRequest("InvalidRequestContent", path+".name", "The property '"+path+".name' is required.")
+			return nil, wire.BadRequest("InvalidRequestContent", path+".name", "The property '"+path+".name' is required.")
 		}
 		if hasKey(list[:i], name) {
-			return nil, arm.BadRequest("InvalidRequestContent", path+".name", "The secret name '"+name+"' is used more than once.")
+			return nil, wire.BadRequest("InvalidRequestContent", path+".name", "The secret name '"+name+"' is used more than once.")
 		}
 		v, sent := sec["value"].(string)
 		delete(sec, "value")
@@ -42,7 +43,7 @@ func takeSecrets(doc map[string]any, stored map[string]string) (map[string]strin
 		default:
 			old, ok := stored[name]
 			if !ok {
-				return nil, arm.BadRequest("InvalidRequestContent", path+".value",
+				return nil, wire.BadRequest("InvalidRequestContent", path+".value",
 					"The secret '"+name+"' needs a value or a keyVaultUrl.")
 			}
 			values[name] = old
@@ -96,7 +97,7 @@ type containerAppSecret struct {
 
 // listSecrets: POST .../listSecrets → 200 SecretsCollection, in the order
 // of the app's configuration.
-func (s *Service) listSecrets(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) listSecrets(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	res, err := s.load(ctx, appID(r))
 	if err != nil {
 		return nil, err
@@ -119,5 +120,5 @@ func (s *Service) listSecrets(ctx context.Context, r *arm.Request) (*arm.Respons
 		}
 		out = append(out, cs)
 	}
-	return arm.JSON(http.StatusOK, map[string]any{"value": out}), nil
+	return wire.JSON(http.StatusOK, map[string]any{"value": out}), nil
 }

@@ -8,7 +8,9 @@ import (
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/seal"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Versions are the Microsoft.App api-versions served: every published one
@@ -16,7 +18,7 @@ import (
 // (armappcontainers/v3 v3.1.0), 2024-03-01 (v3.0.0) and 2023-05-01 (v2).
 // All serve the same document; getAuthtoken is refused on the two versions
 // that predate it (see authTokenMissingIn).
-var Versions = arm.NewAPIVersions(
+var Versions = wire.NewAPIVersions(
 	"2022-01-01-preview", "2022-03-01",
 	"2022-06-01-preview", "2022-10-01", "2022-11-01-preview",
 	"2023-04-01-preview", "2023-05-01", "2023-05-02-preview", "2023-08-01-preview", "2023-11-02-preview",
@@ -110,34 +112,46 @@ const (
 	appPath        = byGroup + "/{containerAppName}"
 )
 
-// Register adds the Microsoft.App provider's containerApps routes. Apps are
-// rows of the resources table, so deleting their resource group deletes
-// them (and so revokes their tokens) with no hook of this package's.
-func (s *Service) Register(rt *arm.Router) {
-	p := rt.Provider("Microsoft.App", arm.FamilyContainerApps, Versions)
-	p.Handle(http.MethodGet, bySubscription, s.listBySubscription)
-	p.Handle(http.MethodGet, byGroup, s.listByGroup)
-	p.Handle(http.MethodGet, appPath, s.get)
-	p.Handle(http.MethodPut, appPath, s.put)
-	p.Handle(http.MethodPatch, appPath, s.patch)
-	p.Handle(http.MethodDelete, appPath, s.delete)
-	p.Handle(http.MethodPost, appPath+"/listSecrets", s.listSecrets)
-	p.Handle(http.MethodPost, appPath+"/start", s.start)
-	p.Handle(http.MethodPost, appPath+"/stop", s.stop)
-	p.Handle(http.MethodPost, appPath+"/listCustomHostNameAnalysis", s.listCustomHostNameAnalysis)
-	p.HandleAction(http.MethodPost, appPath+"/getAuthtoken", GetAuthTokenAction, s.getAuthToken)
+// Namespace is the resource provider namespace served.
+const Namespace = "Microsoft.App"
+
+// Describe is the Microsoft.App provider: the containerApps routes, and
+// the validator that refuses the tokens of a deleted app. Apps are rows of
+// the resources table, so deleting their resource group deletes them (and
+// so revokes their tokens) with no hook of this package's.
+func (s *Service) Describe() *pipeline.Provider {
+	route := func(method, pattern string, h pipeline.Handler) pipeline.Route {
+		return pipeline.Route{Method: method, Pattern: pattern, Handler: h}
+	}
+	return &pipeline.Provider{
+		Namespace: Namespace, Family: wire.FamilyContainerApps, Versions: Versions,
+		Routes: []pipeline.Route{
+			route(http.MethodGet, bySubscription, s.listBySubscription),
+			route(http.MethodGet, byGroup, s.listByGroup),
+			route(http.MethodGet, appPath, s.get),
+			route(http.MethodPut, appPath, s.put),
+			route(http.MethodPatch, appPath, s.patch),
+			route(http.MethodDelete, appPath, s.delete),
+			route(http.MethodPost, appPath+"/listSecrets", s.listSecrets),
+			route(http.MethodPost, appPath+"/start", s.start),
+			route(http.MethodPost, appPath+"/stop", s.stop),
+			route(http.MethodPost, appPath+"/listCustomHostNameAnalysis", s.listCustomHostNameAnalysis),
+			{Method: http.MethodPost, Pattern: appPath + "/getAuthtoken", Action: GetAuthTokenAction, Handler: s.getAuthToken},
+		},
+		TokenValidators: []tokend.TokenValidator{s.ValidateClaims},
+	}
 }
 
 // appID is the addressed app's ID: the client's casing for subscription,
 // group and name, the canonical casing for the provider and type.
-func appID(r *arm.Request) arm.ID {
+func appID(r *pipeline.Request) arm.ID {
 	return arm.ID{
 		SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName"),
 		Namespace: "Microsoft.App", Types: []string{"containerApps"}, Names: []string{r.Param("containerAppName")},
 	}
 }
 
-func notFound(id arm.ID) *arm.Error {
-	return arm.Errorf(http.StatusNotFound, "ResourceNotFound",
+func notFound(id arm.ID) *wire.Error {
+	return wire.Errorf(http.StatusNotFound, "ResourceNotFound",
 		"The Resource '"+ResourceType+"/"+id.Name()+"' under resource group '"+id.ResourceGroup+"' was not found.")
 }

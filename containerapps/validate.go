@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // problem is one way a document breaks the schema, named by its JSON path
@@ -31,17 +31,17 @@ func (c *checker) add(path, code, format string, args ...any) {
 
 // err is the 400 for the problems found: the first names the target, and
 // every one is listed in details when there are several.
-func (c *checker) err() *arm.Error {
+func (c *checker) err() *wire.Error {
 	if len(c.problems) == 0 {
 		return nil
 	}
 	first := c.problems[0]
-	e := &arm.Error{Status: http.StatusBadRequest, Code: first.code, Message: first.message, Target: first.path}
+	e := &wire.Error{Status: http.StatusBadRequest, Code: first.code, Message: first.message, Target: first.path}
 	if len(c.problems) > 1 {
 		e.Code = "InvalidRequestContent"
 		e.Message = fmt.Sprintf("The request content has %d problems. The first: %s", len(c.problems), first.message)
 		for _, p := range c.problems {
-			e.Details = append(e.Details, arm.ErrorDetail{Code: p.code, Message: p.message, Target: p.path})
+			e.Details = append(e.Details, wire.ErrorDetail{Code: p.code, Message: p.message, Target: p.path})
 		}
 	}
 	return e
@@ -253,7 +253,7 @@ func checkLocation(c *checker, doc map[string]any) {
 }
 
 // validateApp checks a whole ContainerApp document and normalizes it in place.
-func validateApp(doc map[string]any) *arm.Error {
+func validateApp(doc map[string]any) *wire.Error {
 	c := &checker{}
 	containerAppSchema.check(c, "", doc)
 	checkLocation(c, doc)

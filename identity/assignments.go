@@ -28,16 +28,21 @@ func bumpRBACGeneration(ctx context.Context, q tokend.MetaStore) error {
 // Assignments manages role assignments.
 type Assignments struct {
 	store    tokend.Store
+	roles    *RoleCatalog
 	now      func() time.Time
 	onChange func() // drops this node's authorization cache at once
 }
 
-// NewAssignments returns the role assignment service.
-func NewAssignments(store tokend.Store, now func() time.Time) *Assignments {
+// NewAssignments returns the role assignment service over the roles of
+// catalog (nil: the built-in roles only).
+func NewAssignments(store tokend.Store, roles *RoleCatalog, now func() time.Time) *Assignments {
 	if now == nil {
 		now = time.Now
 	}
-	return &Assignments{store: store, now: now, onChange: func() {}}
+	if roles == nil {
+		roles = defaultRoles()
+	}
+	return &Assignments{store: store, roles: roles, now: now, onChange: func() {}}
 }
 
 // Assign grants role (a built-in name or GUID) to principalID (an object id)
@@ -45,7 +50,7 @@ func NewAssignments(store tokend.Store, now func() time.Time) *Assignments {
 func (s *Assignments) Assign(ctx context.Context, principalID, role, scope string) (*tokend.RoleAssignment, error) {
 	var out *tokend.RoleAssignment
 	err := s.store.InTx(ctx, func(q tokend.Queries) error {
-		a, err := assignIn(ctx, q, principalID, role, scope, s.now())
+		a, err := assignIn(ctx, q, s.roles, principalID, role, scope, s.now())
 		out = a
 		return err
 	})
@@ -58,8 +63,8 @@ func (s *Assignments) Assign(ctx context.Context, principalID, role, scope strin
 
 // assignIn assigns inside the caller's transaction (bootstrap creates its
 // client and the client's roles in one).
-func assignIn(ctx context.Context, q tokend.Queries, principalID, role, scope string, now time.Time) (*tokend.RoleAssignment, error) {
-	def, ok := LookupRole(role)
+func assignIn(ctx context.Context, q tokend.Queries, roles *RoleCatalog, principalID, role, scope string, now time.Time) (*tokend.RoleAssignment, error) {
+	def, ok := roles.Lookup(role)
 	if !ok {
 		return nil, fmt.Errorf("unknown role %q (see `tokend roles definitions`)", role)
 	}

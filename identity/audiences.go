@@ -6,38 +6,50 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 )
 
-// Resource identifiers tokend issues tokens for (the scope's "/.default"
-// prefix; the token's aud).
+// Resource identifiers of Azure Resource Manager, the audience every
+// deployment has (the scope's "/.default" prefix; the token's aud).
 const (
 	ResourceManagement      = "https://management.core.windows.net/"
 	ResourceManagementAzure = "https://management.azure.com/"
-	ResourcePlaywright      = "https://playwright.microsoft.com"
 )
 
-// surfaceAudiences are the aud values each surface accepts: Azure's own
-// lists, with and without the trailing slash.
-var surfaceAudiences = map[tokend.Audience][]string{
-	tokend.AudienceManagement: {
+// managementAudience is ARM's: Azure's own list, with and without the
+// trailing slash. Providers declare the audiences of their own surfaces.
+var managementAudience = tokend.AudienceDefinition{
+	Name:      tokend.AudienceManagement,
+	Resources: []string{ResourceManagement, ResourceManagementAzure},
+	Accepted: []string{
 		"https://management.core.windows.net/", "https://management.core.windows.net",
 		"https://management.azure.com/", "https://management.azure.com",
 	},
-	tokend.AudiencePlaywright: {
-		"https://playwright.microsoft.com", "https://playwright.microsoft.com/",
-	},
 }
 
-// resourceAudience maps a requested resource (a scope without "/.default",
-// or the v1 resource parameter) to the aud claim of the token: the resource
-// as the client spelled it, when it is one tokend issues for.
-func resourceAudience(resource string) (string, bool) {
-	trimmed := strings.TrimRight(strings.ToLower(resource), "/")
-	switch trimmed {
-	case "https://management.core.windows.net", "https://management.azure.com":
-		return trimmed + "/", true
-	case "https://playwright.microsoft.com":
-		return ResourcePlaywright, true
+// audiences maps surfaces to the aud values they accept, and requestable
+// resources to the aud of the token issued for them.
+type audiences struct {
+	accepted map[tokend.Audience][]string
+	// byResource maps a resource, lower case and without trailing
+	// slashes, to the aud it is issued with.
+	byResource map[string]string
+}
+
+func newAudiences(defs []tokend.AudienceDefinition) *audiences {
+	a := &audiences{accepted: map[tokend.Audience][]string{}, byResource: map[string]string{}}
+	for _, d := range append([]tokend.AudienceDefinition{managementAudience}, defs...) {
+		a.accepted[d.Name] = append(a.accepted[d.Name], d.Accepted...)
+		for _, r := range d.Resources {
+			a.byResource[strings.TrimRight(strings.ToLower(r), "/")] = r
+		}
 	}
-	return "", false
+	return a
+}
+
+// resource maps a requested resource (a scope without "/.default", or the
+// v1 resource parameter) to the aud claim of the token: the resource as
+// registered, when it is one tokend issues for.
+func (a *audiences) resource(resource string) (string, bool) {
+	aud, ok := a.byResource[strings.TrimRight(strings.ToLower(resource), "/")]
+	return aud, ok
 }
 
 // isOpenIDScope reports the scopes MSAL adds to every request; they ask for

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Authenticate checks the request's bearer token for surface aud
@@ -35,13 +35,13 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request, aud tokend.
 	if !s.audienceAccepted(c, aud) {
 		return nil, s.authError(r, "InvalidAuthenticationTokenAudience",
 			"The access token has been obtained for wrong audience or resource '"+sanitize(strings.Join(c.Audience, ","))+
-				"'. It should exactly match with one of the allowed audiences '"+strings.Join(surfaceAudiences[aud], "','")+"'.")
+				"'. It should exactly match with one of the allowed audiences '"+strings.Join(s.audiences.accepted[aud], "','")+"'.")
 	}
 	return principalOf(c), nil
 }
 
 func (s *Service) audienceAccepted(c *Claims, aud tokend.Audience) bool {
-	for _, a := range surfaceAudiences[aud] {
+	for _, a := range s.audiences.accepted[aud] {
 		if c.Audience.Contains(a) {
 			return true
 		}
@@ -72,7 +72,7 @@ func principalOf(c *Claims) *tokend.Principal {
 
 // authError builds the 401 with ARM's challenge shape.
 func (s *Service) authError(r *http.Request, code, message string) *tokend.AuthenticationError {
-	base := arm.BaseURL(s.cfg.PublicURL, r)
+	base := wire.BaseURL(s.cfg.PublicURL, r)
 	return &tokend.AuthenticationError{
 		Code:    code,
 		Message: message,

@@ -19,6 +19,7 @@ import (
 // reloaded after maxAge regardless, bounding staleness should polling fail.
 type Authorizer struct {
 	store  tokend.Store
+	roles  *RoleCatalog
 	now    func() time.Time
 	log    *slog.Logger
 	maxAge time.Duration
@@ -38,7 +39,7 @@ type principalGrants struct {
 }
 
 type grant struct {
-	role  *RoleDefinition
+	role  *Role
 	scope string
 }
 
@@ -46,15 +47,19 @@ type grant struct {
 // issuers are not enumerable in advance.
 const maxCachedPrincipals = 10000
 
-// NewAuthorizer returns an authorizer over store.
-func NewAuthorizer(store tokend.Store, now func() time.Time, log *slog.Logger) *Authorizer {
+// NewAuthorizer returns an authorizer over store that knows the roles of
+// catalog (nil: the built-in roles only).
+func NewAuthorizer(store tokend.Store, roles *RoleCatalog, now func() time.Time, log *slog.Logger) *Authorizer {
+	if roles == nil {
+		roles = defaultRoles()
+	}
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Authorizer{store: store, now: now, log: log, maxAge: time.Minute, byID: map[string]*principalGrants{}}
+	return &Authorizer{store: store, roles: roles, now: now, log: log, maxAge: time.Minute, byID: map[string]*principalGrants{}}
 }
 
 // Authorize checks a control-plane action (a role's Actions).
@@ -76,8 +81,9 @@ func (a *Authorizer) check(ctx context.Context, p *tokend.Principal, action, sco
 		target = "/"
 	}
 	denied := &tokend.AuthorizationError{PrincipalID: p.ObjectID, Action: action, Scope: scope}
-	// A resource-bound token (a Playwright access token) acts on its own
-	// resource only, whatever its principal's roles.
+	// A resource-bound token (tokend.ClaimResource, such as a data-plane
+	// access token) acts on its own resource only, whatever its
+	// principal's roles.
 	if p.Resource != "" && !scopeCovers(lowerASCII(p.Resource), target) {
 		return denied
 	}
@@ -125,7 +131,7 @@ func (a *Authorizer) load(ctx context.Context, principalID string) ([]grant, err
 	}
 	grants := make([]grant, 0, len(list))
 	for _, ra := range list {
-		def, ok := LookupRole(ra.Role)
+		def, ok := a.roles.Lookup(ra.Role)
 		if !ok {
 			a.log.Warn("role assignment names an unknown role; ignored", "assignment", ra.ID, "role", ra.Role)
 			continue

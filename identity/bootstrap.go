@@ -12,9 +12,10 @@ import (
 // is the client id.
 const bootstrapMeta = "bootstrap-client"
 
-// Bootstrap is the first client: Owner at the root scope "/", and Playwright
-// Testing Owner there for the data plane, so a fresh tokend is usable with
-// nothing configured.
+// Bootstrap is the first client: Owner at the root scope "/", and the
+// providers' bootstrap roles there (Config.BootstrapRoles: data-plane
+// owners, whose data actions Owner's "*" does not reach), so a fresh
+// tokend is usable with nothing configured.
 type Bootstrap struct {
 	Client *tokend.Client // nil when the bootstrap client has been deleted
 	// Secret is set only when this call created the client: it is never
@@ -50,8 +51,8 @@ func (s *Service) EnsureBootstrap(ctx context.Context) (*Bootstrap, error) {
 			return fmt.Errorf("create bootstrap client: %w", err)
 		}
 		now := s.cfg.Now()
-		for _, role := range []string{RoleOwner, RolePlaywrightTestingOwner} {
-			if _, err := assignIn(ctx, q, client.ObjectID, role, "/", now); err != nil {
+		for _, role := range append([]string{RoleOwner}, s.cfg.BootstrapRoles...) {
+			if _, err := assignIn(ctx, q, s.cfg.Roles, client.ObjectID, role, "/", now); err != nil {
 				return fmt.Errorf("assign %s to the bootstrap client: %w", role, err)
 			}
 		}

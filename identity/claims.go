@@ -29,7 +29,7 @@ type Claims struct {
 	// Resource confines the token to one resource (a canonical key) and
 	// what is below it; providers set it on tokens they mint for one
 	// resource, and the authorizer enforces it (tokend.Principal.Resource).
-	Resource string `json:"xms_tkd_res,omitempty"`
+	Resource string `json:"xms_tkd_res,omitempty"` // tokend.ClaimResource
 
 	// Raw is the complete payload as signed (not serialized).
 	Raw json.RawMessage `json:"-"`

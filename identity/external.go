@@ -26,8 +26,8 @@ type TrustedIssuer struct {
 	// {Issuer}/.well-known/openid-configuration.
 	Issuer string
 	// Audiences are accepted from this issuer on the management surface in
-	// addition to ARM's own audiences. Tokens on the Playwright surface
-	// must carry a Playwright audience whatever their issuer.
+	// addition to ARM's own audiences. Tokens on a provider's own surface
+	// must carry that surface's audience whatever their issuer.
 	Audiences []string
 }
 

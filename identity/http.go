@@ -2,65 +2,69 @@ package identity
 
 import (
 	"net/http"
-	"strings"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Handler serves the Entra-compatible endpoints at the host root, where MSAL
 // expects them: /{tenant}/v2.0/.well-known/openid-configuration,
 // /{tenant}/discovery/v2.0/keys, /{tenant}/oauth2/v2.0/token, introspect and
-// revoke (and the v1 spellings of discovery, keys and token).
-func (s *Service) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+// revoke (and the v1 spellings of discovery, keys and token). It is a
+// pipeline router of its own surface: anonymous (the endpoints authenticate
+// clients themselves), answering in OAuth's error shape.
+func (s *Service) Handler() http.Handler { return s.router }
 
-// endpoint is one identity route: a bounded label for metrics, the method
-// it accepts, and its handler.
-type endpoint struct {
-	route  string
-	method string
-	serve  func(w http.ResponseWriter, r *http.Request, tenantID string)
+// newRouter builds the identity surface.
+func (s *Service) newRouter() *pipeline.Router {
+	rt := pipeline.New(pipeline.Surface{Name: "identity", WriteError: s.writeSurfaceError, Family: wire.FamilyARM},
+		&pipeline.Options{Logger: s.log, PublicURL: s.cfg.PublicURL})
+	const tenant = "/{tenant}/"
+	add := func(label, method, path string, serve func(w http.ResponseWriter, r *http.Request, tenantID string)) {
+		methods := []string{method}
+		if method == http.MethodGet {
+			methods = append(methods, http.MethodHead)
+		}
+		for _, m := range methods {
+			rt.Add(pipeline.Route{Method: m, Pattern: tenant + path, Label: label, Serve: s.inTenant(serve)})
+		}
+	}
+	add("identity:discovery", http.MethodGet, "v2.0/.well-known/openid-configuration", s.serveDiscovery)
+	add("identity:discovery", http.MethodGet, ".well-known/openid-configuration", s.serveDiscovery)
+	add("identity:jwks", http.MethodGet, "discovery/v2.0/keys", s.serveJWKS)
+	add("identity:jwks", http.MethodGet, "discovery/keys", s.serveJWKS)
+	add("identity:token", http.MethodPost, "oauth2/v2.0/token", s.serveToken)
+	add("identity:token-v1", http.MethodPost, "oauth2/token", s.serveToken)
+	add("identity:introspect", http.MethodPost, "oauth2/v2.0/introspect", s.serveIntrospect)
+	add("identity:revoke", http.MethodPost, "oauth2/v2.0/revoke", s.serveRevoke)
+	add("identity:authorize", http.MethodGet, "oauth2/v2.0/authorize", s.serveAuthorize)
+	add("identity:authorize", http.MethodGet, "oauth2/authorize", s.serveAuthorize)
+	return rt
 }
 
-func (s *Service) endpoints() map[string]endpoint {
-	discovery := endpoint{"identity:discovery", http.MethodGet, s.serveDiscovery}
-	jwks := endpoint{"identity:jwks", http.MethodGet, s.serveJWKS}
-	return map[string]endpoint{
-		"v2.0/.well-known/openid-configuration": discovery,
-		".well-known/openid-configuration":      discovery,
-		"discovery/v2.0/keys":                   jwks,
-		"discovery/keys":                        jwks,
-		"oauth2/v2.0/token":                     {"identity:token", http.MethodPost, s.serveToken},
-		"oauth2/token":                          {"identity:token-v1", http.MethodPost, s.serveToken},
-		"oauth2/v2.0/introspect":                {"identity:introspect", http.MethodPost, s.serveIntrospect},
-		"oauth2/v2.0/revoke":                    {"identity:revoke", http.MethodPost, s.serveRevoke},
-		"oauth2/v2.0/authorize":                 {"identity:authorize", http.MethodGet, s.serveAuthorize},
-		"oauth2/authorize":                      {"identity:authorize", http.MethodGet, s.serveAuthorize},
+// inTenant resolves the tenant segment before an endpoint runs.
+func (s *Service) inTenant(serve func(w http.ResponseWriter, r *http.Request, tenantID string)) func(http.ResponseWriter, *pipeline.Request) {
+	return func(w http.ResponseWriter, r *pipeline.Request) {
+		seg := r.Param("tenant")
+		tenantID, ok := s.tenants.resolve(r.HTTP.Context(), seg)
+		if !ok {
+			s.oauthError(w, r.HTTP, http.StatusBadRequest, "invalid_request", 90002,
+				"Tenant '"+sanitize(seg)+"' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+			return
+		}
+		serve(w, r.HTTP, tenantID)
 	}
 }
 
-func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	trace := arm.TraceFrom(r.Context())
-	tenantSeg, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	ep, ok := s.routes[strings.ToLower(strings.TrimSuffix(rest, "/"))]
-	if !ok || tenantSeg == "" {
-		trace.Route = "identity:not-found"
-		arm.WriteError(w, arm.FamilyARM, arm.Errorf(http.StatusNotFound, "NotFound", "No route matches '"+r.URL.Path+"'."))
-		return
-	}
-	trace.Route = ep.route
-	if r.Method != ep.method && !(ep.method == http.MethodGet && r.Method == http.MethodHead) {
-		w.Header().Set("Allow", ep.method)
+// writeSurfaceError answers what no endpoint owns: a wrong method in
+// OAuth's shape, as Entra does, and an unknown path in ARM's envelope.
+func (s *Service) writeSurfaceError(w http.ResponseWriter, r *http.Request, f wire.Family, e *wire.Error) {
+	if e.Status == http.StatusMethodNotAllowed {
 		s.oauthError(w, r, http.StatusMethodNotAllowed, "invalid_request", 900561,
-			"The endpoint only accepts "+ep.method+" requests.")
+			"The endpoint only accepts "+w.Header().Get("Allow")+" requests.")
 		return
 	}
-	tenantID, ok := s.tenants.resolve(r.Context(), tenantSeg)
-	if !ok {
-		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 90002,
-			"Tenant '"+sanitize(tenantSeg)+"' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
-		return
-	}
-	ep.serve(w, r, tenantID)
+	wire.WriteError(w, f, e)
 }
 
 // serveAuthorize answers the interactive endpoint discovery must name:

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // maxFormBytes bounds a token, introspection or revocation request body.
@@ -91,7 +91,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 	client, err := s.Clients.Authenticate(r.Context(), tenantID, cc.id, cc.secret)
 	switch {
 	case err == nil:
-		arm.TraceFrom(r.Context()).Caller = client.ObjectID
+		wire.TraceFrom(r.Context()).Caller = client.ObjectID
 		return client, true
 	case errors.Is(err, ErrClientNotFound):
 		s.invalidClient(w, r, cc.basic, 700016, "Application with identifier '"+sanitize(cc.id)+
@@ -100,7 +100,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		s.invalidClient(w, r, cc.basic, 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+
 			sanitize(cc.id)+"'.")
 	default:
-		s.log.ErrorContext(r.Context(), "client authentication failed", "request_id", arm.TraceFrom(r.Context()).RequestID, "err", err.Error())
+		s.log.ErrorContext(r.Context(), "client authentication failed", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
 		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0,
 			"The server could not check the client credentials; retry later.")
 	}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // oauthErrorBody is Entra's error response: RFC 6749 §5.2 plus the AADSTS
@@ -23,7 +23,7 @@ type oauthErrorBody struct {
 // oauthError writes an OAuth error. aadsts is Entra's code for the case
 // (0 for none); the description carries it the way Entra does.
 func (s *Service) oauthError(w http.ResponseWriter, r *http.Request, status int, code string, aadsts int, description string) {
-	trace := arm.TraceFrom(r.Context())
+	trace := wire.TraceFrom(r.Context())
 	corr := r.Header.Get("client-request-id")
 	if corr == "" {
 		corr = trace.RequestID

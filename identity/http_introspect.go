@@ -20,7 +20,7 @@ type introspection struct {
 	ObjectID  string   `json:"oid,omitempty"`
 	TenantID  string   `json:"tid,omitempty"`
 	Roles     []string `json:"roles,omitempty"`
-	Resource  string   `json:"xms_tkd_res,omitempty"`
+	Resource  string   `json:"xms_tkd_res,omitempty"` // tokend.ClaimResource
 }
 
 // serveIntrospect is RFC 7662 token introspection for authenticated

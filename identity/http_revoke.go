@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // RevokeAnyTokenAction is the permission (at "/") to revoke tokens issued
@@ -62,7 +62,7 @@ func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID s
 		return
 	}
 	if err := s.Revoke(r.Context(), c.ID, c.Expiry()); err != nil {
-		s.log.ErrorContext(r.Context(), "revoke token", "request_id", arm.TraceFrom(r.Context()).RequestID, "err", err.Error())
+		s.log.ErrorContext(r.Context(), "revoke token", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
 		s.oauthError(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", 0, "The token could not be revoked; retry later.")
 		return
 	}

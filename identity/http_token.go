@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // tokenResponse is Entra's token response. expires_in and ext_expires_in
@@ -56,7 +56,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	}
 	tok, err := s.issueAccessToken(r.Context(), s.baseURL(r), tenantID, client.ID, client.ObjectID, aud)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "issue access token", "request_id", arm.TraceFrom(r.Context()).RequestID, "err", err.Error())
+		s.log.ErrorContext(r.Context(), "issue access token", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
 		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0, "The token could not be issued; retry later.")
 		return
 	}
@@ -102,7 +102,7 @@ func (s *Service) requestedAudience(w http.ResponseWriter, r *http.Request, form
 			return "", false
 		}
 	}
-	aud, ok := resourceAudience(resource)
+	aud, ok := s.audiences.resource(resource)
 	if !ok {
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_scope", 500011,
 			"The resource principal named "+sanitize(resource)+" was not found in the tenant named "+tenantID+

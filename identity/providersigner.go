@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
+
+	tokend "github.com/tokend-dev/tokend"
 )
 
-// ClaimsSigner signs tokens for providers (containerapps.Signer): it sets
+// ClaimsSigner signs tokens for providers (the Signer each declares): it sets
 // the issuer (tokend's, for the claims' tenant when that is one of ours,
 // else the default tenant) and fills jti and iat when missing; the caller's
 // claims are the rest of the payload and must include exp.
@@ -41,9 +43,9 @@ func (cs ClaimsSigner) Sign(ctx context.Context, claims map[string]any) (string,
 	return s.Sign(ctx, out)
 }
 
-// AddPayloadValidator registers a validator that reads the raw payload
-// (containerapps.Service.ValidateClaims has this shape).
-func (s *Service) AddPayloadValidator(f func(ctx context.Context, payload []byte) error) {
+// AddPayloadValidator registers a provider's validator, which reads the
+// raw payload (pipeline.Provider.TokenValidators).
+func (s *Service) AddPayloadValidator(f tokend.TokenValidator) {
 	s.AddValidator(func(ctx context.Context, c *Claims) error { return f(ctx, c.Raw) })
 }
 

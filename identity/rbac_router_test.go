@@ -10,7 +10,7 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // RBAC as ARM clients see it: through the real router, in ARM's error
@@ -25,7 +25,7 @@ func TestRBACThroughTheRouter(t *testing.T) {
 	ts := startServerOn(t, f, nil)
 	// A stand-in for Microsoft.Authorization, so role-assignment writes go
 	// through the same pipeline as any provider's.
-	authz := ts.router.Provider("Microsoft.Authorization", arm.FamilyARM, arm.NewAPIVersions("2022-04-01"))
+	authz := ts.router.Provider("Microsoft.Authorization", wire.FamilyARM, arm.NewAPIVersions("2022-04-01"))
 	authz.Handle(http.MethodPut, "/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
 		func(context.Context, *arm.Request) (*arm.Response, error) {
 			return arm.JSON(http.StatusCreated, map[string]string{}), nil

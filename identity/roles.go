@@ -1,49 +1,31 @@
 package identity
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+
+	tokend "github.com/tokend-dev/tokend"
 )
 
-// RoleDefinition is a built-in role, shaped like Azure's: control-plane
-// Actions minus NotActions, data-plane DataActions minus NotDataActions.
-type RoleDefinition struct {
-	Name           string
-	ID             string // Azure's built-in role definition GUID, where one exists
-	Description    string
-	Actions        []string
-	NotActions     []string
-	DataActions    []string
-	NotDataActions []string
-
+// Role is a role definition compiled for checks.
+type Role struct {
+	tokend.RoleDefinition
 	control, data actionSet
 }
 
-// Playwright data actions the Playwright data plane checks with
-// AuthorizeData (the namespace is Azure's: Microsoft.AzurePlaywrightService).
+// Role names of Azure's generic built-in roles.
 const (
-	PlaywrightReadAccount       = "Microsoft.AzurePlaywrightService/accounts/read"
-	PlaywrightWriteAccount      = "Microsoft.AzurePlaywrightService/accounts/write"
-	PlaywrightReadAccessTokens  = "Microsoft.AzurePlaywrightService/accounts/accessTokens/read"
-	PlaywrightWriteAccessTokens = "Microsoft.AzurePlaywrightService/accounts/accessTokens/write"
-	PlaywrightDeleteAccessToken = "Microsoft.AzurePlaywrightService/accounts/accessTokens/delete"
+	RoleOwner                   = "Owner"
+	RoleContributor             = "Contributor"
+	RoleReader                  = "Reader"
+	RoleUserAccessAdministrator = "User Access Administrator"
 )
 
-// Role names used by bootstrap and tests.
-const (
-	RoleOwner                        = "Owner"
-	RoleContributor                  = "Contributor"
-	RoleReader                       = "Reader"
-	RoleUserAccessAdministrator      = "User Access Administrator"
-	RolePlaywrightTestingOwner       = "Playwright Testing Owner"
-	RolePlaywrightTestingContributor = "Playwright Testing Contributor"
-	RolePlaywrightTestingReader      = "Playwright Testing Reader"
-)
-
-// builtinRoles mirrors Azure's built-in roles that matter to tokend's
-// surfaces. The control-plane ones carry Azure's GUIDs so scripts that name
-// roles by id work unchanged.
-var builtinRoles = compileRoles([]*RoleDefinition{
+// builtinRoles are Azure's generic built-in roles, with Azure's GUIDs so
+// scripts that name roles by id work unchanged. Providers add the roles of
+// their own actions and data actions (pipeline.Provider.Roles).
+var builtinRoles = []tokend.RoleDefinition{
 	{
 		Name: RoleOwner, ID: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
 		Description: "Grants full access to manage all resources, including the ability to assign roles.",
@@ -69,68 +51,64 @@ var builtinRoles = compileRoles([]*RoleDefinition{
 		Description: "Lets you manage user access to Azure resources.",
 		Actions:     []string{"*/read", "Microsoft.Authorization/*"},
 	},
-	{
-		Name:        RolePlaywrightTestingOwner,
-		Description: "Full data-plane access to Playwright Testing accounts, including every user's access tokens.",
-		Actions:     []string{"Microsoft.AzurePlaywrightService/accounts/read"},
-		DataActions: []string{"Microsoft.AzurePlaywrightService/accounts/*"},
-	},
-	{
-		Name:        RolePlaywrightTestingContributor,
-		Description: "Run tests and manage access tokens in Playwright Testing accounts.",
-		Actions:     []string{"Microsoft.AzurePlaywrightService/accounts/read"},
-		DataActions: []string{
-			PlaywrightReadAccount, PlaywrightWriteAccount,
-			"Microsoft.AzurePlaywrightService/accounts/accessTokens/*",
-		},
-	},
-	{
-		Name:        RolePlaywrightTestingReader,
-		Description: "Read Playwright Testing accounts and their access tokens.",
-		Actions:     []string{"Microsoft.AzurePlaywrightService/accounts/read"},
-		DataActions: []string{PlaywrightReadAccount, PlaywrightReadAccessTokens},
-	},
-})
-
-func compileRoles(list []*RoleDefinition) map[string]*RoleDefinition {
-	m := make(map[string]*RoleDefinition, 2*len(list))
-	for _, r := range list {
-		r.control = compileActions(r.Actions, r.NotActions)
-		r.data = compileActions(r.DataActions, r.NotDataActions)
-		m[strings.ToLower(r.Name)] = r
-		if r.ID != "" {
-			m[r.ID] = r
-		}
-	}
-	return m
 }
 
-// LookupRole finds a built-in role by name (case-insensitive) or Azure GUID.
-func LookupRole(nameOrID string) (*RoleDefinition, bool) {
-	r, ok := builtinRoles[strings.ToLower(strings.TrimSpace(nameOrID))]
+// RoleCatalog is the set of roles a deployment knows: the generic built-in
+// ones and those its providers declare. Lookups are by name (without
+// regard to case) or by GUID.
+type RoleCatalog struct {
+	byKey map[string]*Role
+	list  []*Role
+}
+
+// NewRoleCatalog compiles the built-in roles and extra. A name or GUID
+// declared twice is an error: an assignment must name one role.
+func NewRoleCatalog(extra ...tokend.RoleDefinition) (*RoleCatalog, error) {
+	c := &RoleCatalog{byKey: map[string]*Role{}}
+	for _, def := range append(append([]tokend.RoleDefinition(nil), builtinRoles...), extra...) {
+		r := &Role{RoleDefinition: def,
+			control: compileActions(def.Actions, def.NotActions),
+			data:    compileActions(def.DataActions, def.NotDataActions)}
+		keys := []string{strings.ToLower(def.Name)}
+		if def.ID != "" {
+			keys = append(keys, strings.ToLower(def.ID))
+		}
+		for _, k := range keys {
+			if _, dup := c.byKey[k]; dup {
+				return nil, fmt.Errorf("role %q is declared twice", k)
+			}
+			c.byKey[k] = r
+		}
+		c.list = append(c.list, r)
+	}
+	sort.Slice(c.list, func(i, j int) bool { return c.list[i].Name < c.list[j].Name })
+	return c, nil
+}
+
+// defaultRoles is the catalog of the built-in roles only.
+func defaultRoles() *RoleCatalog {
+	c, err := NewRoleCatalog()
+	if err != nil {
+		panic(err) // the built-in list is fixed
+	}
+	return c
+}
+
+// Lookup finds a role by name (case-insensitive) or GUID.
+func (c *RoleCatalog) Lookup(nameOrID string) (*Role, bool) {
+	r, ok := c.byKey[strings.ToLower(strings.TrimSpace(nameOrID))]
 	return r, ok
 }
 
-// Roles lists the built-in roles by name.
-func Roles() []*RoleDefinition {
-	seen := map[*RoleDefinition]bool{}
-	var out []*RoleDefinition
-	for _, r := range builtinRoles {
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+// List lists the roles by name.
+func (c *RoleCatalog) List() []*Role { return c.list }
 
 // Permits reports whether the role grants a control-plane action.
-func (r *RoleDefinition) Permits(action string) bool {
+func (r *Role) Permits(action string) bool {
 	return r.control.permits(strings.ToLower(action))
 }
 
 // PermitsData reports whether the role grants a data-plane action.
-func (r *RoleDefinition) PermitsData(dataAction string) bool {
+func (r *Role) PermitsData(dataAction string) bool {
 	return r.data.permits(strings.ToLower(dataAction))
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 	"github.com/tokend-dev/tokend/localca"
 	"github.com/tokend-dev/tokend/server"
 )

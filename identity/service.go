@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/seal"
 )
 
@@ -44,8 +45,15 @@ type Config struct {
 	// assignment changes are pulled from storage (default 1s).
 	KeyRefresh   time.Duration
 	SyncInterval time.Duration
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// Roles are the roles assignments may name (default: the built-in
+	// ones); Audiences the surfaces' audiences beyond ARM's; BootstrapRoles
+	// what the bootstrap client holds at "/" besides Owner. The composition
+	// takes all three from the provider descriptors.
+	Roles          *RoleCatalog
+	Audiences      []tokend.AudienceDefinition
+	BootstrapRoles []string
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Service is the identity provider and bearer-token gate of one node.
@@ -61,7 +69,8 @@ type Service struct {
 	validators  *validators
 	tenants     *tenants
 	trusted     map[string]TrustedIssuer
-	routes      map[string]endpoint
+	audiences   *audiences
+	router      *pipeline.Router
 	listenURL   baseURLHolder
 	log         *slog.Logger
 }
@@ -91,6 +100,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Roles == nil {
+		cfg.Roles = defaultRoles()
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
@@ -119,9 +131,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg:         cfg,
 		Clients:     clients,
-		Assignments: NewAssignments(cfg.Store, cfg.Now),
+		Assignments: NewAssignments(cfg.Store, cfg.Roles, cfg.Now),
 		Keys:        km,
-		authz:       NewAuthorizer(cfg.Store, cfg.Now, cfg.Logger),
+		authz:       NewAuthorizer(cfg.Store, cfg.Roles, cfg.Now, cfg.Logger),
+		audiences:   newAudiences(cfg.Audiences),
 		keys:        newKeyRing(cfg.Store, cfg.Box, cfg.Logger, cfg.Now),
 		deny:        newDenyList(cfg.Store, cfg.Now),
 		validators:  &validators{},
@@ -131,7 +144,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.Assignments.onChange = s.authz.Invalidate
 	s.Clients.onDelete = s.authz.Invalidate
-	s.routes = s.endpoints()
+	s.router = s.newRouter()
 	external := map[string]*externalIssuer{}
 	for _, ti := range cfg.TrustedIssuers {
 		if ti.Issuer == "" {

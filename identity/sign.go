@@ -10,8 +10,8 @@ import (
 )
 
 // Sign signs arbitrary claims (any JSON object with an exp) with the
-// current key, for providers minting their own tokens: container-app tokens
-// with an app-bound audience, Playwright access tokens. The claims should
+// current key, for providers minting their own tokens (tokens bound to
+// one resource, with an audience of its own). The claims should
 // carry iss = IssuerURL(base, tenant) so Verify and the bearer check accept
 // them, and a jti so they can be revoked. A token that outlives the key's
 // usual publication window keeps the key published until it expires.

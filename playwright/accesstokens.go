@@ -11,6 +11,8 @@ import (
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Access tokens: PUT mints a token and shows its JWT once; GET and List
@@ -66,30 +68,30 @@ func renderToken(t *tokend.AccessToken, now time.Time) accessTokenBody {
 // (lower-case) form: ids are UUID-like, and UUIDs ignore case.
 func canonicalTokenID(id string) (string, error) {
 	if len(id) > 64 || !accessTokenIDPattern.MatchString(id) {
-		return "", arm.BadRequest("InvalidParameter", "accessTokenId", "The access token id '"+clip(id)+
+		return "", wire.BadRequest("InvalidParameter", "accessTokenId", "The access token id '"+wire.Clip(id)+
 			"' is invalid: it must be a UUID (at most 64 letters and digits in '-' separated groups), such as '00000000-0000-0000-0000-000000000000'.")
 	}
 	return strings.ToLower(id), nil
 }
 
-func tokenNotFound(accountID, id string) *arm.Error {
-	return arm.Errorf(http.StatusNotFound, "AccessTokenNotFound",
+func tokenNotFound(accountID, id string) *wire.Error {
+	return wire.Errorf(http.StatusNotFound, "AccessTokenNotFound",
 		"The access token '"+id+"' was not found in account '"+accountID+"'.")
 }
 
-func (s *Service) getAccessToken(ctx context.Context, r *dataRequest) (*arm.Response, error) {
-	id, err := canonicalTokenID(r.tokenID)
+func (s *Service) getAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	id, err := canonicalTokenID(r.Param("accessTokenId"))
 	if err != nil {
 		return nil, err
 	}
-	tok, err := s.store.GetAccessToken(ctx, r.account.ID, id)
+	tok, err := s.store.GetAccessToken(ctx, accountOf(r).ID, id)
 	if errors.Is(err, tokend.ErrNotFound) {
-		return nil, tokenNotFound(r.accountID, r.tokenID)
+		return nil, tokenNotFound(r.Param("accountId"), r.Param("accessTokenId"))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get access token %s: %w", id, err)
 	}
-	return arm.JSON(http.StatusOK, renderToken(tok, s.now())), nil
+	return wire.JSON(http.StatusOK, renderToken(tok, s.now())), nil
 }
 
 // accessTokenInput is the PUT body. id, jwtToken, createdAt and state are
@@ -101,30 +103,30 @@ type accessTokenInput struct {
 	ExpiryAt *string `json:"expiryAt"`
 }
 
-func (s *Service) putAccessToken(ctx context.Context, r *dataRequest) (*arm.Response, error) {
-	id, err := canonicalTokenID(r.tokenID)
+func (s *Service) putAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	id, err := canonicalTokenID(r.Param("accessTokenId"))
 	if err != nil {
 		return nil, err
 	}
 	var in accessTokenInput
-	if err := arm.DecodeJSON(r.body, &in); err != nil {
+	if err := wire.DecodeJSON(r.Body, &in); err != nil {
 		return nil, err
 	}
 	if in.ID != nil && !strings.EqualFold(*in.ID, id) {
-		return nil, arm.BadRequest("InvalidRequestContent", "id", "The id '"+clip(*in.ID)+"' in the body does not match the access token id '"+r.tokenID+"' in the path.")
+		return nil, wire.BadRequest("InvalidRequestContent", "id", "The id '"+wire.Clip(*in.ID)+"' in the body does not match the access token id '"+r.Param("accessTokenId")+"' in the path.")
 	}
 	switch {
 	case in.Name == nil:
-		return nil, arm.BadRequest("InvalidRequestContent", "name", "The property 'name' is required.")
+		return nil, wire.BadRequest("InvalidRequestContent", "name", "The property 'name' is required.")
 	case !tokenNamePattern.MatchString(*in.Name):
-		return nil, arm.BadRequest("InvalidRequestContent", "name", "The name '"+clip(*in.Name)+
+		return nil, wire.BadRequest("InvalidRequestContent", "name", "The name '"+wire.Clip(*in.Name)+
 			"' is invalid: it must be 3 to 64 letters and digits, starting with a letter (^[a-zA-Z]{1}[a-zA-Z0-9]{2,63}$).")
 	case in.ExpiryAt == nil:
-		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The property 'expiryAt' is required.")
+		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", "The property 'expiryAt' is required.")
 	}
 	requested, perr := time.Parse(time.RFC3339Nano, *in.ExpiryAt)
 	if perr != nil {
-		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+clip(*in.ExpiryAt)+
+		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+wire.Clip(*in.ExpiryAt)+
 			"' is not a date-time: write it in RFC 3339, such as '2026-12-31T23:59:59Z'.")
 	}
 	now := s.now().UTC()
@@ -133,11 +135,11 @@ func (s *Service) putAccessToken(ctx context.Context, r *dataRequest) (*arm.Resp
 	// together.
 	expiry := requested.UTC().Truncate(time.Second)
 	if !expiry.After(now) {
-		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+formatTime(requested)+
+		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+formatTime(requested)+
 			"' is not in the future; it must be after "+formatTime(now.Truncate(time.Second))+".")
 	}
 	if limit := now.Add(s.cfg.MaxTokenLifetime); expiry.After(limit) {
-		return nil, arm.BadRequest("InvalidRequestContent", "expiryAt", fmt.Sprintf(
+		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", fmt.Sprintf(
 			"The expiryAt '%s' is too far in the future: an access token may live at most %s, until %s.",
 			formatTime(requested), lifetimeString(s.cfg.MaxTokenLifetime), formatTime(limit.Truncate(time.Second))))
 	}
@@ -145,18 +147,18 @@ func (s *Service) putAccessToken(ctx context.Context, r *dataRequest) (*arm.Resp
 	// The token carries its creator's tenant; only a caller without one
 	// (a test's anonymous principal) costs a subscription lookup.
 	var tenantID string
-	if r.principal != nil && r.principal.TenantID != "" {
-		tenantID = r.principal.TenantID
-	} else if tenantID, err = s.accountTenant(ctx, r.account); err != nil {
+	if r.Principal != nil && r.Principal.TenantID != "" {
+		tenantID = r.Principal.TenantID
+	} else if tenantID, err = s.accountTenant(ctx, accountOf(r)); err != nil {
 		return nil, err
 	}
-	jwt, hash, err := s.mint(ctx, r.principal, r.account, tenantID, id, now, expiry)
+	jwt, hash, err := s.mint(ctx, r.Principal, accountOf(r), tenantID, id, now, expiry)
 	if err != nil {
 		return nil, err
 	}
 	tok := &tokend.AccessToken{
-		AccountID: r.account.ID, ID: id, Name: *in.Name, Hash: hash,
-		CreatedAt: now.Truncate(time.Microsecond), ExpiryAt: expiry, CreatedBy: callerID(r.principal),
+		AccountID: accountOf(r).ID, ID: id, Name: *in.Name, Hash: hash,
+		CreatedAt: now.Truncate(time.Microsecond), ExpiryAt: expiry, CreatedBy: callerID(r.Principal),
 	}
 	status := http.StatusCreated
 	err = s.store.CreateAccessToken(ctx, tok)
@@ -171,19 +173,19 @@ func (s *Service) putAccessToken(ctx context.Context, r *dataRequest) (*arm.Resp
 	}
 	body := renderToken(tok, now)
 	body.JWTToken = jwt
-	return arm.JSON(status, body), nil
+	return wire.JSON(status, body), nil
 }
 
-func (s *Service) deleteAccessToken(ctx context.Context, r *dataRequest) (*arm.Response, error) {
-	id, err := canonicalTokenID(r.tokenID)
+func (s *Service) deleteAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	id, err := canonicalTokenID(r.Param("accessTokenId"))
 	if err != nil {
 		return nil, err
 	}
 	// Idempotent, as Azure.Core deletes are: the contract declares only 204.
-	if err := s.store.DeleteAccessToken(ctx, r.account.ID, id); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+	if err := s.store.DeleteAccessToken(ctx, accountOf(r).ID, id); err != nil && !errors.Is(err, tokend.ErrNotFound) {
 		return nil, fmt.Errorf("delete access token %s: %w", id, err)
 	}
-	return arm.Empty(http.StatusNoContent), nil
+	return wire.Empty(http.StatusNoContent), nil
 }
 
 // accountTenant is the tenant of the account's subscription, for tokens

@@ -10,6 +10,8 @@ import (
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Namespace is the ARM resource provider.
@@ -17,7 +19,7 @@ const Namespace = "Microsoft.AzurePlaywrightService"
 
 // APIVersions are the registered Microsoft.AzurePlaywrightService versions;
 // 2024-12-01 is the only stable one and the newest.
-var APIVersions = arm.NewAPIVersions("2023-10-01-preview", "2024-02-01-preview", "2024-08-01-preview", "2024-12-01")
+var APIVersions = wire.NewAPIVersions("2023-10-01-preview", "2024-02-01-preview", "2024-08-01-preview", "2024-12-01")
 
 const (
 	accountType    = "microsoft.azureplaywrightservice/accounts"
@@ -82,7 +84,7 @@ func (in *flagsInput) apply(f *accountFlags) error {
 		case strings.EqualFold(*p.in, disabled):
 			*p.out = disabled
 		default:
-			return arm.BadRequest("InvalidRequestContent", "properties."+p.name, fmt.Sprintf(
+			return wire.BadRequest("InvalidRequestContent", "properties."+p.name, fmt.Sprintf(
 				"The value '%s' of 'properties.%s' is invalid: it must be 'Enabled' or 'Disabled'.", *p.in, p.name))
 		}
 	}
@@ -183,7 +185,7 @@ func renderDataPlane(doc *accountDocument, sub *tokend.Subscription) dataPlaneAc
 	}
 }
 
-func accountResourceID(r *arm.Request) arm.ID {
+func accountResourceID(r *pipeline.Request) arm.ID {
 	return arm.ID{
 		SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName"),
 		Namespace: Namespace, Types: []string{"accounts"}, Names: []string{r.Param("accountName")},
@@ -192,14 +194,14 @@ func accountResourceID(r *arm.Request) arm.ID {
 
 func validateAccountName(name string) error {
 	if !accountNamePattern.MatchString(name) {
-		return arm.BadRequest("InvalidResourceName", "accountName", "The account name '"+name+
+		return wire.BadRequest("InvalidResourceName", "accountName", "The account name '"+name+
 			"' is invalid: it must be 3 to 64 letters and digits, starting with a letter (^[a-zA-Z]{1}[a-zA-Z0-9]{2,63}$).")
 	}
 	return nil
 }
 
-func accountNotFound(id arm.ID) *arm.Error {
-	return arm.Errorf(http.StatusNotFound, "ResourceNotFound", "The Resource '"+accountARMType+"/"+id.Name()+
+func accountNotFound(id arm.ID) *wire.Error {
+	return wire.Errorf(http.StatusNotFound, "ResourceNotFound", "The Resource '"+accountARMType+"/"+id.Name()+
 		"' under resource group '"+id.ResourceGroup+"' was not found.")
 }
 
@@ -207,15 +209,15 @@ func accountNotFound(id arm.ID) *arm.Error {
 // characters, values up to 256.
 func validateTags(tags map[string]string) error {
 	if len(tags) > 50 {
-		return arm.BadRequest("InvalidTag", "tags", fmt.Sprintf("The resource has %d tags; at most 50 are allowed.", len(tags)))
+		return wire.BadRequest("InvalidTag", "tags", fmt.Sprintf("The resource has %d tags; at most 50 are allowed.", len(tags)))
 	}
 	for k, v := range tags {
 		if k == "" || len(k) > 512 || strings.ContainsAny(k, "<>%&\\?/") {
-			return arm.BadRequest("InvalidTagName", "tags", "The tag name '"+k+
+			return wire.BadRequest("InvalidTagName", "tags", "The tag name '"+k+
 				"' is invalid: it must be 1 to 512 characters and must not contain '<', '>', '%', '&', '\\', '?' or '/'.")
 		}
 		if len(v) > 256 {
-			return arm.BadRequest("InvalidTag", "tags", "The value of tag '"+k+"' is longer than 256 characters.")
+			return wire.BadRequest("InvalidTag", "tags", "The value of tag '"+k+"' is longer than 256 characters.")
 		}
 	}
 	return nil

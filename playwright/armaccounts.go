@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // An account is one generic resource (Body: accountDocument, SortName: the
@@ -35,7 +37,7 @@ func (s *Service) loadAccount(ctx context.Context, id arm.ID) (*tokend.Resource,
 	return res, doc, nil
 }
 
-func (s *Service) getAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) getAccount(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := accountResourceID(r)
 	if err := validateAccountName(id.Name()); err != nil {
 		return nil, err
@@ -44,7 +46,7 @@ func (s *Service) getAccount(ctx context.Context, r *arm.Request) (*arm.Response
 	if err != nil {
 		return nil, err
 	}
-	return arm.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
+	return wire.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
 }
 
 // accountInput is the PUT body: read-only members (id, name, type,
@@ -59,7 +61,7 @@ type accountInput struct {
 // left out return to their defaults and tags are the ones sent. Provisioning
 // is synchronous, so both answers already read Succeeded and the SDK's
 // poller completes without polling.
-func (s *Service) putAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) putAccount(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := accountResourceID(r)
 	if err := validateAccountName(id.Name()); err != nil {
 		return nil, err
@@ -69,7 +71,7 @@ func (s *Service) putAccount(ctx context.Context, r *arm.Request) (*arm.Response
 		return nil, err
 	}
 	if strings.TrimSpace(in.Location) == "" {
-		return nil, arm.BadRequest("LocationRequired", "location", "The location property is required for this definition.")
+		return nil, wire.BadRequest("LocationRequired", "location", "The location property is required for this definition.")
 	}
 	flags := defaultFlags()
 	if in.Properties != nil {
@@ -93,7 +95,7 @@ func (s *Service) putAccount(ctx context.Context, r *arm.Request) (*arm.Response
 
 var errRaced = errors.New("raced with a concurrent write")
 
-func (s *Service) putAccountOnce(ctx context.Context, r *arm.Request, id arm.ID, in accountInput, flags accountFlags) (*arm.Response, error) {
+func (s *Service) putAccountOnce(ctx context.Context, r *pipeline.Request, id arm.ID, in accountInput, flags accountFlags) (*wire.Response, error) {
 	existing, err := s.store.GetResource(ctx, id.Key())
 	switch {
 	case errors.Is(err, tokend.ErrNotFound):
@@ -106,7 +108,7 @@ func (s *Service) putAccountOnce(ctx context.Context, r *arm.Request, id arm.ID,
 		return nil, err
 	}
 	if arm.NormalizeLocation(in.Location) != doc.Location {
-		return nil, &arm.Error{Status: http.StatusConflict, Code: "InvalidResourceLocation", Target: "location", Message: fmt.Sprintf(
+		return nil, &wire.Error{Status: http.StatusConflict, Code: "InvalidResourceLocation", Target: "location", Message: fmt.Sprintf(
 			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
 			doc.Name, doc.Location, id.ResourceGroup, in.Location)}
 	}
@@ -114,10 +116,10 @@ func (s *Service) putAccountOnce(ctx context.Context, r *arm.Request, id arm.ID,
 	return s.saveAccount(ctx, r, existing, doc)
 }
 
-func (s *Service) createAccount(ctx context.Context, r *arm.Request, id arm.ID, in accountInput, flags accountFlags) (*arm.Response, error) {
+func (s *Service) createAccount(ctx context.Context, r *pipeline.Request, id arm.ID, in accountInput, flags accountFlags) (*wire.Response, error) {
 	loc := arm.NormalizeLocation(in.Location)
 	if !locationPattern.MatchString(loc) {
-		return nil, arm.BadRequest("LocationNotAvailableForResourceType", "location", "The provided location '"+in.Location+
+		return nil, wire.BadRequest("LocationNotAvailableForResourceType", "location", "The provided location '"+in.Location+
 			"' is not available for resource type '"+accountARMType+"': a location is 1 to 27 letters and digits, such as 'eastus'.")
 	}
 	doc := &accountDocument{
@@ -135,7 +137,7 @@ func (s *Service) createAccount(ctx context.Context, r *arm.Request, id arm.ID, 
 		CreatedAt: now, UpdatedAt: now, CreatedBy: r.Caller(), UpdatedBy: r.Caller(),
 	}
 	err = s.store.InTx(ctx, func(q tokend.Queries) error {
-		if err := r.EnsureGroup(ctx, q); err != nil {
+		if err := r.EnsureParent(ctx, q); err != nil {
 			return err
 		}
 		if err := q.CreateResource(ctx, res); err != nil {
@@ -149,10 +151,10 @@ func (s *Service) createAccount(ctx context.Context, r *arm.Request, id arm.ID, 
 	if err != nil {
 		return nil, fmt.Errorf("create account %s: %w", id, err)
 	}
-	return arm.JSON(http.StatusCreated, renderARM(res, doc, r.BaseURL)).WithHeader("Retry-After", "0"), nil
+	return wire.JSON(http.StatusCreated, renderARM(res, doc, r.BaseURL)).WithHeader("Retry-After", "0"), nil
 }
 
-func (s *Service) saveAccount(ctx context.Context, r *arm.Request, res *tokend.Resource, doc *accountDocument) (*arm.Response, error) {
+func (s *Service) saveAccount(ctx context.Context, r *pipeline.Request, res *tokend.Resource, doc *accountDocument) (*wire.Response, error) {
 	body, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("encode account: %w", err)
@@ -165,7 +167,7 @@ func (s *Service) saveAccount(ctx context.Context, r *arm.Request, res *tokend.R
 		}
 		return nil, fmt.Errorf("update account %s: %w", res.ID, err)
 	}
-	return arm.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
+	return wire.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
 }
 
 // accountUpdate is the PATCH body (AccountUpdate): every member optional.
@@ -174,7 +176,7 @@ type accountUpdate struct {
 	Properties *flagsInput        `json:"properties"`
 }
 
-func (s *Service) patchAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) patchAccount(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := accountResourceID(r)
 	if err := validateAccountName(id.Name()); err != nil {
 		return nil, err
@@ -206,7 +208,7 @@ func (s *Service) patchAccount(ctx context.Context, r *arm.Request) (*arm.Respon
 			continue
 		}
 		if errors.Is(err, errRaced) {
-			return nil, arm.Errorf(http.StatusConflict, "Conflict", "The account was changed by another request; retry.")
+			return nil, wire.Errorf(http.StatusConflict, "Conflict", "The account was changed by another request; retry.")
 		}
 		return resp, err
 	}
@@ -216,14 +218,14 @@ func (s *Service) patchAccount(ctx context.Context, r *arm.Request) (*arm.Respon
 // tokens in one transaction, so every token stops working with the
 // commit, and records the operation's outcome for the Location it answers
 // 202 with (the contract's LRO: 202 + Location, or 204 when absent).
-func (s *Service) deleteAccount(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) deleteAccount(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := accountResourceID(r)
 	if err := validateAccountName(id.Name()); err != nil {
 		return nil, err
 	}
 	res, err := s.store.GetResource(ctx, id.Key())
 	if errors.Is(err, tokend.ErrNotFound) {
-		return arm.Empty(http.StatusNoContent), nil
+		return wire.Empty(http.StatusNoContent), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load account %s: %w", id, err)
@@ -246,12 +248,12 @@ func (s *Service) deleteAccount(ctx context.Context, r *arm.Request) (*arm.Respo
 	})
 	if errors.Is(err, tokend.ErrNotFound) {
 		// A concurrent DELETE won: for this caller the account is absent.
-		return arm.Empty(http.StatusNoContent), nil
+		return wire.Empty(http.StatusNoContent), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("delete account %s: %w", id, err)
 	}
-	return arm.Empty(http.StatusAccepted).
+	return wire.Empty(http.StatusAccepted).
 		WithHeader("Location", r.BaseURL+op.ID.String()+"?api-version="+r.APIVersion).
 		WithHeader("Retry-After", "0"), nil
 }
@@ -277,7 +279,7 @@ type accountList struct {
 	NextLink *string      `json:"nextLink,omitempty"`
 }
 
-func (s *Service) listAccounts(ctx context.Context, r *arm.Request, scope string) (*arm.Response, error) {
+func (s *Service) listAccounts(ctx context.Context, r *pipeline.Request, scope string) (*wire.Response, error) {
 	items, next, err := arm.ListResources(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: accountType}, accountPageSize)
 	if err != nil {
 		return nil, err
@@ -293,14 +295,14 @@ func (s *Service) listAccounts(ctx context.Context, r *arm.Request, scope string
 	if next != "" {
 		out.NextLink = &next
 	}
-	return arm.JSON(http.StatusOK, out), nil
+	return wire.JSON(http.StatusOK, out), nil
 }
 
-func (s *Service) listAccountsBySubscription(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) listAccountsBySubscription(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	return s.listAccounts(ctx, r, arm.SubscriptionKey(r.Param("subscriptionId")))
 }
 
-func (s *Service) listAccountsByGroup(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) listAccountsByGroup(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	gid := arm.ID{SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName")}
 	return s.listAccounts(ctx, r, gid.Key())
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/tokend-dev/tokend/storage/postgres"
 	"github.com/tokend-dev/tokend/storage/sqlite"
 	"github.com/tokend-dev/tokend/storage/storagetest"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // The list benchmarks run on the data set: benchTokens tokens in one
@@ -314,7 +315,7 @@ func benchHandler(b *testing.B, store tokend.Store, signer playwright.Signer) ht
 		b.Fatal(err)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		svc.ServeHTTP(w, r.WithContext(arm.WithTrace(r.Context(), &arm.Trace{})))
+		svc.ServeHTTP(w, r.WithContext(wire.WithTrace(r.Context(), &wire.Trace{})))
 	})
 }
 

@@ -7,7 +7,8 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // An account's dashboardUri is {tokend}/playwright/accounts/{accountId}:
@@ -36,36 +37,35 @@ type dashboardInfo struct {
 	APIVersion string `json:"apiVersion"`
 }
 
-// serveDashboard answers a GET of an account's dashboardUri that carries no
-// api-version and no credentials, and reports whether it did.
-func (s *Service) serveDashboard(w http.ResponseWriter, hr *http.Request, segs []string) bool {
-	if hr.Method != http.MethodGet || len(segs) != 2 || !strings.EqualFold(segs[0], "accounts") ||
-		hr.URL.Query().Has("api-version") || hr.Header.Get("Authorization") != "" {
-		return false
-	}
-	ctx := hr.Context()
-	arm.TraceFrom(ctx).Route = "playwright:dashboard"
-	id := segs[1]
+// isDashboardRequest tells a GET of an account's dashboardUri (no
+// api-version, no credentials) from the data plane's Accounts_Get.
+func isDashboardRequest(hr *http.Request) bool {
+	return !hr.URL.Query().Has("api-version") && hr.Header.Get("Authorization") == ""
+}
+
+// serveDashboard answers a GET of an account's dashboardUri.
+func (s *Service) serveDashboard(w http.ResponseWriter, r *pipeline.Request) {
+	ctx, hr := r.HTTP.Context(), r.HTTP
+	id := r.Param("accountId")
 	if !accountIDPattern.MatchString(id) {
-		arm.WriteError(w, arm.FamilyAzureCore, arm.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+clip(id)+"' was not found."))
-		return true
+		wire.WriteError(w, wire.FamilyAzureCore, wire.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+wire.Clip(id)+"' was not found."))
+		return
 	}
 	if _, err := s.store.GetPlaywrightAccount(ctx, id); err != nil {
 		if errors.Is(err, tokend.ErrNotFound) {
-			arm.WriteError(w, arm.FamilyAzureCore, arm.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+id+"' was not found."))
+			wire.WriteError(w, wire.FamilyAzureCore, wire.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+id+"' was not found."))
 		} else {
-			arm.WriteError(w, arm.FamilyAzureCore, s.rt.AsError(ctx, err, w))
+			wire.WriteError(w, wire.FamilyAzureCore, wire.FromError(ctx, err, w, s.log))
 		}
-		return true
+		return
 	}
 	info := dashboardInfo{ID: id, APIVersion: DataPlaneAPIVersions.Newest(),
-		Endpoint: strings.TrimSuffix(arm.BaseURL(s.rt.Config().PublicURL, hr), "/") + "/" + MountPath}
+		Endpoint: strings.TrimSuffix(r.BaseURL, "/") + "/" + MountPath}
 	w.Header().Set("Cache-Control", "no-store")
 	if strings.Contains(hr.Header.Get("Accept"), "text/html") {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_ = dashboardPage.Execute(w, info)
-		return true
+		return
 	}
-	writeData(w, hr.Method, arm.JSON(http.StatusOK, info))
-	return true
+	wire.WriteResponse(w, hr.Method, wire.JSON(http.StatusOK, info))
 }

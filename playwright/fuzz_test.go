@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/storage/storagetest"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // FuzzListQuery sends arbitrary query options to List: whatever a client
@@ -43,7 +43,7 @@ func FuzzListQuery(f *testing.F) {
 		}
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.svc.ServeHTTP(w, r.WithContext(arm.WithTrace(r.Context(), &arm.Trace{RequestID: "fuzz"})))
+		e.svc.ServeHTTP(w, r.WithContext(wire.WithTrace(r.Context(), &wire.Trace{RequestID: "fuzz"})))
 	})
 	f.Fuzz(func(t *testing.T, filter, orderby, top, skipToken string) {
 		q := url.Values{"api-version": {"2024-12-01"}, "$filter": {filter}, "$orderby": {orderby}}

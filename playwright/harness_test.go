@@ -28,6 +28,7 @@ import (
 	"github.com/tokend-dev/tokend/internal/pwclient"
 	"github.com/tokend-dev/tokend/playwright"
 	"github.com/tokend-dev/tokend/storage/storagetest"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 const (
@@ -204,12 +205,12 @@ func newEnv(t testing.TB, open func(testing.TB) tokend.Store, opts ...envOption)
 	svc.Register()
 	issuer.validators = append(issuer.validators, svc.ValidatePayload)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		trace := &arm.Trace{RequestID: "req-" + fmt.Sprint(time.Now().UnixNano())}
+		trace := &wire.Trace{RequestID: "req-" + fmt.Sprint(time.Now().UnixNano())}
 		w.Header().Set("x-ms-request-id", trace.RequestID)
 		if c := r.Header.Get("x-ms-client-request-id"); c != "" {
 			w.Header().Set("x-ms-client-request-id", c)
 		}
-		r = r.WithContext(arm.WithTrace(r.Context(), trace))
+		r = r.WithContext(wire.WithTrace(r.Context(), trace))
 		if strings.HasPrefix(strings.ToLower(r.URL.Path), "/"+playwright.MountPath+"/") || r.URL.Path == "/"+playwright.MountPath {
 			svc.ServeHTTP(w, r)
 			return

@@ -42,7 +42,7 @@ const Audience = "https://playwright.microsoft.com"
 const (
 	claimAccountID     = "accountId"
 	claimAccessTokenID = "accessTokenId"
-	claimResource      = "xms_tkd_res"
+	claimResource      = tokend.ClaimResource
 )
 
 // accessTokenMarker is a byte string only an access token's payload holds:

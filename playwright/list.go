@@ -15,8 +15,9 @@ import (
 	"unicode/utf8"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/odata"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // The List operation takes OData query options: $filter, $orderby, $select,
@@ -69,11 +70,11 @@ func parseListOptions(q url.Values) (*listOptions, error) {
 		}
 		name, ok := queryOptionNames[strings.ToLower(k)]
 		if !ok {
-			return nil, arm.BadRequest("InvalidQueryParameter", k, "The query option '"+k+
+			return nil, wire.BadRequest("InvalidQueryParameter", k, "The query option '"+k+
 				"' is not supported; the options are $filter, $orderby, $select, $top and $skip.")
 		}
 		if _, dup := raw[name]; dup || len(vs) > 1 {
-			return nil, arm.BadRequest("InvalidQueryParameter", name, "The query option '"+name+"' is given more than once.")
+			return nil, wire.BadRequest("InvalidQueryParameter", name, "The query option '"+name+"' is given more than once.")
 		}
 		raw[name] = vs[0]
 	}
@@ -107,7 +108,7 @@ func parseListOptions(q url.Values) (*listOptions, error) {
 func queryError(err error) error {
 	var qe *odata.Error
 	if errors.As(err, &qe) {
-		return arm.BadRequest("InvalidQueryParameterValue", qe.Param, qe.Message)
+		return wire.BadRequest("InvalidQueryParameterValue", qe.Param, qe.Message)
 	}
 	return err
 }
@@ -146,8 +147,8 @@ func (c *continuation) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func badSkipToken(why string) *arm.Error {
-	return arm.BadRequest("InvalidQueryParameterValue", skipTokenParam, "$skipToken: "+why+
+func badSkipToken(why string) *wire.Error {
+	return wire.BadRequest("InvalidQueryParameterValue", skipTokenParam, "$skipToken: "+why+
 		"; use the nextLink of the previous page as it is.")
 }
 
@@ -197,14 +198,14 @@ type pagedAccessTokens struct {
 	NextLink *string `json:"nextLink,omitempty"`
 }
 
-func (s *Service) listAccessTokens(ctx context.Context, r *dataRequest) (*arm.Response, error) {
-	opts, err := parseListOptions(r.http.URL.Query())
+func (s *Service) listAccessTokens(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	opts, err := parseListOptions(r.HTTP.URL.Query())
 	if err != nil {
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	left := opts.top
-	q := tokend.AccessTokenQuery{AccountID: r.account.ID, Filter: opts.filter}
+	q := tokend.AccessTokenQuery{AccountID: accountOf(r).ID, Filter: opts.filter}
 	for _, it := range opts.order {
 		q.OrderBy = append(q.OrderBy, tokend.AccessTokenOrder{Field: tokend.AccessTokenField(it.Field), Desc: it.Desc})
 	}
@@ -222,12 +223,12 @@ func (s *Service) listAccessTokens(ctx context.Context, r *dataRequest) (*arm.Re
 	}
 	page := pagedAccessTokens{Value: []any{}}
 	if size == 0 {
-		return arm.JSON(http.StatusOK, page), nil
+		return wire.JSON(http.StatusOK, page), nil
 	}
 	q.Limit = size + 1 // one more tells whether another page follows
 	list, err := s.store.ListAccessTokens(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("list access tokens of %s: %w", r.account.ID, err)
+		return nil, fmt.Errorf("list access tokens of %s: %w", accountOf(r).ID, err)
 	}
 	more := len(list) > size
 	if more {
@@ -244,10 +245,10 @@ func (s *Service) listAccessTokens(ctx context.Context, r *dataRequest) (*arm.Re
 		last := list[len(list)-1]
 		c := &continuation{V: continuationVersion, Q: fingerprint(opts.filter, opts.order), Now: micros(now), Left: left,
 			ID: last.ID, Name: last.Name, Created: micros(last.CreatedAt), Expiry: micros(last.ExpiryAt)}
-		link := nextLink(r.baseURL, r.http.URL, c.encode())
+		link := nextLink(r.BaseURL, r.HTTP.URL, c.encode())
 		page.NextLink = &link
 	}
-	return arm.JSON(http.StatusOK, page), nil
+	return wire.JSON(http.StatusOK, page), nil
 }
 
 // selectFields applies $select: nil keeps the whole item.

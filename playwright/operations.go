@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // An account DELETE answers 202 with a Location the SDK's poller follows.
@@ -61,17 +63,17 @@ func (o *operation) resource(caller string) *tokend.Resource {
 	}
 }
 
-func (s *Service) getOperationStatus(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) getOperationStatus(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := arm.ID{SubscriptionID: r.Param("subscriptionId"), Namespace: Namespace,
 		Types: []string{"locations", "operationStatuses"}, Names: []string{r.Param("location"), r.Param("operationId")}}
 	res, err := s.store.GetResource(ctx, id.Key())
 	if errors.Is(err, tokend.ErrNotFound) {
-		return nil, arm.Errorf(http.StatusNotFound, "OperationNotFound", "The operation '"+r.Param("operationId")+"' was not found.")
+		return nil, wire.Errorf(http.StatusNotFound, "OperationNotFound", "The operation '"+r.Param("operationId")+"' was not found.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load operation %s: %w", id, err)
 	}
-	return &arm.Response{Status: http.StatusOK, Body: json.RawMessage(res.Body)}, nil
+	return &wire.Response{Status: http.StatusOK, Body: json.RawMessage(res.Body)}, nil
 }
 
 // checkNameRequest is the common-types CheckNameAvailabilityRequest.
@@ -91,17 +93,17 @@ type checkNameResponse struct {
 // in the subscription (Azure reserves dashboard host names per name; tokend's
 // dashboards are keyed by account id, so the subscription is the scope that
 // can collide for a caller).
-func (s *Service) checkNameAvailability(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) checkNameAvailability(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	var in checkNameRequest
 	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	if in.Type != "" && !strings.EqualFold(in.Type, accountARMType) {
-		return nil, arm.BadRequest("InvalidResourceType", "type", "The resource type '"+in.Type+
+		return nil, wire.BadRequest("InvalidResourceType", "type", "The resource type '"+in.Type+
 			"' is not supported; the only type is '"+accountARMType+"'.")
 	}
 	if !accountNamePattern.MatchString(in.Name) {
-		return arm.JSON(http.StatusOK, checkNameResponse{Reason: "Invalid", Message: "The name '" + in.Name +
+		return wire.JSON(http.StatusOK, checkNameResponse{Reason: "Invalid", Message: "The name '" + in.Name +
 			"' is invalid: an account name is 3 to 64 letters and digits, starting with a letter."}), nil
 	}
 	q := tokend.ResourceQuery{Scope: arm.SubscriptionKey(r.Param("subscriptionId")), Type: accountType, Limit: 1000}
@@ -112,19 +114,19 @@ func (s *Service) checkNameAvailability(ctx context.Context, r *arm.Request) (*a
 		}
 		for _, res := range page {
 			if strings.EqualFold(res.Name, in.Name) {
-				return arm.JSON(http.StatusOK, checkNameResponse{Reason: "AlreadyExists",
+				return wire.JSON(http.StatusOK, checkNameResponse{Reason: "AlreadyExists",
 					Message: "An account named '" + res.Name + "' already exists in this subscription."}), nil
 			}
 		}
 		if len(page) < q.Limit {
-			return arm.JSON(http.StatusOK, checkNameResponse{NameAvailable: true}), nil
+			return wire.JSON(http.StatusOK, checkNameResponse{NameAvailable: true}), nil
 		}
 		q.After = page[len(page)-1].Key
 	}
 }
 
 // operationsList is the provider's Operations_List: what RBAC knows it for.
-func (s *Service) listOperations(ctx context.Context, r *arm.Request) (*arm.Response, error) {
+func (s *Service) listOperations(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	type display struct {
 		Provider    string `json:"provider"`
 		Resource    string `json:"resource"`
@@ -150,5 +152,5 @@ func (s *Service) listOperations(ctx context.Context, r *arm.Request) (*arm.Resp
 		{Name: actionWriteTokens, IsDataAction: true, Display: display{provider, "accessTokens", "Write access tokens", "Creates access tokens."}, Origin: "user"},
 		{Name: actionDeleteToken, IsDataAction: true, Display: display{provider, "accessTokens", "Delete access tokens", "Deletes access tokens."}, Origin: "user"},
 	}
-	return arm.JSON(http.StatusOK, map[string]any{"value": ops}), nil
+	return wire.JSON(http.StatusOK, map[string]any{"value": ops}), nil
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Signer mints a JWT over arbitrary claims with tokend's current signing
@@ -25,12 +26,7 @@ const DefaultMaxTokenLifetime = 90 * 24 * time.Hour
 // Config is what the service needs from the server.
 type Config struct {
 	Store  tokend.Store
-	Router *arm.Router
 	Signer Signer
-	// Authenticator and Authorizer check data-plane callers; nil uses the
-	// router's (those set with Router.UseAuth), read at request time.
-	Authenticator tokend.Authenticator
-	Authorizer    tokend.Authorizer
 	// MaxTokenLifetime bounds expiryAt - now on create; 0 is
 	// DefaultMaxTokenLifetime.
 	MaxTokenLifetime time.Duration
@@ -46,15 +42,14 @@ type Config struct {
 type Service struct {
 	cfg   Config
 	store tokend.Store
-	rt    *arm.Router
 	now   func() time.Time
 	log   *slog.Logger
 }
 
 // New returns the service; call Register to add its ARM routes.
 func New(cfg Config) (*Service, error) {
-	if cfg.Store == nil || cfg.Router == nil {
-		return nil, errors.New("playwright: Store and Router are required")
+	if cfg.Store == nil {
+		return nil, errors.New("playwright: Store is required")
 	}
 	if cfg.MaxTokenLifetime <= 0 {
 		cfg.MaxTokenLifetime = DefaultMaxTokenLifetime
@@ -68,40 +63,39 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, store: cfg.Store, rt: cfg.Router, now: cfg.Now, log: cfg.Logger}, nil
+	return &Service{cfg: cfg, store: cfg.Store, now: cfg.Now, log: cfg.Logger}, nil
 }
 
-// Register adds the Microsoft.AzurePlaywrightService routes to the ARM
-// router and the hook that drops an account's tokens with its resource
-// group.
-func (s *Service) Register() {
-	p := s.rt.Provider(Namespace, arm.FamilyARM, APIVersions)
+// Describe is Playwright Testing: the Microsoft.AzurePlaywrightService
+// accounts on ARM, the data plane under /playwright, the hook that drops an
+// account's tokens with its resource group, the validator that refuses a
+// deleted access token, and the roles and audience of the data plane.
+func (s *Service) Describe() *pipeline.Provider {
 	const sub = "/subscriptions/{subscriptionId}"
 	const group = sub + "/resourceGroups/{resourceGroupName}"
 	const ns = "/providers/" + Namespace
 	const account = group + ns + "/accounts/{accountName}"
-	p.Handle(http.MethodGet, ns+"/operations", s.listOperations)
-	p.Handle(http.MethodGet, sub+ns+"/accounts", s.listAccountsBySubscription)
-	p.Handle(http.MethodGet, group+ns+"/accounts", s.listAccountsByGroup)
-	p.Handle(http.MethodGet, account, s.getAccount)
-	p.Handle(http.MethodPut, account, s.putAccount)
-	p.Handle(http.MethodPatch, account, s.patchAccount)
-	p.Handle(http.MethodDelete, account, s.deleteAccount)
-	p.Handle(http.MethodPost, sub+ns+"/checkNameAvailability", s.checkNameAvailability)
-	p.Handle(http.MethodGet, sub+ns+"/locations/{location}/operationStatuses/{operationId}", s.getOperationStatus)
-	s.rt.OnGroupDelete(s.onGroupDelete)
-}
-
-func (s *Service) authenticator() tokend.Authenticator {
-	if s.cfg.Authenticator != nil {
-		return s.cfg.Authenticator
+	route := func(method, pattern string, h pipeline.Handler) pipeline.Route {
+		return pipeline.Route{Method: method, Pattern: pattern, Handler: h}
 	}
-	return s.rt.Config().Authenticator
-}
-
-func (s *Service) authorizer() tokend.Authorizer {
-	if s.cfg.Authorizer != nil {
-		return s.cfg.Authorizer
+	return &pipeline.Provider{
+		Namespace: Namespace, Family: wire.FamilyARM, Versions: APIVersions,
+		Routes: []pipeline.Route{
+			route(http.MethodGet, ns+"/operations", s.listOperations),
+			route(http.MethodGet, sub+ns+"/accounts", s.listAccountsBySubscription),
+			route(http.MethodGet, group+ns+"/accounts", s.listAccountsByGroup),
+			route(http.MethodGet, account, s.getAccount),
+			route(http.MethodPut, account, s.putAccount),
+			route(http.MethodPatch, account, s.patchAccount),
+			route(http.MethodDelete, account, s.deleteAccount),
+			route(http.MethodPost, sub+ns+"/checkNameAvailability", s.checkNameAvailability),
+			route(http.MethodGet, sub+ns+"/locations/{location}/operationStatuses/{operationId}", s.getOperationStatus),
+		},
+		DataPlanes:      []pipeline.DataPlane{s.dataPlane()},
+		OnGroupDelete:   s.onGroupDelete,
+		TokenValidators: []tokend.TokenValidator{s.ValidatePayload},
+		Roles:           Roles,
+		BootstrapRoles:  []string{RoleTestingOwner},
+		Audiences:       []tokend.AudienceDefinition{AudienceDefinition},
 	}
-	return s.rt.Config().Authorizer
 }

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // statusWriter remembers the status a handler wrote.
@@ -56,9 +56,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		if c := r.Header.Get("client-request-id"); c != "" && r.Header.Get("return-client-request-id") == "true" {
 			h.Set("client-request-id", c)
 		}
-		trace := &arm.Trace{RequestID: reqID, Route: "other"}
+		trace := &wire.Trace{RequestID: reqID, Route: "other"}
 		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(arm.WithTrace(r.Context(), trace))
+		r = r.WithContext(wire.WithTrace(r.Context(), trace))
 
 		defer func() {
 			if p := recover(); p != nil {
@@ -68,7 +68,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 				s.log.Error("panic serving request", "request_id", reqID, "method", r.Method,
 					"path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					arm.WriteError(sw, trace.Family, arm.InternalError(reqID))
+					wire.WriteError(sw, trace.Family, wire.InternalError(reqID))
 				}
 			}
 			if sw.status == 0 {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Options configure a Server.
@@ -28,9 +28,9 @@ type Options struct {
 	Metrics   *Metrics
 	Store     tokend.Store
 	AccessLog bool
-	// ARM serves /subscriptions/... , /providers/... and /tenants.
-	ARM http.Handler
-	// Mounts serve the paths whose first segment is the key (e.g. "playwright").
+	// Mounts serve the paths whose first segment is the key, lower case
+	// ("subscriptions" for ARM, "playwright" for a data plane). They take
+	// precedence over tenant names.
 	Mounts map[string]http.Handler
 	// Fallback serves everything else: the identity endpoints, whose first
 	// path segment is a tenant.
@@ -43,7 +43,6 @@ type Server struct {
 	metrics   *Metrics
 	store     tokend.Store
 	accessLog bool
-	arm       http.Handler
 	mounts    map[string]http.Handler
 	fallback  http.Handler
 	handler   http.Handler
@@ -52,7 +51,7 @@ type Server struct {
 // New composes the handler tree.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, metrics: o.Metrics, store: o.Store, accessLog: o.AccessLog,
-		arm: o.ARM, mounts: o.Mounts, fallback: o.Fallback}
+		mounts: o.Mounts, fallback: o.Fallback}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -75,7 +74,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	switch strings.ToLower(first) {
 	case "healthz":
-		arm.TraceFrom(r.Context()).Route = "healthz"
+		wire.TraceFrom(r.Context()).Route = "healthz"
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 		return
@@ -83,29 +82,25 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.ready(w, r)
 		return
 	case "metrics":
-		arm.TraceFrom(r.Context()).Route = "metrics"
+		wire.TraceFrom(r.Context()).Route = "metrics"
 		promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 		return
-	case "subscriptions", "providers", "tenants":
-		if s.arm != nil {
-			s.arm.ServeHTTP(w, r)
-			return
-		}
 	}
-	if h, ok := s.mounts[strings.ToLower(first)]; ok {
+	seg := strings.ToLower(first)
+	if h, ok := s.mounts[seg]; ok {
 		h.ServeHTTP(w, r)
 		return
 	}
-	if s.fallback != nil {
+	if s.fallback != nil && !reserved[seg] {
 		s.fallback.ServeHTTP(w, r)
 		return
 	}
-	arm.TraceFrom(r.Context()).Route = "not-found"
-	arm.WriteError(w, arm.FamilyARM, arm.Errorf(http.StatusNotFound, "NotFound", "No route matches '"+r.URL.Path+"'."))
+	wire.TraceFrom(r.Context()).Route = "not-found"
+	wire.WriteError(w, wire.FamilyARM, wire.Errorf(http.StatusNotFound, "NotFound", "No route matches '"+r.URL.Path+"'."))
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	arm.TraceFrom(r.Context()).Route = "readyz"
+	wire.TraceFrom(r.Context()).Route = "readyz"
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -185,3 +180,22 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 	}
 	return nil
 }
+
+// ReservedSegments are first path segments that name surfaces, served or
+// to come (managed identity, OIDC userinfo, Playwright Workspaces, the
+// console, the management API, ARM locations): no tenant is reached by
+// them, so a surface added later never changes what an existing URL
+// means. "common", "organizations", "consumers" and "adfs" stay tenant
+// aliases.
+var ReservedSegments = []string{
+	"subscriptions", "providers", "tenants", "playwright", "healthz", "readyz", "metrics",
+	"metadata", "msi", "oidc", "accounts", "playwrightworkspaces", "console", "admin", "locations",
+}
+
+var reserved = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range ReservedSegments {
+		m[s] = true
+	}
+	return m
+}()

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/wire"
 	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/server"
 	"github.com/tokend-dev/tokend/storage/storagetest"
@@ -35,7 +35,7 @@ func TestHeadersRecoveryAndHealth(t *testing.T) {
 	t.Parallel()
 	s, logs := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/boom" {
-			arm.TraceFrom(r.Context()).Family = arm.FamilyAPIM
+			wire.TraceFrom(r.Context()).Family = wire.FamilyAPIM
 			panic("secret internal detail")
 		}
 		w.WriteHeader(http.StatusNoContent)

@@ -17,8 +17,6 @@ import (
 	"github.com/tokend-dev/tokend/storage/sqlstore"
 )
 
-func init() { extraCommands = append(extraCommands, newBenchCmd) }
-
 type benchFlags struct {
 	workers          int
 	duration, warmup time.Duration

@@ -9,8 +9,6 @@ import (
 	"github.com/tokend-dev/tokend/identity"
 )
 
-func init() { extraCommands = append(extraCommands, newClientsCmd) }
-
 // newClientsCmd: tokend clients create|list|delete|reset-secret.
 func newClientsCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "clients", Short: "Manage OAuth clients (applications with client secrets)"}
@@ -20,7 +18,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "create",
 		Short: "Register a client and print its id and secret (the secret is shown only now)",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
 			if err != nil {
 				return err
@@ -38,7 +36,11 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 				if scope == "" {
 					scope = "/subscriptions/" + a.sub.ID
 				}
-				ra, err := identity.NewAssignments(a.store, nil).Assign(cmd.Context(), c.ObjectID, role, scope)
+				as, err := a.assignments()
+				if err != nil {
+					return err
+				}
+				ra, err := as.Assign(cmd.Context(), c.ObjectID, role, scope)
 				if err != nil {
 					return fmt.Errorf("client created, but assigning %s failed: %w", role, err)
 				}
@@ -55,7 +57,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List clients (secrets are never shown; the hint is their first characters)",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			list, err := a.store.ListClients(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list clients: %w", err)
@@ -73,7 +75,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "delete <client-id>",
 		Short: "Delete a client and its role assignments",
 		Args:  cobra.ExactArgs(1),
-		RunE: runWithApp(g, func(cmd *cobra.Command, args []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
 			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
 			if err != nil {
 				return err
@@ -86,7 +88,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "reset-secret <client-id>",
 		Short: "Replace a client's secret and print the new one (the old one stops working)",
 		Args:  cobra.ExactArgs(1),
-		RunE: runWithApp(g, func(cmd *cobra.Command, args []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
 			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
 			if err != nil {
 				return err

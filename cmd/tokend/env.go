@@ -16,8 +16,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-func init() { extraCommands = append(extraCommands, newEnvCmd, newTokenCmd) }
-
 // newEnvCmd prints the shell exports that make azidentity's
 // EnvironmentCredential (and DefaultAzureCredential) sign in to this tokend
 // as the bootstrap client: eval "$(tokend env)".

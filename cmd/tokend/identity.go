@@ -31,41 +31,34 @@ func addIdentityFlags(fl *pflag.FlagSet, f *identityFlags) {
 	fl.StringSliceVar(&f.trustAudiences, "trust-audience", nil, "extra audience accepted on the management surface from trusted issuers; repeatable [TOKEND_TRUST_AUDIENCE]")
 }
 
-// startIdentity opens the identity service, puts it in front of the ARM
-// router and behind the tenant paths, creates the bootstrap client on first
-// start and arranges for bootstrap.json once the URL is known.
-func startIdentity(ctx context.Context, d *deps, out io.Writer, caFile string) error {
-	a, f := d.app, d.flags.identity
+// config is the issuer's configuration from the flags.
+func (f *identityFlags) config() (identity.Config, error) {
 	if !identity.ValidSigningAlg(f.signingAlg) {
-		return fmt.Errorf("--signing-alg %q: want ES256, RS256 or EdDSA", f.signingAlg)
+		return identity.Config{}, fmt.Errorf("--signing-alg %q: want ES256, RS256 or EdDSA", f.signingAlg)
 	}
 	var trusted []identity.TrustedIssuer
 	for _, iss := range f.trustIssuers {
 		if !strings.HasPrefix(iss, "https://") && !strings.HasPrefix(iss, "http://127.0.0.1") && !strings.HasPrefix(iss, "http://localhost") {
-			return fmt.Errorf("--trust-issuer %q: an issuer must be https (http only on loopback)", iss)
+			return identity.Config{}, fmt.Errorf("--trust-issuer %q: an issuer must be https (http only on loopback)", iss)
 		}
 		trusted = append(trusted, identity.TrustedIssuer{Issuer: iss, Audiences: f.trustAudiences})
 	}
 	if len(f.trustAudiences) > 0 && len(trusted) == 0 {
-		return fmt.Errorf("--trust-audience needs --trust-issuer")
+		return identity.Config{}, fmt.Errorf("--trust-audience needs --trust-issuer")
 	}
-	svc, err := identity.New(ctx, identity.Config{
-		Store: a.store, Box: a.box, DefaultTenantID: a.tenant.ID, PublicURL: d.flags.publicURL,
+	return identity.Config{
 		SigningAlg: f.signingAlg, TokenLifetime: f.tokenLifetime,
-		KeyRotation: f.keyRotation, KeyPrePublish: f.keyPrePublish,
-		TrustedIssuers: trusted, Logger: a.log,
-	})
-	if err != nil {
-		return err
-	}
-	go svc.Run(ctx)
-	d.identity = svc
-	d.router.UseAuth(svc, svc.Authorizer())
-	d.fallback = svc.Handler()
+		KeyRotation: f.keyRotation, KeyPrePublish: f.keyPrePublish, TrustedIssuers: trusted,
+	}, nil
+}
 
+// ensureBootstrap creates the bootstrap client on first start, prints its
+// secret that once, and returns what writes bootstrap.json once the URL is
+// known.
+func ensureBootstrap(ctx context.Context, a *workspace, svc *identity.Service, out io.Writer, publicURL, caFile string) (func(url string), error) {
 	boot, err := svc.EnsureBootstrap(ctx)
 	if err != nil {
-		return fmt.Errorf("bootstrap client: %w", err)
+		return nil, fmt.Errorf("bootstrap client: %w", err)
 	}
 	if boot.Created {
 		// Printed, never logged: this is the one time the secret exists
@@ -74,19 +67,17 @@ func startIdentity(ctx context.Context, d *deps, out io.Writer, caFile string) e
 		fmt.Fprintf(out, "bootstrap client secret: %s   (shown once; also in %s)\n",
 			boot.Secret, filepath.Join(a.dataDir, identity.BootstrapFileName))
 	}
-	d.ready = append(d.ready, func(url string) {
-		svc.SetBaseURL(url)
-		if err := writeBootstrapFile(a, boot, url, d.flags.publicURL, caFile); err != nil {
+	return func(url string) {
+		if err := writeBootstrapFile(a, boot, url, publicURL, caFile); err != nil {
 			a.log.Error("write bootstrap file", "err", err.Error())
 		}
-	})
-	return nil
+	}, nil
 }
 
 // writeBootstrapFile writes bootstrap.json for the URL just bound. The
 // secret is known only on the first start: later starts keep the one the
 // file already holds, and only refresh the URLs.
-func writeBootstrapFile(a *app, boot *identity.Bootstrap, url, publicURL, caFile string) error {
+func writeBootstrapFile(a *workspace, boot *identity.Bootstrap, url, publicURL, caFile string) error {
 	if boot.Client == nil {
 		return nil // the bootstrap client was deleted: nothing to sign in with
 	}

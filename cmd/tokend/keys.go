@@ -9,8 +9,6 @@ import (
 	"github.com/tokend-dev/tokend/identity"
 )
 
-func init() { extraCommands = append(extraCommands, newKeysCmd) }
-
 // newKeysCmd: tokend keys list|rotate.
 func newKeysCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "keys", Short: "Inspect and rotate the issuer's signing keys"}
@@ -19,7 +17,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List signing keys and where each is in its life",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			keys, err := a.store.ListSigningKeys(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list signing keys: %w", err)
@@ -47,7 +45,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 			"while a new key is already pending returns that key. --immediate (for a suspected compromise) makes\n" +
 			"the new key sign at once; other nodes learn it the first time they see its kid.",
 		Args: cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			if alg == "" {
 				alg = currentAlg(cmd, a)
 			}
@@ -77,7 +75,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 
 // currentAlg is the algorithm of the key signing now, so a rotation does not
 // change the algorithm unless asked.
-func currentAlg(cmd *cobra.Command, a *app) string {
+func currentAlg(cmd *cobra.Command, a *workspace) string {
 	keys, err := a.store.ListSigningKeys(cmd.Context())
 	if err != nil {
 		return identity.AlgES256

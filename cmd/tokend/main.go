@@ -42,15 +42,14 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.dataDir, "data", "./tokend-data", "data directory (CA, keys, SQLite database) [TOKEND_DATA]")
 	pf.StringVar(&g.database, "database", "", "database URL: empty for SQLite in the data directory, or postgres://... [TOKEND_DATABASE]")
 	pf.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error [TOKEND_LOG_LEVEL]")
-	root.AddCommand(newServeCmd(g), newSubscriptionsCmd(g))
-	for _, add := range extraCommands {
-		root.AddCommand(add(g))
-	}
+	// Every subcommand, in one explicit list.
+	root.AddCommand(
+		newServeCmd(g), newEnvCmd(g), newTokenCmd(g), newVerifyCmd(g),
+		newClientsCmd(g), newRolesCmd(g), newKeysCmd(g), newSubscriptionsCmd(g),
+		newPlaywrightCmd(g), newBenchCmd(g),
+	)
 	return root
 }
-
-// extraCommands lets each feature's file add its subcommands.
-var extraCommands []func(*globalFlags) *cobra.Command
 
 // bindEnv fills every flag the user did not set from TOKEND_<FLAG_NAME>
 // (dashes become underscores), so configuration works from flags and from

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,33 +30,6 @@ func addPlaywrightFlags(fl *pflag.FlagSet, f *playwrightFlags) {
 // expired, so the bound is how long a retired key may have to stay.
 const maxPlaywrightTokenLifetime = 366 * 24 * time.Hour
 
-// Playwright Testing: Microsoft.AzurePlaywrightService accounts through the
-// ARM router, and the data plane at {base}/playwright, whose access tokens
-// the issuer signs and checks (a token dies with its row).
-func init() {
-	features = append(features, func(_ context.Context, d *deps) error {
-		lifetime := d.flags.playwright.maxTokenLifetime
-		if err := checkLifetime("--playwright-max-token-lifetime", lifetime, maxPlaywrightTokenLifetime); err != nil {
-			return err
-		}
-		if d.identity == nil {
-			return fmt.Errorf("playwright: the issuer is not running")
-		}
-		svc, err := playwright.New(playwright.Config{
-			Store: d.app.store, Router: d.router, Signer: d.identity.ClaimsSigner(),
-			MaxTokenLifetime: lifetime, Logger: d.app.log,
-		})
-		if err != nil {
-			return fmt.Errorf("register Playwright Testing: %w", err)
-		}
-		d.identity.AddPayloadValidator(svc.ValidatePayload)
-		svc.Register()
-		d.mounts[playwright.MountPath] = svc
-		return nil
-	})
-	extraCommands = append(extraCommands, newPlaywrightCmd)
-}
-
 func newPlaywrightCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "playwright", Short: "Playwright Testing accounts"}
 	accounts := &cobra.Command{Use: "accounts", Short: "Playwright Testing accounts"}
@@ -66,7 +38,7 @@ func newPlaywrightCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List accounts with their data-plane account id and dashboardUri",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			list, err := playwright.Accounts(cmd.Context(), a.store)
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -14,16 +15,8 @@ import (
 // on a listener of their own, never on the served port, and only on a
 // loopback address, since profiles expose internals (and a CPU profile
 // costs CPU). `tokend bench --server-profile` uses it.
-func init() {
-	features = append(features, func(ctx context.Context, d *deps) error {
-		if d.flags.pprofAddr == "" {
-			return nil
-		}
-		return startPprof(ctx, d.flags.pprofAddr, d)
-	})
-}
 
-func startPprof(ctx context.Context, addr string, d *deps) error {
+func startPprof(ctx context.Context, addr string, log *slog.Logger) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--pprof-addr %q: %w", addr, err)
@@ -44,13 +37,13 @@ func startPprof(ctx context.Context, addr string, d *deps) error {
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.app.log.Warn("pprof server stopped", "err", err.Error())
+			log.Warn("pprof server stopped", "err", err.Error())
 		}
 	}()
 	go func() {
 		<-ctx.Done()
 		_ = hs.Close()
 	}()
-	d.app.log.Info("pprof listening", "addr", ln.Addr().String())
+	log.Info("pprof listening", "addr", ln.Addr().String())
 	return nil
 }

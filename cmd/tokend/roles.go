@@ -8,12 +8,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	tokendapp "github.com/tokend-dev/tokend/app"
+
 	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/identity"
 )
-
-func init() { extraCommands = append(extraCommands, newRolesCmd) }
 
 // newRolesCmd: tokend roles assign|list|remove|definitions.
 func newRolesCmd(g *globalFlags) *cobra.Command {
@@ -24,7 +23,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Use:   "assign",
 		Short: "Grant a built-in role to a principal at a scope and everything below it",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			oid, err := resolvePrincipal(cmd.Context(), a.store, principal)
 			if err != nil {
 				return err
@@ -32,7 +31,11 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			if scope == "" {
 				scope = "/subscriptions/" + a.sub.ID
 			}
-			ra, err := identity.NewAssignments(a.store, nil).Assign(cmd.Context(), oid, role, scope)
+			as, err := a.assignments()
+			if err != nil {
+				return err
+			}
+			ra, err := as.Assign(cmd.Context(), oid, role, scope)
 			if err != nil {
 				return err
 			}
@@ -51,7 +54,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List role assignments",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			oid := ""
 			if listPrincipal != "" {
 				var err error
@@ -59,7 +62,11 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 			}
-			list, err := identity.NewAssignments(a.store, nil).List(cmd.Context(), oid)
+			as, err := a.assignments()
+			if err != nil {
+				return err
+			}
+			list, err := as.List(cmd.Context(), oid)
 			if err != nil {
 				return err
 			}
@@ -77,8 +84,12 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Use:   "remove <assignment-id>",
 		Short: "Remove a role assignment",
 		Args:  cobra.ExactArgs(1),
-		RunE: runWithApp(g, func(cmd *cobra.Command, args []string, a *app) error {
-			return identity.NewAssignments(a.store, nil).Remove(cmd.Context(), args[0])
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
+			as, err := a.assignments()
+			if err != nil {
+				return err
+			}
+			return as.Remove(cmd.Context(), args[0])
 		}),
 	}
 
@@ -86,9 +97,13 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Use:   "definitions",
 		Short: "List the built-in roles and what they allow",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
+			roles, err := tokendapp.Roles(a.store, a.box)
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
-			for _, r := range identity.Roles() {
+			for _, r := range roles.List() {
 				fmt.Fprintf(out, "%s", r.Name)
 				if r.ID != "" {
 					fmt.Fprintf(out, " (%s)", r.ID)
@@ -104,7 +119,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 				}
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.AddCommand(assign, list, remove, defs)
 	return cmd

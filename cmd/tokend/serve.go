@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,8 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/tokend-dev/tokend/arm"
-	"github.com/tokend-dev/tokend/identity"
+	tokendapp "github.com/tokend-dev/tokend/app"
 	"github.com/tokend-dev/tokend/localca"
 	"github.com/tokend-dev/tokend/server"
 )
@@ -70,7 +68,7 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 
 func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlags) error {
 	metrics := server.NewMetrics()
-	a, err := openApp(ctx, g, metrics.ObserveStorage)
+	a, err := openWorkspace(ctx, g, metrics.ObserveStorage)
 	if err != nil {
 		return err
 	}
@@ -98,26 +96,37 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	}
 
-	d := &deps{app: a, flags: f, mounts: map[string]http.Handler{}}
-	armCfg := arm.Config{
-		Store: a.store, AnyAPIVersion: f.anyAPIVersion, StrictResourceGroups: f.strictResourceGroups,
-		MaxBodyBytes: f.maxBodyBytes, PublicURL: f.publicURL, Logger: a.log,
-	}
-	d.router = arm.NewRouter(armCfg)
-	// Identity first: every feature's routes sit behind its authenticator,
-	// and providers sign and validate tokens through d.identity.
-	if err := startIdentity(ctx, d, out, caFile); err != nil {
+	if err := checkLifetime("--containerapp-token-lifetime", f.containerApps.tokenLifetime, maxContainerAppTokenLifetime); err != nil {
 		return err
 	}
-	for _, register := range features {
-		if err := register(ctx, d); err != nil {
+	if err := checkLifetime("--playwright-max-token-lifetime", f.playwright.maxTokenLifetime, maxPlaywrightTokenLifetime); err != nil {
+		return err
+	}
+	idc, err := f.identity.config()
+	if err != nil {
+		return err
+	}
+	composed, err := tokendapp.New(ctx, tokendapp.Config{
+		Store: a.store, Box: a.box, TenantID: a.tenant.ID, Logger: a.log, Metrics: metrics,
+		Identity: idc, PublicURL: f.publicURL, AnyAPIVersion: f.anyAPIVersion,
+		StrictResourceGroups: f.strictResourceGroups, MaxBodyBytes: f.maxBodyBytes, AccessLog: f.accessLog,
+		ContainerAppTokenLifetime:  f.containerApps.tokenLifetime,
+		PlaywrightMaxTokenLifetime: f.playwright.maxTokenLifetime,
+	})
+	if err != nil {
+		return err
+	}
+	go composed.Identity.Run(ctx)
+	writeBootstrap, err := ensureBootstrap(ctx, a, composed.Identity, out, f.publicURL, caFile)
+	if err != nil {
+		return err
+	}
+	if f.pprofAddr != "" {
+		if err := startPprof(ctx, f.pprofAddr, a.log); err != nil {
 			return err
 		}
 	}
-	srv := server.New(server.Options{
-		Logger: a.log, Metrics: metrics, Store: a.store, AccessLog: f.accessLog,
-		ARM: d.router, Mounts: d.mounts, Fallback: d.fallback,
-	})
+	srv := composed.Server
 
 	fmt.Fprintf(out, "tenant:       %s\n", a.tenant.ID)
 	fmt.Fprintf(out, "subscription: %s\n", a.sub.ID)
@@ -129,33 +138,11 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		Ready: func(url string) {
 			fmt.Fprintf(out, "listening:    %s\n", url)
 			a.log.Info("tokend listening", "url", url)
-			for _, ready := range d.ready {
-				ready(url)
-			}
+			composed.Identity.SetBaseURL(url)
+			writeBootstrap(url)
 		},
 	})
 }
-
-// deps is what serve hands each feature to register itself with.
-type deps struct {
-	app    *app
-	flags  *serveFlags
-	router *arm.Router
-	// mounts serve paths by their first segment (e.g. "playwright").
-	mounts map[string]http.Handler
-	// fallback serves what nothing else does: the identity endpoints.
-	fallback http.Handler
-	// identity is the issuer and bearer-token gate (identity.go): providers
-	// sign their tokens with it and register validators on it.
-	identity *identity.Service
-	// ready run once the listening URL is known, before the address file
-	// is written (identity writes bootstrap.json there).
-	ready []func(url string)
-}
-
-// features are registered by each provider's file in this package (init), so
-// adding a provider touches no shared line here.
-var features []func(ctx context.Context, d *deps) error
 
 // checkLifetime bounds a token-lifetime flag: positive, and no longer than
 // max, since the issuer keeps a signing key published until every token it

@@ -18,7 +18,7 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 		Use:   "create",
 		Short: "Create a subscription in the default tenant and print its id",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			if id == "" {
 				id = newUUID()
 			} else if _, err := uuid.Parse(id); err != nil {
@@ -38,7 +38,7 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 		Use:   "list",
 		Short: "List subscriptions",
 		Args:  cobra.NoArgs,
-		RunE: runWithApp(g, func(cmd *cobra.Command, _ []string, a *app) error {
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			subs, err := a.store.ListSubscriptions(cmd.Context())
 			if err != nil {
 				return fmt.Errorf("list subscriptions: %w", err)

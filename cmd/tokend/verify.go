@@ -18,8 +18,6 @@ import (
 	"github.com/tokend-dev/tokend/containerapps"
 )
 
-func init() { extraCommands = append(extraCommands, newVerifyCmd) }
-
 func newVerifyCmd(g *globalFlags) *cobra.Command {
 	var audience string
 	var skew time.Duration
@@ -40,7 +38,7 @@ to read the token from standard input.`,
 			if err != nil {
 				return err
 			}
-			a, err := openApp(cmd.Context(), g, nil)
+			a, err := openWorkspace(cmd.Context(), g, nil)
 			if err != nil {
 				return err
 			}

@@ -9,16 +9,19 @@ import (
 	"strings"
 	"time"
 
+	tokendapp "github.com/tokend-dev/tokend/app"
+
 	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/storage"
 	"github.com/tokend-dev/tokend/storage/sqlstore"
 )
 
-// app is the opened state every subcommand works on: the data directory,
+// workspace is the opened state every subcommand works on: the data directory,
 // the key-encryption key and the store.
-type app struct {
+type workspace struct {
 	dataDir string
 	log     *slog.Logger
 	box     *seal.Box
@@ -27,10 +30,10 @@ type app struct {
 	sub     *tokend.Subscription
 }
 
-// openApp opens (creating on first use) the data directory, the
+// openWorkspace opens (creating on first use) the data directory, the
 // key-encryption key and the store, and makes sure the default tenant and
 // subscription exist.
-func openApp(ctx context.Context, g *globalFlags, observe func(string, time.Duration, error)) (*app, error) {
+func openWorkspace(ctx context.Context, g *globalFlags, observe func(string, time.Duration, error)) (*workspace, error) {
 	log := newLogger(g.logLevel)
 	if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", g.dataDir, err)
@@ -43,7 +46,7 @@ func openApp(ctx context.Context, g *globalFlags, observe func(string, time.Dura
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}
-	a := &app{dataDir: g.dataDir, log: log, box: box, store: store}
+	a := &workspace{dataDir: g.dataDir, log: log, box: box, store: store}
 	if err := a.checkMasterKey(ctx); err != nil {
 		_ = store.Close()
 		return nil, err
@@ -55,11 +58,11 @@ func openApp(ctx context.Context, g *globalFlags, observe func(string, time.Dura
 	return a, nil
 }
 
-// runWithApp gives a subcommand the opened app for its run and closes it
+// runWithWorkspace gives a subcommand the opened workspace for its run and closes it
 // after, so every command that works on the data directory does it alike.
-func runWithApp(g *globalFlags, run func(cmd *cobra.Command, args []string, a *app) error) func(*cobra.Command, []string) error {
+func runWithWorkspace(g *globalFlags, run func(cmd *cobra.Command, args []string, a *workspace) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		a, err := openApp(cmd.Context(), g, nil)
+		a, err := openWorkspace(cmd.Context(), g, nil)
 		if err != nil {
 			return err
 		}
@@ -68,7 +71,7 @@ func runWithApp(g *globalFlags, run func(cmd *cobra.Command, args []string, a *a
 	}
 }
 
-func (a *app) close() {
+func (a *workspace) close() {
 	if err := a.store.Close(); err != nil {
 		a.log.Error("close storage", "err", err.Error())
 	}
@@ -77,7 +80,7 @@ func (a *app) close() {
 // checkMasterKey refuses to start with a key-encryption key other than the
 // one the database's secrets were sealed under (a node of a cluster started
 // without TOKEND_MASTER_KEY, say), instead of failing later on every secret.
-func (a *app) checkMasterKey(ctx context.Context) error {
+func (a *workspace) checkMasterKey(ctx context.Context) error {
 	const key = "kek-check"
 	aad := []byte(key)
 	sealed, err := a.store.GetMeta(ctx, key)
@@ -98,7 +101,7 @@ func (a *app) checkMasterKey(ctx context.Context) error {
 
 // ensureDefaults creates the default tenant and subscription on first start.
 // Nodes racing on one database agree through CreateMeta: one value wins.
-func (a *app) ensureDefaults(ctx context.Context) error {
+func (a *workspace) ensureDefaults(ctx context.Context) error {
 	tid, err := a.ensureMeta(ctx, "default-tenant", newUUID)
 	if err != nil {
 		return err
@@ -130,7 +133,7 @@ func (a *app) ensureDefaults(ctx context.Context) error {
 	return nil
 }
 
-func (a *app) ensureMeta(ctx context.Context, key string, gen func() string) (string, error) {
+func (a *workspace) ensureMeta(ctx context.Context, key string, gen func() string) (string, error) {
 	v, err := a.store.GetMeta(ctx, key)
 	if err == nil {
 		return string(v), nil
@@ -157,4 +160,14 @@ func newLogger(level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+// assignments manages role assignments over every role tokend knows: the
+// built-in ones and each provider's.
+func (a *workspace) assignments() (*identity.Assignments, error) {
+	roles, err := tokendapp.Roles(a.store, a.box)
+	if err != nil {
+		return nil, err
+	}
+	return identity.NewAssignments(a.store, roles, nil), nil
 }

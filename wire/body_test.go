@@ -1,4 +1,4 @@
-package arm
+package wire
 
 import (
 	"net/http"
@@ -56,7 +56,7 @@ func TestReadBodyLimitsAndMediaType(t *testing.T) {
 		if c.ct != "" {
 			r.Header.Set("Content-Type", c.ct)
 		}
-		_, err := readBody(r, httptest.NewRecorder(), 1024)
+		_, err := ReadBody(r, httptest.NewRecorder(), 1024)
 		switch {
 		case c.status == 0 && err != nil:
 			t.Errorf("%s: %v", c.name, err)

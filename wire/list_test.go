@@ -1,4 +1,4 @@
-package arm
+package wire
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package arm
+package wire
 
 import (
 	"encoding/json"
@@ -67,9 +67,7 @@ type apimBody struct {
 
 // WriteError writes e in the envelope of family f.
 func WriteError(w http.ResponseWriter, f Family, e *Error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("x-ms-error-code", e.Code)
+	w.Header().Set("x-ms-error-code", e.Code)
 	var inner any
 	switch f {
 	case FamilyAPIM:
@@ -81,8 +79,8 @@ func WriteError(w http.ResponseWriter, f Family, e *Error) {
 	default:
 		inner = armBody{Code: e.Code, Message: e.Message, Target: e.Target, Details: e.Details}
 	}
-	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(struct {
+	b, _ := json.Marshal(struct {
 		Error any `json:"error"`
 	}{inner})
+	WriteJSONBytes(w, e.Status, append(b, '\n'))
 }

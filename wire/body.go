@@ -1,4 +1,4 @@
-package arm
+package wire
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// readBody reads the request body under the size limit and checks that a
+// ReadBody reads the request body under the size limit and checks that a
 // non-empty body is JSON.
-func readBody(r *http.Request, w http.ResponseWriter, limit int64) ([]byte, *Error) {
+func ReadBody(r *http.Request, w http.ResponseWriter, limit int64) ([]byte, *Error) {
 	if r.Body == nil {
 		return nil, nil
 	}

@@ -1,0 +1,208 @@
+// Package app composes tokend: the issuer, the request pipelines of every
+// surface and the providers, wired in one explicit list (Providers). The
+// tokend command calls it to serve; tests (and, later, an in-process test
+// helper) call it to get a complete server without package main.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/apim"
+	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/containerapps"
+	"github.com/tokend-dev/tokend/identity"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/resources"
+	"github.com/tokend-dev/tokend/seal"
+	"github.com/tokend-dev/tokend/server"
+)
+
+// Deps are what providers are built from.
+type Deps struct {
+	Store  tokend.Store
+	Box    *seal.Box
+	Signer Signer
+	Logger *slog.Logger
+	// ContainerAppTokenLifetime is getAuthtoken's token lifetime (0: the
+	// provider's default); PlaywrightMaxTokenLifetime bounds access tokens.
+	ContainerAppTokenLifetime  time.Duration
+	PlaywrightMaxTokenLifetime time.Duration
+}
+
+// Signer signs provider tokens with the issuer's key (identity.ClaimsSigner).
+type Signer interface {
+	Sign(ctx context.Context, claims map[string]any) (string, error)
+}
+
+// Providers is the one list of the providers tokend serves, besides
+// Microsoft.Resources (which every ARM deployment has, and which runs the
+// others' group-delete hooks). Adding a provider is a package of its own
+// and one line here.
+func Providers(d Deps) ([]*pipeline.Provider, error) {
+	return describeAll(
+		describe(containerapps.New(containerapps.Config{Store: d.Store, Box: d.Box, Signer: d.Signer, TokenLifetime: d.ContainerAppTokenLifetime})),
+		describe(apim.New(apim.Config{Store: d.Store, Box: d.Box})),
+		describe(playwright.New(playwright.Config{Store: d.Store, Signer: d.Signer, MaxTokenLifetime: d.PlaywrightMaxTokenLifetime, Logger: d.Logger})),
+	)
+}
+
+// describer is what every provider package's service offers.
+type describer interface{ Describe() *pipeline.Provider }
+
+type described struct {
+	p   *pipeline.Provider
+	err error
+}
+
+func describe[T describer](svc T, err error) described {
+	if err != nil {
+		return described{err: err}
+	}
+	return described{p: svc.Describe()}
+}
+
+func describeAll(list ...described) ([]*pipeline.Provider, error) {
+	out := make([]*pipeline.Provider, 0, len(list))
+	for _, d := range list {
+		if d.err != nil {
+			return nil, fmt.Errorf("configure provider: %w", d.err)
+		}
+		out = append(out, d.p)
+	}
+	return out, nil
+}
+
+// Roles is the catalog of every role: the built-in ones and each
+// provider's. The CLI assigns roles with it, without serving.
+func Roles(store tokend.Store, box *seal.Box) (*identity.RoleCatalog, error) {
+	providers, err := Providers(Deps{Store: store, Box: box, Signer: notServing{}})
+	if err != nil {
+		return nil, err
+	}
+	return rolesOf(providers)
+}
+
+func rolesOf(providers []*pipeline.Provider) (*identity.RoleCatalog, error) {
+	var roles []tokend.RoleDefinition
+	for _, p := range providers {
+		roles = append(roles, p.Roles...)
+	}
+	return identity.NewRoleCatalog(roles...)
+}
+
+// notServing is the signer of providers described but not served.
+type notServing struct{}
+
+func (notServing) Sign(context.Context, map[string]any) (string, error) {
+	return "", errors.New("tokend is not serving: no provider token can be signed")
+}
+
+// boundSigner forwards to the issuer once it exists: providers are
+// described before the issuer, which takes their roles and audiences.
+type boundSigner struct{ to atomic.Pointer[identity.ClaimsSigner] }
+
+func (b *boundSigner) Sign(ctx context.Context, claims map[string]any) (string, error) {
+	s := b.to.Load()
+	if s == nil {
+		return "", errors.New("the issuer is not running")
+	}
+	return s.Sign(ctx, claims)
+}
+
+// Config configures a composed tokend.
+type Config struct {
+	Store    tokend.Store
+	Box      *seal.Box
+	TenantID string // the default tenant
+	Logger   *slog.Logger
+	Metrics  *server.Metrics
+	// Identity configures the issuer; Store, Box, DefaultTenantID, Logger,
+	// PublicURL, Roles, Audiences and BootstrapRoles are filled in here.
+	Identity identity.Config
+	// PublicURL is the base URL clients reach tokend at ("": each
+	// request's own).
+	PublicURL            string
+	AnyAPIVersion        bool
+	StrictResourceGroups bool
+	MaxBodyBytes         int64
+	AccessLog            bool
+	// Provider settings.
+	ContainerAppTokenLifetime  time.Duration
+	PlaywrightMaxTokenLifetime time.Duration
+	// Hooks plug policy into every surface's pipeline.
+	Hooks pipeline.Hooks
+}
+
+// App is a composed tokend.
+type App struct {
+	Identity *identity.Service
+	Server   *server.Server
+	// ARM is the ARM surface's router.
+	ARM *pipeline.Router
+}
+
+// New composes tokend: providers, the issuer with their roles, audiences
+// and validators, the ARM router with every provider's routes, each data
+// plane on a router of its own, and the server over all of them.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	signer := &boundSigner{}
+	providers, err := Providers(Deps{
+		Store: cfg.Store, Box: cfg.Box, Signer: signer, Logger: cfg.Logger,
+		ContainerAppTokenLifetime: cfg.ContainerAppTokenLifetime, PlaywrightMaxTokenLifetime: cfg.PlaywrightMaxTokenLifetime,
+	})
+	if err != nil {
+		return nil, err
+	}
+	roles, err := rolesOf(providers)
+	if err != nil {
+		return nil, err
+	}
+	idc := cfg.Identity
+	idc.Store, idc.Box, idc.DefaultTenantID, idc.Logger, idc.PublicURL = cfg.Store, cfg.Box, cfg.TenantID, cfg.Logger, cfg.PublicURL
+	idc.Roles = roles
+	for _, p := range providers {
+		idc.Audiences = append(idc.Audiences, p.Audiences...)
+		idc.BootstrapRoles = append(idc.BootstrapRoles, p.BootstrapRoles...)
+	}
+	id, err := identity.New(ctx, idc)
+	if err != nil {
+		return nil, err
+	}
+	cs := id.ClaimsSigner()
+	signer.to.Store(&cs)
+	for _, p := range providers {
+		for _, v := range p.TokenValidators {
+			id.AddPayloadValidator(v)
+		}
+	}
+
+	opts := &pipeline.Options{
+		Authenticator: id, Authorizer: id.Authorizer(), AnyAPIVersion: cfg.AnyAPIVersion,
+		MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL, Logger: cfg.Logger, Hooks: cfg.Hooks,
+	}
+	armRouter, armSurface := arm.NewRouter(arm.Config{Store: cfg.Store, StrictResourceGroups: cfg.StrictResourceGroups}, opts)
+	groups := resources.New(resources.Config{Store: cfg.Store, OnGroupDelete: pipeline.GroupDeleteHooks(providers)})
+	mounts, err := armSurface.Mount(armRouter, opts, append([]*pipeline.Provider{groups}, providers...)...)
+	if err != nil {
+		return nil, err
+	}
+	srv := server.New(server.Options{
+		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
+		Mounts: mounts, Fallback: id.Handler(),
+	})
+	return &App{Identity: id, Server: srv, ARM: armRouter}, nil
+}
+
+// Handler is the composed root handler.
+func (a *App) Handler() http.Handler { return a.Server.Handler() }
