@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/tokend-dev/tokend/odata"
 )
 
 // AuthorizationServer is an API Management OAuth 2.0 authorization server
@@ -43,6 +45,15 @@ type AuthorizationServer struct {
 	UpdatedBy string
 }
 
+// AuthorizationServerField names a field a ListByService $filter can test.
+type AuthorizationServerField string
+
+// Fields of the authorization-server list's $filter.
+const (
+	AuthorizationServerName        AuthorizationServerField = "name"
+	AuthorizationServerDisplayName AuthorizationServerField = "displayName"
+)
+
 // AuthorizationServerQuery selects one service's authorization servers.
 // Results come ordered by Name (bytewise), which is unique within a service
 // (Key is its lower-case form), so a page boundary is a name and paging is
@@ -50,10 +61,9 @@ type AuthorizationServer struct {
 type AuthorizationServerQuery struct {
 	// ServiceKey is the canonical ID of the service; required.
 	ServiceKey string
-	// Filter is a parsed OData $filter (an odata.Expr over the fields
-	// "name" and "displayName"), or nil for every server. It is typed any
-	// so that this package depends on nothing; storage rejects other types.
-	Filter any
+	// Filter is a parsed OData $filter over the AuthorizationServerField
+	// fields, or nil for every server.
+	Filter odata.Expr
 	// After is the last Name of the previous page ("" for the first page).
 	After string
 	// Skip drops that many matching servers before the page ($skip).

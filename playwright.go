@@ -3,6 +3,8 @@ package tokend
 import (
 	"context"
 	"time"
+
+	"github.com/tokend-dev/tokend/odata"
 )
 
 // PlaywrightAccount links a Playwright Testing account's data-plane id to its
@@ -65,11 +67,9 @@ type AccessTokenOrder struct {
 type AccessTokenQuery struct {
 	// AccountID is the data-plane account id; required.
 	AccountID string
-	// Filter is a parsed $filter (an odata.Expr over the fields id, name,
-	// createdAt, expiryAt and state), or nil for every token. It is typed
-	// any so that this package depends on nothing; storage rejects other
-	// types.
-	Filter any
+	// Filter is a parsed $filter over the AccessTokenField fields, or nil
+	// for every token.
+	Filter odata.Expr
 	// OrderBy lists the sort keys; storage appends id as the final
 	// tie-break (in the direction of the last key) so that the order is
 	// total and a page boundary is a position. Empty means by id.

@@ -3,6 +3,7 @@ package apim
 import (
 	"errors"
 
+	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/odata"
 )
 
@@ -11,14 +12,14 @@ import (
 // endswith. Comparisons are case-sensitive and bytewise, the same on SQLite
 // and PostgreSQL. Storage maps these names to columns.
 var filterFields = odata.Fields{
-	{Name: "name", Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
-	{Name: "displayName", Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
+	{Name: string(tokend.AuthorizationServerName), Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
+	{Name: string(tokend.AuthorizationServerDisplayName), Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
 }
 
 // parseFilter parses a ListByService $filter; a mistake is a 400
 // ValidationError naming $filter, with odata's message (which names the
 // position and what would be accepted).
-func parseFilter(expr string) (any, error) {
+func parseFilter(expr string) (odata.Expr, error) {
 	e, err := odata.ParseFilter(expr, filterFields)
 	if err != nil {
 		var qe *odata.Error
@@ -26,9 +27,6 @@ func parseFilter(expr string) (any, error) {
 			return nil, badField("$filter", "%s", qe.Message)
 		}
 		return nil, badField("$filter", "The $filter is invalid.")
-	}
-	if e == nil {
-		return nil, nil
 	}
 	return e, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/odata"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/wire"
 )
@@ -25,8 +26,8 @@ const (
 
 // listQuery is a parsed ListByService request.
 type listQuery struct {
-	filter any // parsed $filter, nil for none
-	top    int // page size
+	filter odata.Expr // parsed $filter, nil for none
+	top    int        // page size
 	skip   int
 	after  string // keyset position from $skipToken
 }

@@ -12,8 +12,8 @@ import (
 // authServerFilterFields are ListByService's $filter fields (as the apim
 // package declares them).
 var authServerFilterFields = odata.Fields{
-	{Name: "name", Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
-	{Name: "displayName", Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
+	{Name: string(tokend.AuthorizationServerName), Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
+	{Name: string(tokend.AuthorizationServerDisplayName), Type: odata.String, Filter: odata.Comparisons | odata.Substrings},
 }
 
 // countCase is one count the collection must report after a write.

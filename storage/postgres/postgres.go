@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/odata"
 	"github.com/tokend-dev/tokend/storage/sqlstore"
 )
 
@@ -51,6 +52,7 @@ const migrateLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('tokend.mi
 
 var dialect = sqlstore.Dialect{
 	Name:              "postgres",
+	OData:             odata.PostgreSQL,
 	IsUniqueViolation: isUniqueViolation,
 	LockSQL:           lockSQL,
 	// QueryExecModeCacheDescribe runs the statement as the unnamed one,

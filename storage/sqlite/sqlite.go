@@ -27,6 +27,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/odata"
 	"github.com/tokend-dev/tokend/storage/sqlstore"
 )
 
@@ -83,6 +84,7 @@ func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
 
 var dialect = sqlstore.Dialect{
 	Name:              "sqlite",
+	OData:             odata.SQLite,
 	IsUniqueViolation: isUniqueViolation,
 	// No LockSQL: every transaction begins IMMEDIATE and so already holds
 	// the database's only write lock.

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/tokend-dev/tokend"
@@ -18,33 +17,14 @@ var accessTokenColumnsByField = map[string]string{
 	string(tokend.AccessTokenExpiryAt):  "expiry_at",
 }
 
-// accessTokenDialect is the odata translation dialect of this engine.
-func (q *queries) accessTokenDialect() (odata.Dialect, error) {
-	switch q.dialect.Name {
-	case "sqlite":
-		return odata.SQLite, nil
-	case "postgres":
-		return odata.PostgreSQL, nil
-	}
-	return 0, fmt.Errorf("no OData dialect for engine %q", q.dialect.Name)
-}
-
 // accessTokenFilterSQL translates a parsed access-token $filter (an
 // odata.Expr) into a predicate over playwright_access_tokens, numbering its
 // parameters after those already in args. state is computed against now:
 // 'Active' is expiry_at > now, 'Expired' is expiry_at <= now, so it is a
 // range on the (account_id, expiry_at, id) index like any other.
-func (q *queries) accessTokenFilterSQL(filter any, now time.Time, args []any) (string, []any, error) {
-	expr, ok := filter.(odata.Expr)
-	if !ok {
-		return "", nil, fmt.Errorf("filter of type %T: %w", filter, errUnsupportedFilter)
-	}
-	d, err := q.accessTokenDialect()
-	if err != nil {
-		return "", nil, err
-	}
+func (q *queries) accessTokenFilterSQL(expr odata.Expr, now time.Time, args []any) (string, []any) {
 	m := odata.Mapping{
-		Dialect: d,
+		Dialect: q.dialect.OData,
 		Columns: accessTokenColumnsByField,
 		Computed: map[string]odata.Computed{
 			string(tokend.AccessTokenState): odata.TimeState("expiry_at", now, "Active", "Expired"),
@@ -55,5 +35,5 @@ func (q *queries) accessTokenFilterSQL(filter any, now time.Time, args []any) (s
 		a.Add(v)
 	}
 	pred := odata.ToSQL(expr, m, &a)
-	return pred, a.Values(), nil
+	return pred, a.Values()
 }

@@ -211,10 +211,7 @@ func (q *queries) listAccessTokensSQL(aq tokend.AccessTokenQuery) (string, []any
 	b.WriteString(`SELECT ` + accessTokenColumns + ` FROM playwright_access_tokens WHERE account_id = $1`)
 	args := []any{aq.AccountID}
 	if aq.Filter != nil {
-		pred, more, err := q.accessTokenFilterSQL(aq.Filter, now, args)
-		if err != nil {
-			return "", nil, err
-		}
+		pred, more := q.accessTokenFilterSQL(aq.Filter, now, args)
 		args = more
 		b.WriteString(` AND (` + pred + `)`)
 	}

@@ -217,9 +217,6 @@ func (q *queries) authServerWhere(aq tokend.AuthorizationServerQuery, page bool)
 	if aq.Filter == nil {
 		return where, args, nil
 	}
-	pred, args, err := q.authServerFilterSQL(aq.Filter, args, page)
-	if err != nil {
-		return "", nil, err
-	}
+	pred, args := q.authServerFilterSQL(aq.Filter, args, page)
 	return where + " AND (" + pred + ")", args, nil
 }

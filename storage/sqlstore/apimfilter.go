@@ -1,9 +1,7 @@
 package sqlstore
 
 import (
-	"errors"
-	"fmt"
-
+	"github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/odata"
 )
 
@@ -11,8 +9,8 @@ import (
 // tokend.AuthorizationServerQuery) to apim_authorization_servers columns,
 // both of which compare bytewise on either engine.
 var authServerFilterColumns = map[string]string{
-	"name":        "name",
-	"displayName": "display_name",
+	string(tokend.AuthorizationServerName):        "name",
+	string(tokend.AuthorizationServerDisplayName): "display_name",
 }
 
 // authServerPageFilterColumns is authServerFilterColumns for the page of a list
@@ -24,33 +22,15 @@ var authServerFilterColumns = map[string]string{
 // after a page. The count keeps the plain columns and seeks. PostgreSQL
 // plans with statistics and has no unary plus on text.
 var authServerPageFilterColumns = map[string]string{
-	"name":        "name",
-	"displayName": "+display_name",
-}
-
-// odataDialect is the odata translation dialect of the engine.
-func (q *queries) odataDialect() (odata.Dialect, error) {
-	switch q.dialect.Name {
-	case "sqlite":
-		return odata.SQLite, nil
-	case "postgres":
-		return odata.PostgreSQL, nil
-	}
-	return 0, fmt.Errorf("no OData dialect for engine %q", q.dialect.Name)
+	string(tokend.AuthorizationServerName):        "name",
+	string(tokend.AuthorizationServerDisplayName): "+display_name",
 }
 
 // authServerFilterSQL translates a parsed ListByService $filter into a
 // predicate over apim_authorization_servers, numbering its parameters after
 // those already in args. The values are bound, never written into the SQL.
-func (q *queries) authServerFilterSQL(filter any, args []any, page bool) (string, []any, error) {
-	expr, ok := filter.(odata.Expr)
-	if !ok {
-		return "", nil, fmt.Errorf("filter of type %T: %w", filter, errUnsupportedFilter)
-	}
-	d, err := q.odataDialect()
-	if err != nil {
-		return "", nil, err
-	}
+func (q *queries) authServerFilterSQL(expr odata.Expr, args []any, page bool) (string, []any) {
+	d := q.dialect.OData
 	var a odata.Args
 	for _, v := range args {
 		a.Add(v)
@@ -60,7 +40,5 @@ func (q *queries) authServerFilterSQL(filter any, args []any, page bool) (string
 		columns = authServerPageFilterColumns
 	}
 	pred := odata.ToSQL(expr, odata.Mapping{Dialect: d, Columns: columns}, &a)
-	return pred, a.Values(), nil
+	return pred, a.Values()
 }
-
-var errUnsupportedFilter = errors.New("unsupported filter: want an odata.Expr")

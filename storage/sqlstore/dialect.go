@@ -1,9 +1,14 @@
 package sqlstore
 
+import "github.com/tokend-dev/tokend/odata"
+
 // Dialect is what differs between the SQL engines behind Store.
 type Dialect struct {
 	// Name names the engine in error messages ("sqlite", "postgres").
 	Name string
+	// OData is the dialect odata translates a $filter into for this
+	// engine; New refuses a Dialect without one.
+	OData odata.Dialect
 	// IsUniqueViolation reports whether err is the engine's unique or
 	// primary-key constraint violation. Creates avoid raising one (they use
 	// ON CONFLICT DO NOTHING); this maps any that still happen to

@@ -50,6 +50,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Read == nil || cfg.Write == nil {
 		return nil, errors.New("sqlstore: Read and Write pools are required")
 	}
+	if cfg.Dialect.OData == 0 {
+		return nil, fmt.Errorf("sqlstore: no OData dialect for engine %q", cfg.Dialect.Name)
+	}
 	s := &Store{
 		queries: queries{
 			dialect:  cfg.Dialect,
