@@ -10,7 +10,7 @@
 // client secret and the resource owner password sealed at rest and returned
 // only by listSecrets, and ListByService filtering ($filter on name and
 // displayName), counting and paging inside the database. Errors use APIM's
-// envelope (arm.FamilyAPIM): code, message and field-level details, with
+// envelope (wire.FamilyAPIM): code, message and field-level details, with
 // code "ValidationError" for bad input.
 //
 // Documented choices where the spec is silent or its examples disagree:

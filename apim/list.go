@@ -2,11 +2,9 @@ package apim
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -44,20 +42,6 @@ func parseListQuery(r *pipeline.Request, serviceKey string) (listQuery, error) {
 		}
 		q.top = int(min(n, maxPageSize))
 	}
-	if tok := query.Get(wire.SkipTokenParam); tok != "" {
-		// The position already accounts for any $skip of the first page.
-		after, err := decodePosition(tok, serviceKey)
-		if err != nil {
-			return q, err
-		}
-		q.after = after
-	} else if v := query.Get("$skip"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || n < 0 {
-			return q, badField("$skip", "'$skip' must be an integer of at least 0, not '%s'.", v)
-		}
-		q.skip = int(n)
-	}
 	if f := query.Get("$filter"); strings.TrimSpace(f) != "" {
 		expr, err := parseFilter(f)
 		if err != nil {
@@ -65,34 +49,36 @@ func parseListQuery(r *pipeline.Request, serviceKey string) (listQuery, error) {
 		}
 		q.filter = expr
 	}
+	if tok := wire.SkipToken(query); tok != "" {
+		// The position already accounts for any $skip of the first page.
+		var name string
+		if err := pages(serviceKey, q.filter).Decode(tok, &name); err != nil {
+			return q, err
+		}
+		if name == "" || !wire.SQLText(name) {
+			return q, pages(serviceKey, q.filter).Invalid()
+		}
+		q.after = name
+	} else if v := query.Get("$skip"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 0 {
+			return q, badField("$skip", "'$skip' must be an integer of at least 0, not '%s'.", v)
+		}
+		q.skip = int(n)
+	}
 	return q, nil
 }
 
-// A continuation position is the last name served, behind the listed
-// service's key: a token from another service's list (or a forged one) is
-// refused rather than used as a cursor.
-func encodePosition(serviceKey, name string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(serviceKey + "/" + name))
-}
-
-func decodePosition(tok, serviceKey string) (string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	name, ok := strings.CutPrefix(string(b), serviceKey+"/")
-	if err != nil || !ok || name == "" || strings.ContainsAny(tok, "\r\n") {
-		return "", badField(wire.SkipTokenParam, "The continuation token in '%s' is not valid for this list; use the nextLink of the previous page.", wire.SkipTokenParam)
+// pages is the list's continuation: a position is the last name served,
+// bound to the listed service and the $filter, so a token from another
+// service's list, another filter or a forged one is refused rather than
+// used as a cursor.
+func pages(serviceKey string, filter odata.Expr) wire.Continuation {
+	c := wire.Continuation{Family: wire.FamilyAPIM, Scope: serviceKey}
+	if filter != nil {
+		c.Query = filter.String()
 	}
-	return name, nil
-}
-
-// nextLink is the request's own URL with the position in $skipToken, $skip
-// dropped (the position is past it) and every other parameter kept: the SDK
-// pagers follow it verbatim.
-func nextLink(r *pipeline.Request, serviceKey, position string) string {
-	q := r.HTTP.URL.Query()
-	q.Del("$skip")
-	q.Set(wire.SkipTokenParam, encodePosition(serviceKey, position))
-	u := url.URL{Path: r.HTTP.URL.Path, RawQuery: q.Encode()}
-	return r.BaseURL + u.String()
+	return c
 }
 
 // listAuthServers is ListByService: one page of the service's servers that
@@ -125,7 +111,8 @@ func (p *Provider) listAuthServers(ctx context.Context, r *pipeline.Request) (*w
 	var next *string
 	if len(items) > lq.top {
 		items = items[:lq.top]
-		link := nextLink(r, sid.Key(), items[len(items)-1].Name)
+		// $skip is dropped: the position is past it.
+		link := wire.NextLink(r.BaseURL, r.HTTP, pages(sid.Key(), lq.filter).Encode(items[len(items)-1].Name), "$skip")
 		next = &link
 	}
 	values := make([]json.RawMessage, len(items))

@@ -13,6 +13,9 @@ import (
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/resources"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // Micro-benchmarks of the hot paths every ARM request crosses: resource-ID
@@ -108,25 +111,38 @@ func benchRouter(b *testing.B, fillerProviders int) http.Handler {
 			ID: "/subscriptions/" + benchSub + "/resourceGroups/rg-bench", Type: "microsoft.resources/resourcegroups", Name: "rg-bench"},
 	}
 	auth := allowAll{p: &tokend.Principal{ObjectID: "oid-bench"}}
-	rt := arm.NewRouter(arm.Config{Store: store, Authenticator: auth, Authorizer: auth, Now: func() time.Time { return now }})
-	noop := func(context.Context, *arm.Request) (*arm.Response, error) { return arm.Empty(http.StatusOK), nil }
+	opts := &pipeline.Options{Authenticator: auth, Authorizer: auth}
+	rt, surface := arm.NewRouter(arm.Config{Store: store, Now: func() time.Time { return now }}, opts)
+	noop := func(context.Context, *pipeline.Request) (*wire.Response, error) {
+		return wire.Empty(http.StatusOK), nil
+	}
+	providers := []*pipeline.Provider{resources.New(resources.Config{Store: store})}
 	for i := 0; i < fillerProviders; i++ {
 		ns := fmt.Sprintf("Microsoft.Filler%d", i)
-		p := rt.Provider(ns, arm.FamilyARM, arm.NewAPIVersions("2024-01-01"))
+		p := &pipeline.Provider{Namespace: ns, Family: wire.FamilyARM, Versions: wire.NewAPIVersions("2024-01-01")}
 		base := "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/" + ns + "/things"
 		for _, m := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
-			p.Handle(m, base+"/{thingName}", noop)
+			p.Routes = append(p.Routes, pipeline.Route{Method: m, Pattern: base + "/{thingName}", Handler: noop})
 		}
-		p.Handle(http.MethodGet, base, noop)
-		p.Handle(http.MethodPost, base+"/{thingName}/listSecrets", noop)
+		p.Routes = append(p.Routes,
+			pipeline.Route{Method: http.MethodGet, Pattern: base, Handler: noop},
+			pipeline.Route{Method: http.MethodPost, Pattern: base + "/{thingName}/listSecrets", Handler: noop})
+		providers = append(providers, p)
 	}
-	p := rt.Provider("Microsoft.Bench", arm.FamilyARM, arm.NewAPIVersions("2024-01-01", "2025-01-01"))
 	widget := "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Bench/widgets/{widgetName}"
-	p.Handle(http.MethodGet, widget, noop)
-	p.Handle(http.MethodPut, widget, noop)
-	p.Handle(http.MethodPost, widget+"/getAuthtoken", noop)
+	providers = append(providers, &pipeline.Provider{
+		Namespace: "Microsoft.Bench", Family: wire.FamilyARM, Versions: wire.NewAPIVersions("2024-01-01", "2025-01-01"),
+		Routes: []pipeline.Route{
+			{Method: http.MethodGet, Pattern: widget, Handler: noop},
+			{Method: http.MethodPut, Pattern: widget, Handler: noop},
+			{Method: http.MethodPost, Pattern: widget + "/getAuthtoken", Handler: noop},
+		},
+	})
+	if _, err := surface.Mount(rt, opts, providers...); err != nil {
+		b.Fatal(err)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rt.ServeHTTP(w, r.WithContext(arm.WithTrace(r.Context(), &arm.Trace{RequestID: "bench"})))
+		rt.ServeHTTP(w, r.WithContext(wire.WithTrace(r.Context(), &wire.Trace{RequestID: "bench"})))
 	})
 }
 

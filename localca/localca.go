@@ -41,6 +41,9 @@ var DefaultHosts = []string{"localhost", "127.0.0.1", "::1"}
 // missing (or a server certificate that expires within 30 days, or that does
 // not cover hosts). It returns the server's key pair.
 func Ensure(f Files, hosts []string, now time.Time) (tls.Certificate, error) {
+	if len(hosts) == 0 {
+		return tls.Certificate{}, errors.New("no host names for the server certificate: give --tls-hosts at least one name or address")
+	}
 	caCert, caKey, err := loadOrCreateCA(f, now)
 	if err != nil {
 		return tls.Certificate{}, err

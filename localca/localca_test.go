@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -578,4 +579,12 @@ func mapsEqual(a, b map[string][]byte) bool {
 		}
 	}
 	return true
+}
+
+func TestEnsureRefusesNoHosts(t *testing.T) {
+	t.Parallel()
+	_, err := localca.Ensure(localca.FilesIn(t.TempDir()), nil, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "--tls-hosts") {
+		t.Fatalf("Ensure with no hosts: %v", err)
+	}
 }

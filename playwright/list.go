@@ -2,17 +2,12 @@ package playwright
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/odata"
@@ -39,9 +34,6 @@ var accessTokenFields = odata.Fields{
 	{Name: string(tokend.AccessTokenState), Type: odata.Enum, Values: []string{stateActive, stateExpired}, Filter: odata.Equality, Sort: true},
 }
 
-// skipTokenParam carries the continuation token in a nextLink.
-const skipTokenParam = "$skipToken"
-
 // listOptions are a List request's parsed query options.
 type listOptions struct {
 	filter odata.Expr
@@ -49,14 +41,14 @@ type listOptions struct {
 	sel    []string
 	top    int // -1: none
 	skip   int
-	token  *continuation
+	token  string // $skipToken, decoded against the account (continuationOf)
 }
 
 // queryOptionNames maps each OData system query option the List accepts,
 // by its lower-case name, to its canonical spelling.
 var queryOptionNames = map[string]string{
 	"$filter": "$filter", "$orderby": "$orderby", "$select": "$select",
-	"$top": "$top", "$skip": "$skip", "$skiptoken": skipTokenParam,
+	"$top": "$top", "$skip": "$skip", "$skiptoken": wire.SkipTokenParam,
 }
 
 // parseListOptions reads the query options. Option names are matched
@@ -95,10 +87,11 @@ func parseListOptions(q url.Values) (*listOptions, error) {
 	if o.skip, err = odata.ParseSkip(raw["$skip"]); err != nil {
 		return nil, queryError(err)
 	}
-	if t, ok := raw[skipTokenParam]; ok {
-		if o.token, err = decodeContinuation(t, fingerprint(o.filter, o.order)); err != nil {
-			return nil, err
+	if t, ok := raw[wire.SkipTokenParam]; ok {
+		if t == "" {
+			return nil, wire.Continuation{Family: wire.FamilyAzureCore}.Invalid()
 		}
+		o.token = t
 	}
 	return o, nil
 }
@@ -113,14 +106,13 @@ func queryError(err error) error {
 	return err
 }
 
-// continuation is the $skipToken: where the previous page ended, what is
-// left of $top, and the instant "state" is evaluated at (the first page's,
-// so a token expiring mid-listing does not move between pages).
+// continuation is what a $skipToken carries: where the previous page
+// ended, what is left of $top, and the instant "state" is evaluated at (the
+// first page's, so a token expiring mid-listing does not move between
+// pages).
 type continuation struct {
-	V    int    `json:"v"`
-	Q    string `json:"q"` // fingerprint of $filter and $orderby
-	Now  int64  `json:"n"` // unix microseconds
-	Left int    `json:"l"` // -1: no $top
+	Now  int64 `json:"n"` // unix microseconds
+	Left int   `json:"l"` // -1: no $top
 	// The last item's sort values.
 	ID      string `json:"i"`
 	Name    string `json:"m,omitempty"`
@@ -128,50 +120,32 @@ type continuation struct {
 	Expiry  int64  `json:"e,omitempty"`
 }
 
-const continuationVersion = 1
-
-// fingerprint binds a continuation to the query it continues: a token
-// replayed with another $filter or $orderby would start at a position in
-// another order.
-func fingerprint(filter odata.Expr, order odata.OrderBy) string {
+// pages binds a continuation to the account listed and to the $filter and
+// $orderby it continues: a token replayed with another filter or order
+// would start at a position in another order.
+func pages(accountID string, filter odata.Expr, order odata.OrderBy) wire.Continuation {
 	var f string
 	if filter != nil {
 		f = filter.String()
 	}
-	sum := sha256.Sum256([]byte(f + "\n" + order.String()))
-	return hex.EncodeToString(sum[:8])
+	return wire.Continuation{Family: wire.FamilyAzureCore, Scope: accountID, Query: f + "\n" + order.String()}
 }
 
-func (c *continuation) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func badSkipToken(why string) *wire.Error {
-	return wire.BadRequest("InvalidQueryParameterValue", skipTokenParam, "$skipToken: "+why+
-		"; use the nextLink of the previous page as it is.")
-}
-
-func decodeContinuation(s, want string) (*continuation, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil, badSkipToken("the continuation token is malformed")
+// continuationOf decodes the request's $skipToken, nil without one.
+func continuationOf(accountID string, o *listOptions) (*continuation, error) {
+	if o.token == "" {
+		return nil, nil
 	}
+	p := pages(accountID, o.filter, o.order)
 	var c continuation
-	if err := json.Unmarshal(b, &c); err != nil || c.V != continuationVersion || c.ID == "" || c.Left < -1 ||
-		!sqlText(c.ID) || !sqlText(c.Name) {
-		return nil, badSkipToken("the continuation token is malformed")
+	if err := p.Decode(o.token, &c); err != nil {
+		return nil, err
 	}
-	if c.Q != want {
-		return nil, badSkipToken("the continuation token belongs to another $filter or $orderby")
+	if c.ID == "" || c.Left < -1 || !wire.SQLText(c.ID) || !wire.SQLText(c.Name) {
+		return nil, p.Invalid()
 	}
 	return &c, nil
 }
-
-// sqlText reports whether s can be bound as text on both engines:
-// PostgreSQL refuses invalid UTF-8 and NUL, and a token must never turn
-// into a 500.
-func sqlText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 func (c *continuation) position() *tokend.AccessToken {
 	return &tokend.AccessToken{ID: c.ID, Name: c.Name, CreatedAt: timeFromMicros(c.Created), ExpiryAt: timeFromMicros(c.Expiry)}
@@ -209,7 +183,11 @@ func (s *Service) listAccessTokens(ctx context.Context, r *pipeline.Request) (*w
 	for _, it := range opts.order {
 		q.OrderBy = append(q.OrderBy, tokend.AccessTokenOrder{Field: tokend.AccessTokenField(it.Field), Desc: it.Desc})
 	}
-	if c := opts.token; c != nil {
+	c, err := continuationOf(accountOf(r).ID, opts)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
 		// The token carries the position and what is left of $top; a
 		// $skip was spent on the first page.
 		now, left, q.After = time.UnixMicro(c.Now).UTC(), c.Left, c.position()
@@ -243,9 +221,9 @@ func (s *Service) listAccessTokens(ctx context.Context, r *pipeline.Request) (*w
 	}
 	if more {
 		last := list[len(list)-1]
-		c := &continuation{V: continuationVersion, Q: fingerprint(opts.filter, opts.order), Now: micros(now), Left: left,
+		next := continuation{Now: micros(now), Left: left,
 			ID: last.ID, Name: last.Name, Created: micros(last.CreatedAt), Expiry: micros(last.ExpiryAt)}
-		link := nextLink(r.BaseURL, r.HTTP.URL, c.encode())
+		link := wire.NextLink(r.BaseURL, r.HTTP, pages(accountOf(r).ID, opts.filter, opts.order).Encode(next), "$skip")
 		page.NextLink = &link
 	}
 	return wire.JSON(http.StatusOK, page), nil
@@ -272,20 +250,4 @@ func selectFields(t accessTokenBody, sel []string) any {
 		}
 	}
 	return m
-}
-
-// nextLink is the request's own absolute URL with every query option kept
-// (api-version, $filter, $orderby, $select, $top) except $skip, which the
-// first page spent, and with the continuation token in $skipToken. SDK
-// pagers request it verbatim.
-func nextLink(base string, u *url.URL, token string) string {
-	q := url.Values{}
-	for k, vs := range u.Query() {
-		if lk := strings.ToLower(k); lk == "$skip" || lk == "$skiptoken" {
-			continue
-		}
-		q[k] = vs
-	}
-	q.Set(skipTokenParam, token)
-	return strings.TrimSuffix(base, "/") + u.EscapedPath() + "?" + q.Encode()
 }

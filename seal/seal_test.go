@@ -422,3 +422,36 @@ func TestLoadRefusesMissingDataDir(t *testing.T) {
 		t.Fatalf("Load created the data directory: %v", err)
 	}
 }
+
+// Processes starting together on a fresh data directory agree on one key:
+// none reads the file before its writer finished it.
+func TestLoadConcurrentFirstStart(t *testing.T) {
+	t.Parallel()
+	for round := 0; round < 20; round++ {
+		dir := t.TempDir()
+		const n = 8
+		boxes := make([]*seal.Box, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { boxes[i], errs[i] = seal.Load("", dir) })
+		}
+		wg.Wait()
+		sealed := []byte(nil)
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("round %d, load %d: %v", round, i, errs[i])
+			}
+			if sealed == nil {
+				sealed = boxes[i].Seal([]byte("x"), nil)
+			}
+			if _, err := boxes[i].Open(sealed, nil); err != nil {
+				t.Fatalf("round %d: load %d got another key", round, i)
+			}
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != 1 {
+			t.Fatalf("round %d: %d files left in the data directory", round, len(entries))
+		}
+	}
+}

@@ -9,14 +9,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tokend-dev/tokend/wire"
 	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/server"
 	"github.com/tokend-dev/tokend/storage/storagetest"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 func newServer(t *testing.T, fallback http.Handler) (*server.Server, *azuretest.SyncBuffer) {
@@ -133,5 +134,59 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	if _, err := http.Get(url + "/healthz"); err == nil {
 		t.Errorf("server still accepts connections after shutdown")
+	}
+}
+
+// Fixed surfaces take precedence over tenant names: a mounted segment goes
+// to its surface in any case, a reserved one that nothing serves yet is a
+// 404 and never reaches the tenant paths, and anything else is a tenant.
+func TestMountsAndReservedSegmentsBeforeTenants(t *testing.T) {
+	t.Parallel()
+	answer := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, name) })
+	}
+	s := server.New(server.Options{
+		Store:    storagetest.SQLite(t),
+		Mounts:   map[string]http.Handler{"subscriptions": answer("arm"), "playwright": answer("data plane")},
+		Fallback: answer("tenant"),
+	})
+	cases := []struct {
+		path, want string
+		status     int
+	}{
+		{"/subscriptions/x", "arm", 200},
+		{"/SUBSCRIPTIONS/x", "arm", 200},
+		{"/playwright/accounts/a", "data plane", 200},
+		{"/common/oauth2/v2.0/token", "tenant", 200},
+		{"/adfs/.well-known/openid-configuration", "tenant", 200},
+		{"/00000000-0000-0000-0000-000000000001/v2.0/.well-known/openid-configuration", "tenant", 200},
+	}
+	for _, seg := range server.ReservedSegments {
+		switch seg {
+		case "subscriptions", "playwright", "healthz", "readyz", "metrics":
+			continue // served above or by the server itself
+		}
+		cases = append(cases, struct {
+			path, want string
+			status     int
+		}{"/" + seg + "/oauth2/v2.0/token", "", 404}, struct {
+			path, want string
+			status     int
+		}{"/" + strings.ToUpper(seg) + "/x", "", 404})
+	}
+	for _, c := range cases {
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, c.path, nil))
+		if w.Code != c.status || c.want != "" && w.Body.String() != c.want {
+			t.Errorf("%s: %d %q, want %d %q", c.path, w.Code, w.Body, c.status, c.want)
+		}
+		if c.status == 404 && w.Body.String() == "tenant" {
+			t.Errorf("%s reached the tenant paths", c.path)
+		}
+	}
+	for _, want := range []string{"metadata", "msi", "oidc", "accounts", "playwrightworkspaces", "console", "admin", "locations"} {
+		if !slices.Contains(server.ReservedSegments, want) {
+			t.Errorf("%q is not reserved", want)
+		}
 	}
 }

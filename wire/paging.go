@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -103,18 +104,16 @@ func (c Continuation) invalid(why string) *Error {
 // verbatim.
 func NextLink(base string, r *http.Request, token string, drop ...string) string {
 	q := r.URL.Query()
-	for _, d := range drop {
-		q.Del(d)
-	}
-	// A client may spell the parameter in any case; the link carries one.
+	// A client may spell parameters in any case; the link carries one
+	// continuation token, and none of what the position is already past.
 	for k := range q {
-		if strings.EqualFold(k, SkipTokenParam) {
+		if strings.EqualFold(k, SkipTokenParam) || slices.ContainsFunc(drop, func(d string) bool { return strings.EqualFold(k, d) }) {
 			q.Del(k)
 		}
 	}
 	q.Set(SkipTokenParam, token)
 	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
-	return base + u.String()
+	return strings.TrimSuffix(base, "/") + u.String()
 }
 
 // SkipToken returns the request's continuation token, whatever the case of
