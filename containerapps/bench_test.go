@@ -2,7 +2,6 @@ package containerapps_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,17 +17,18 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/identity"
-	"github.com/tokend-dev/tokend/seal"
-	"github.com/tokend-dev/tokend/server"
-	"github.com/tokend-dev/tokend/storage/sqlite"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
-// stack is tokend's handler stack as serve builds it, in process: the outer
-// middleware, the ARM router with the issuer's bearer check and role
-// evaluation, this provider, and the identity endpoints, over HTTPS.
+// stack is tokend's handler stack as serve builds it, in process: the
+// server's routing and middleware, the ARM pipeline with the real issuer's
+// bearer check and role evaluation, Microsoft.Resources, this provider (its
+// token validator registered with the issuer), and the identity endpoints,
+// over HTTPS.
 type stack struct {
 	srv    *httptest.Server
 	client *http.Client
@@ -37,26 +36,14 @@ type stack struct {
 	token  string // a management token of a Contributor on the subscription
 }
 
-func newStack(tb testing.TB, alg string) *stack {
+func newStack(tb testing.TB, store tokend.Store, alg string) *stack {
 	tb.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "tokend.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = store.Close() })
 	if err := store.CreateTenant(ctx, &tokend.Tenant{ID: tenantID, DisplayName: "t", CreatedAt: time.Now()}); err != nil {
 		tb.Fatal(err)
 	}
-	if err := store.CreateSubscription(ctx, &tokend.Subscription{ID: sub, TenantID: tenantID, DisplayName: "s", State: "Enabled", CreatedAt: time.Now()}); err != nil {
-		tb.Fatal(err)
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := seal.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	testkit.Subscription(tb, store, sub, tenantID)
+	box := newBox(tb)
 	id, err := identity.New(ctx, identity.Config{Store: store, Box: box, DefaultTenantID: tenantID, SigningAlg: alg})
 	if err != nil {
 		tb.Fatal(err)
@@ -65,10 +52,15 @@ func newStack(tb testing.TB, alg string) *stack {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	id.AddPayloadValidator(svc.ValidateClaims)
-	rt := arm.NewRouter(arm.Config{Store: store, Authenticator: id, Authorizer: id.Authorizer()})
-	svc.Register(rt)
-	h := server.New(server.Options{Store: store, ARM: rt, Fallback: id.Handler()}).Handler()
+	p := svc.Describe()
+	for _, v := range p.TokenValidators {
+		id.AddPayloadValidator(v)
+	}
+	h := testkit.Stack{
+		Store: store, Providers: []*pipeline.Provider{p},
+		Options:  pipeline.Options{Authenticator: id, Authorizer: id.Authorizer()},
+		Fallback: id.Handler(),
+	}.Handler(tb)
 	srv := httptest.NewUnstartedServer(h)
 	srv.EnableHTTP2 = false // the official SDKs speak HTTP/1.1 to ARM
 	// Connections cut by Close at the end of a run are not worth a line.
@@ -118,54 +110,57 @@ func (s *stack) do(tb testing.TB, method, path, body string) (int, []byte) {
 // token verifies with the issuer and stops verifying once the app is gone.
 func TestStackGetAuthToken(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, identity.AlgES256)
-	path := appURL("rg", "app") + "?api-version=" + apiV3
-	body, _ := json.Marshal(minimalApp("eastus"))
-	if st, b := s.do(t, http.MethodPut, path, string(body)); st != http.StatusCreated {
-		t.Fatalf("create: %d %s", st, b)
-	}
-	st, b := s.do(t, http.MethodPost, strings.Replace(path, "?", "/getAuthtoken?", 1), "")
-	if st != http.StatusOK {
-		t.Fatalf("getAuthtoken: %d %s", st, b)
-	}
-	validate(t, "ContainerAppAuthToken", b)
-	var tr tokenResponse
-	_ = json.Unmarshal(b, &tr)
-	c, err := s.id.Verify(context.Background(), tr.Properties.Token)
-	if err != nil {
-		t.Fatalf("issuer refuses its own container app token: %v", err)
-	}
-	if !c.Audience.Contains(containerapps.Audience(tr.ID)) || c.ObjectID != "bbbbbbbb-0000-4000-8000-000000000001" {
-		t.Errorf("claims: %+v", c)
-	}
-	// The app's token is no management token.
-	req, _ := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+tr.Properties.Token)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("ARM accepted a container app token: %d", resp.StatusCode)
-	}
-	if st, b := s.do(t, http.MethodDelete, path, ""); st != http.StatusOK {
-		t.Fatalf("delete: %d %s", st, b)
-	}
-	if _, err := s.id.Verify(context.Background(), tr.Properties.Token); err == nil || !strings.Contains(err.Error(), "no longer exists") {
-		t.Errorf("token of a deleted app: %v", err)
-	}
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		s := newStack(t, store, identity.AlgES256)
+		path := appURL("rg", "app") + "?api-version=" + apiV3
+		body, _ := json.Marshal(minimalApp("eastus"))
+		if st, b := s.do(t, http.MethodPut, path, string(body)); st != http.StatusCreated {
+			t.Fatalf("create: %d %s", st, b)
+		}
+		st, b := s.do(t, http.MethodPost, strings.Replace(path, "?", "/getAuthtoken?", 1), "")
+		if st != http.StatusOK {
+			t.Fatalf("getAuthtoken: %d %s", st, b)
+		}
+		validate(t, "ContainerAppAuthToken", b)
+		var tr tokenResponse
+		_ = json.Unmarshal(b, &tr)
+		c, err := s.id.Verify(context.Background(), tr.Properties.Token)
+		if err != nil {
+			t.Fatalf("issuer refuses its own container app token: %v", err)
+		}
+		if !c.Audience.Contains(containerapps.Audience(tr.ID)) || c.ObjectID != "bbbbbbbb-0000-4000-8000-000000000001" {
+			t.Errorf("claims: %+v", c)
+		}
+		// The app's token is no management token.
+		req, _ := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tr.Properties.Token)
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("ARM accepted a container app token: %d", resp.StatusCode)
+		}
+		if st, b := s.do(t, http.MethodDelete, path, ""); st != http.StatusOK {
+			t.Fatalf("delete: %d %s", st, b)
+		}
+		if _, err := s.id.Verify(context.Background(), tr.Properties.Token); err == nil || !strings.Contains(err.Error(), "no longer exists") {
+			t.Errorf("token of a deleted app: %v", err)
+		}
+	})
 }
 
 // BenchmarkGetAuthToken drives getAuthtoken end to end over HTTPS with
 // keep-alive from parallel clients: bearer check, role evaluation, app
-// lookup, signing and the response, through the server's middleware.
+// lookup, signing and the response, through the server's middleware. The
+// store is SQLite, as in the figures of docs/performance.md.
 //
 //	go test ./containerapps -run '^$' -bench GetAuthToken -benchtime 5s
 func BenchmarkGetAuthToken(b *testing.B) {
 	for _, alg := range []string{identity.AlgES256, identity.AlgEdDSA} {
 		b.Run(alg, func(b *testing.B) {
-			s := newStack(b, alg)
+			s := newStack(b, storagetest.SQLite(b), alg)
 			path := appURL("rg", "bench-app") + "?api-version=" + apiV3
 			body, _ := json.Marshal(minimalApp("eastus"))
 			if st, out := s.do(b, http.MethodPut, path, string(body)); st != http.StatusCreated {

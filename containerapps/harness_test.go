@@ -7,24 +7,20 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/internal/azurespec"
 	"github.com/tokend-dev/tokend/internal/azuretest"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/seal"
-	"github.com/tokend-dev/tokend/storage/sqlite"
 )
 
 const (
@@ -85,36 +81,6 @@ func (s *testSigner) verify(t testing.TB, token string) []byte {
 	return payload
 }
 
-// headerAuth accepts "Bearer <oid>" and denies the actions a test names,
-// standing in for the issuer in tests of this package alone.
-type headerAuth struct {
-	mu      sync.Mutex
-	denied  map[string]bool // lower-case action → denied
-	actions []string        // every action checked
-}
-
-func (a *headerAuth) Authenticate(_ context.Context, r *http.Request, _ tokend.Audience) (*tokend.Principal, error) {
-	oid, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || oid == "" {
-		return nil, &tokend.AuthenticationError{Code: "AuthenticationFailed", Message: "no bearer token"}
-	}
-	return &tokend.Principal{ObjectID: oid, TenantID: tenantID, ClientID: "client-" + oid}, nil
-}
-
-func (a *headerAuth) Authorize(_ context.Context, p *tokend.Principal, action, scope string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.actions = append(a.actions, action)
-	if a.denied[strings.ToLower(action)] {
-		return &tokend.AuthorizationError{PrincipalID: p.ObjectID, Action: action, Scope: scope}
-	}
-	return nil
-}
-
-func (a *headerAuth) AuthorizeData(ctx context.Context, p *tokend.Principal, action, scope string) error {
-	return a.Authorize(ctx, p, action, scope)
-}
-
 type env struct {
 	t      *testing.T
 	srv    *httptest.Server
@@ -122,58 +88,65 @@ type env struct {
 	svc    *containerapps.Service
 	signer *testSigner
 	token  string // sent as "Bearer <token>" when set
-	now    time.Time
 }
 
-type envOption func(*arm.Config, *containerapps.Config)
+// envOption sets what a test varies: the pipelines' shared options
+// (authentication, authorization, limits) or the provider's configuration.
+type envOption func(*pipeline.Options, *containerapps.Config)
 
-func withAuth(a *headerAuth) envOption {
-	return func(c *arm.Config, _ *containerapps.Config) { c.Authenticator, c.Authorizer = a, a }
+// withAuth authenticates with authn and authorizes with authz (nil: every
+// authenticated caller may do anything). Without it nothing is
+// authenticated.
+func withAuth(authn tokend.Authenticator, authz tokend.Authorizer) envOption {
+	return func(o *pipeline.Options, _ *containerapps.Config) { o.Authenticator, o.Authorizer = authn, authz }
 }
 
 func withMaxBody(n int64) envOption {
-	return func(c *arm.Config, _ *containerapps.Config) { c.MaxBodyBytes = n }
+	return func(o *pipeline.Options, _ *containerapps.Config) { o.MaxBodyBytes = n }
 }
 
 func withPageSize(n int) envOption {
-	return func(_ *arm.Config, c *containerapps.Config) { c.PageSize = n }
+	return func(_ *pipeline.Options, c *containerapps.Config) { c.PageSize = n }
 }
 
 func withLifetime(d time.Duration) envOption {
-	return func(_ *arm.Config, c *containerapps.Config) { c.TokenLifetime = d }
+	return func(_ *pipeline.Options, c *containerapps.Config) { c.TokenLifetime = d }
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func withClock(clock *testkit.Clock) envOption {
+	return func(_ *pipeline.Options, c *containerapps.Config) { c.Now = clock.Now }
+}
+
+// newEnv serves the provider on store, composed as tokend composes it
+// (Microsoft.Resources, the ARM surface, the server's routing), with the
+// subscription sub in tenant tenantID.
+func newEnv(t *testing.T, store tokend.Store, opts ...envOption) *env {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokend.db"))
-	if err != nil {
+	testkit.Subscription(t, store, sub, tenantID)
+	e := &env{t: t, store: store, signer: newTestSigner(t)}
+	var po pipeline.Options
+	caCfg := containerapps.Config{Store: store, Box: newBox(t), Signer: e.signer}
+	for _, o := range opts {
+		o(&po, &caCfg)
+	}
+	var err error
+	if e.svc, err = containerapps.New(caCfg); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = store.Close() })
-	if err := store.CreateSubscription(ctx, &tokend.Subscription{ID: sub, TenantID: tenantID, DisplayName: "s", State: "Enabled", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	e.srv = testkit.Stack{Store: store, Providers: []*pipeline.Provider{e.svc.Describe()}, Options: po}.ServePlain(t)
+	return e
+}
+
+// newBox is a seal box with a fresh key.
+func newBox(t testing.TB) *seal.Box {
+	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	box, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, store: store, signer: newTestSigner(t)}
-	armCfg := arm.Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	caCfg := containerapps.Config{Store: store, Box: box, Signer: e.signer}
-	for _, o := range opts {
-		o(&armCfg, &caCfg)
-	}
-	if e.svc, err = containerapps.New(caCfg); err != nil {
-		t.Fatal(err)
-	}
-	rt := arm.NewRouter(armCfg)
-	e.svc.Register(rt)
-	e.srv = httptest.NewServer(rt)
-	t.Cleanup(e.srv.Close)
-	return e
+	return box
 }
 
 func appURL(rg, name string) string {
