@@ -19,21 +19,21 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/identity"
-	"github.com/tokend-dev/tokend/server"
-	"github.com/tokend-dev/tokend/storage/storagetest"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
 )
 
 // fullStack is tokend's HTTP stack in process, as `tokend serve` composes
 // it: the server middleware, the ARM router with the real identity service
-// (bearer verification, RBAC) and the APIM provider, over HTTPS.
+// (bearer verification, RBAC) and the APIM provider, over HTTPS; e serves
+// the same store without authentication, for seeding.
 type fullStack struct {
 	e      *env
 	ts     *httptest.Server
 	client *http.Client
 	token  string
-	authn  tokend.Authenticator
-	authz  tokend.Authorizer
 }
 
 func startFullStack(b testing.TB, store tokend.Store) *fullStack {
@@ -44,18 +44,15 @@ func startFullStack(b testing.TB, store tokend.Store) *fullStack {
 	if err := store.CreateTenant(ctx, &tokend.Tenant{ID: tenant, DisplayName: "t", CreatedAt: time.Now()}); err != nil {
 		b.Fatal(err)
 	}
-	e := newEnvOn(b, store, uuid.NewString(), "rg1")
+	e := newEnvOn(b, store, uuid.NewString(), "rg1", pipeline.Options{})
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	idp, err := identity.New(ctx, identity.Config{Store: store, Box: testBox(b), DefaultTenantID: tenant, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
 	go idp.Run(ctx)
-	e.rt.UseAuth(idp, idp.Authorizer())
-	srv := server.New(server.Options{Logger: quiet, Store: store, ARM: e.rt, Fallback: idp.Handler()})
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	ts.StartTLS()
-	b.Cleanup(ts.Close)
+	ts := testkit.Stack{Store: store, Providers: []*pipeline.Provider{provider(b, store)},
+		Options: pipeline.Options{Authenticator: idp, Authorizer: idp.Authorizer()}, Fallback: idp.Handler()}.Serve(b)
 	idp.SetBaseURL(ts.URL)
 	boot, err := idp.EnsureBootstrap(ctx)
 	if err != nil {
@@ -82,7 +79,7 @@ func startFullStack(b testing.TB, store tokend.Store) *fullStack {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &fullStack{e: e, ts: ts, client: client, token: tok.Token, authn: idp, authz: idp.Authorizer()}
+	return &fullStack{e: e, ts: ts, client: client, token: tok.Token}
 }
 
 func (fs *fullStack) get(path string) (int, error) {
@@ -106,11 +103,10 @@ func (fs *fullStack) get(path string) (int, error) {
 //
 //	go test ./apim -run '^$' -bench BenchmarkGetFullStack -benchtime 5s
 func BenchmarkGetFullStack(b *testing.B) {
-	for _, eng := range storagetest.Engines() {
+	for _, eng := range testkit.Engines() {
 		b.Run(eng.Name, func(b *testing.B) {
 			fs := startFullStack(b, eng.Open(b))
-			e := fs.e
-			e.rt.UseAuth(nil, nil) // seed without tokens, then put the identity service back
+			e := fs.e // seeds without tokens
 			e.createService("bench")
 			seedBenchServers(b, e, "bench", 1000)
 			analyze(b, e.store)
@@ -118,7 +114,6 @@ func BenchmarkGetFullStack(b *testing.B) {
 			for i := range paths {
 				paths[i] = e.serverPath("bench", benchServerName(i)) + "?api-version=" + apiVersion
 			}
-			e.rt.UseAuth(fs.authn, fs.authz)
 			if code, err := fs.get(paths[0]); err != nil || code != http.StatusOK {
 				b.Fatalf("warm-up GET: %d %v", code, err)
 			}
@@ -178,12 +173,13 @@ func pad6(i int) string {
 //
 //	go test ./apim -run '^$' -bench BenchmarkGetRouter
 func BenchmarkGetRouter(b *testing.B) {
-	for _, eng := range storagetest.Engines() {
+	for _, eng := range testkit.Engines() {
 		b.Run(eng.Name, func(b *testing.B) {
-			e := newEnvOn(b, eng.Open(b), "00000000-0000-0000-0000-000000000000", "rg1")
+			e := newEnvOn(b, eng.Open(b), testSub, "rg1", pipeline.Options{})
 			e.createService("bench")
 			seedBenchServers(b, e, "bench", 1000)
 			analyze(b, e.store)
+			rt := armRouter(b, e.store)
 			paths := make([]string, 1000)
 			for i := range paths {
 				paths[i] = "https://tokend.test" + e.serverPath("bench", benchServerName(i)) + "?api-version=" + apiVersion
@@ -194,7 +190,7 @@ func BenchmarkGetRouter(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					w := httptest.NewRecorder()
-					e.rt.ServeHTTP(w, httptest.NewRequest(http.MethodGet, paths[next.Add(1)%int64(len(paths))], nil))
+					rt.ServeHTTP(w, httptest.NewRequest(http.MethodGet, paths[next.Add(1)%int64(len(paths))], nil))
 					if w.Code != http.StatusOK {
 						b.Errorf("GET: %d %s", w.Code, w.Body)
 						return
@@ -203,4 +199,17 @@ func BenchmarkGetRouter(b *testing.B) {
 			})
 		})
 	}
+}
+
+// armRouter is the ARM surface's router alone over store, with the APIM
+// provider and no authentication: what the router benchmarks measure, without
+// the server's middleware in front.
+func armRouter(b testing.TB, store tokend.Store) http.Handler {
+	b.Helper()
+	opts := pipeline.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rt, surface := arm.NewRouter(arm.Config{Store: store}, &opts)
+	if _, err := surface.Mount(rt, &opts, provider(b, store)); err != nil {
+		b.Fatal(err)
+	}
+	return rt
 }

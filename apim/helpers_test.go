@@ -3,40 +3,42 @@ package apim_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/apimanagement/armapimanagement/v3"
 	"github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/apim"
-	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/internal/azurespec"
 	"github.com/tokend-dev/tokend/internal/azuretest"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/seal"
-	"github.com/tokend-dev/tokend/storage/storagetest"
 	"github.com/tokend-dev/tokend/wire"
 )
 
-// env is a router with the APIM provider over a fresh SQLite store, and no
-// authenticator: the pipeline minus authentication.
+// env is tokend's handler tree, composed as the server composes it
+// (testkit.Stack: the server's routing and middleware, ARM with
+// Microsoft.Resources, and the APIM provider), over one store.
 type env struct {
 	t     testing.TB
 	store tokend.Store
-	rt    *arm.Router
+	h     http.Handler
 	sub   string
 	group string
-	log   *azuretest.SyncBuffer // what the router logged
+	log   *azuretest.SyncBuffer // what the pipelines and the server logged
 }
 
-const apiVersion = "2024-05-01"
+const (
+	apiVersion = "2024-05-01"
+	// testSub is the subscription of the tests that need no other.
+	testSub = "00000000-0000-0000-0000-000000000000"
+)
 
 func testBox(t testing.TB) *seal.Box {
 	t.Helper()
@@ -47,23 +49,34 @@ func testBox(t testing.TB) *seal.Box {
 	return box
 }
 
-func newEnv(t testing.TB) *env {
+// provider is the APIM provider over store, as the composition gets it.
+func provider(t testing.TB, store tokend.Store) *pipeline.Provider {
 	t.Helper()
-	return newEnvOn(t, storagetest.SQLite(t), "00000000-0000-0000-0000-000000000000", "rg1")
+	p, err := apim.New(apim.Config{Store: store, Box: testBox(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Describe()
 }
 
-func newEnvOn(t testing.TB, store tokend.Store, sub, group string) *env {
+// newEnvOn serves store with the options given (the zero Options: no
+// authentication, no authorization) in subscription sub, which it
+// creates, and resource group group, which the first PUT creates.
+func newEnvOn(t testing.TB, store tokend.Store, sub, group string, opts pipeline.Options) *env {
 	t.Helper()
-	err := store.CreateSubscription(t.Context(), &tokend.Subscription{ID: strings.ToLower(sub), TenantID: "t", DisplayName: "s", State: "Enabled", CreatedAt: time.Now()})
-	if err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
-		t.Fatal(err)
-	}
+	testkit.Subscription(t, store, sub, "t")
 	log := &azuretest.SyncBuffer{}
-	rt := arm.NewRouter(arm.Config{Store: store, Logger: slog.New(slog.NewTextHandler(log, nil))})
-	if _, err := apim.Register(rt, apim.Config{Store: store, Box: testBox(t)}); err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, store: store, rt: rt, sub: sub, group: group, log: log}
+	h := testkit.Stack{Store: store, Providers: []*pipeline.Provider{provider(t, store)}, Options: opts, Log: log}.Handler(t)
+	return &env{t: t, store: store, h: h, sub: sub, group: group, log: log}
+}
+
+// onEachEngine runs fn in parallel subtests, one per engine, each on a
+// fresh env without authentication.
+func onEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		fn(t, newEnvOn(t, store, testSub, "rg1", pipeline.Options{}))
+	})
 }
 
 func (e *env) servicePath(name string) string {
@@ -88,7 +101,7 @@ func (r response) decode(t testing.TB, v any) {
 	}
 }
 
-// do sends a request through the router; path may carry a query, and gets
+// do sends a request through the handler tree; path may carry a query, and gets
 // the api-version unless it has one. headers are name, value pairs.
 func (e *env) do(method, path string, body any, headers ...string) response {
 	e.t.Helper()
@@ -107,7 +120,7 @@ func (e *env) do(method, path string, body any, headers ...string) response {
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	w := httptest.NewRecorder()
-	e.rt.ServeHTTP(w, req)
+	e.h.ServeHTTP(w, req)
 	return response{status: w.Code, header: w.Header(), body: w.Body.Bytes()}
 }
 
@@ -248,17 +261,6 @@ func (e *env) createServer(service, authsid, displayName string) string {
 	r := e.do(http.MethodPut, e.serverPath(service, authsid), serverBody(displayName))
 	e.expect(r, http.StatusCreated, defContract)
 	return r.header.Get("ETag")
-}
-
-// onEachEngine runs fn in parallel subtests, one per engine, each on a
-// fresh env.
-func onEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
-	for _, eng := range storagetest.Engines() {
-		t.Run(eng.Name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, newEnvOn(t, eng.Open(t), "00000000-0000-0000-0000-000000000000", "rg1"))
-		})
-	}
 }
 
 // countServers is how many servers of service storage holds.

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // listed is one page of ListByService.
@@ -85,12 +83,7 @@ func seedServers(e *env, service string) []seeded {
 // and at several page sizes, with the same filter evaluated in Go.
 func TestListByServiceFilters(t *testing.T) {
 	t.Parallel()
-	for _, eng := range storagetest.Engines() {
-		t.Run(eng.Name, func(t *testing.T) {
-			t.Parallel()
-			testFilters(t, newEnvOn(t, eng.Open(t), "00000000-0000-0000-0000-000000000000", "rg1"))
-		})
-	}
+	onEachEngine(t, testFilters)
 }
 
 func testFilters(t *testing.T, e *env) {
@@ -173,87 +166,90 @@ func testFilters(t *testing.T, e *env) {
 
 func TestListByServiceSkip(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.createService("apim1")
-	var all []string
-	for i := range 12 {
-		name := fmt.Sprintf("as%02d", i)
-		e.createServer("apim1", name, "x")
-		all = append(all, name)
-	}
-	got, counts := e.listAll("apim1", "$skip=5&$top=3")
-	if !slices.Equal(got, all[5:]) || counts[0] != 12 {
-		t.Errorf("$skip=5&$top=3: %v (counts %v), want %v", got, counts, all[5:])
-	}
-	got, _ = e.listAll("apim1", "$skip=20")
-	if len(got) != 0 {
-		t.Errorf("$skip past the end: %v", got)
-	}
-	got, _ = e.listAll("apim1", url.Values{"$skip": {"1"}, "$filter": {"name ge 'as05'"}}.Encode())
-	if !slices.Equal(got, all[6:]) {
-		t.Errorf("$skip with $filter: %v, want %v", got, all[6:])
-	}
+	onEachEngine(t, func(t *testing.T, e *env) {
+		e.createService("apim1")
+		var all []string
+		for i := range 12 {
+			name := fmt.Sprintf("as%02d", i)
+			e.createServer("apim1", name, "x")
+			all = append(all, name)
+		}
+		got, counts := e.listAll("apim1", "$skip=5&$top=3")
+		if !slices.Equal(got, all[5:]) || counts[0] != 12 {
+			t.Errorf("$skip=5&$top=3: %v (counts %v), want %v", got, counts, all[5:])
+		}
+		got, _ = e.listAll("apim1", "$skip=20")
+		if len(got) != 0 {
+			t.Errorf("$skip past the end: %v", got)
+		}
+		got, _ = e.listAll("apim1", url.Values{"$skip": {"1"}, "$filter": {"name ge 'as05'"}}.Encode())
+		if !slices.Equal(got, all[6:]) {
+			t.Errorf("$skip with $filter: %v, want %v", got, all[6:])
+		}
 
-	// A server created between pages lands in a later page, and nothing is
-	// served twice (keyset paging).
-	r := e.do(http.MethodGet, e.servicePath("apim1")+"/authorizationServers?$top=4", nil)
-	var page listed
-	r.decode(t, &page)
-	e.createServer("apim1", "as99", "late")
-	e.createServer("apim1", "as00a", "early") // before the cursor: not served
-	u, _ := url.Parse(page.NextLink)
-	if u.Query().Has("$skip") || !u.Query().Has("$skipToken") || u.Query().Get("$top") != "4" {
-		t.Errorf("nextLink %s", page.NextLink)
-	}
-	rest, _ := e.listAll("apim1", u.RawQuery)
-	if want := append(slices.Clone(all[4:]), "as99"); !slices.Equal(rest, want) {
-		t.Errorf("after inserts: %v, want %v", rest, want)
-	}
+		// A server created between pages lands in a later page, and nothing is
+		// served twice (keyset paging).
+		r := e.do(http.MethodGet, e.servicePath("apim1")+"/authorizationServers?$top=4", nil)
+		var page listed
+		r.decode(t, &page)
+		e.createServer("apim1", "as99", "late")
+		e.createServer("apim1", "as00a", "early") // before the cursor: not served
+		u, _ := url.Parse(page.NextLink)
+		if u.Query().Has("$skip") || !u.Query().Has("$skipToken") || u.Query().Get("$top") != "4" {
+			t.Errorf("nextLink %s", page.NextLink)
+		}
+		rest, _ := e.listAll("apim1", u.RawQuery)
+		if want := append(slices.Clone(all[4:]), "as99"); !slices.Equal(rest, want) {
+			t.Errorf("after inserts: %v, want %v", rest, want)
+		}
+	})
 }
 
 func TestListByServiceBadFilter(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.createService("apim1")
-	for _, f := range []string{
-		"nmae eq 'x'",
-		"name eq 5",
-		"name eq 'x",
-		"(name eq 'x'",
-		"name eq 'x' garbage",
-		"length(name) eq 3",
-		"clientId eq 'x'",
-		strings.Repeat("(", 100) + "name eq 'x'" + strings.Repeat(")", 100),
-	} {
-		r := e.do(http.MethodGet, e.servicePath("apim1")+"/authorizationServers?"+url.Values{"$filter": {f}}.Encode(), nil)
-		ae := e.expectError(r, http.StatusBadRequest, "ValidationError", "$filter")
-		if len(ae.Error.Details) == 1 && !strings.HasPrefix(ae.Error.Details[0].Message, "$filter") {
-			t.Errorf("%q: message %q does not say what is wrong", f, ae.Error.Details[0].Message)
+	onEachEngine(t, func(t *testing.T, e *env) {
+		e.createService("apim1")
+		for _, f := range []string{
+			"nmae eq 'x'",
+			"name eq 5",
+			"name eq 'x",
+			"(name eq 'x'",
+			"name eq 'x' garbage",
+			"length(name) eq 3",
+			"clientId eq 'x'",
+			strings.Repeat("(", 100) + "name eq 'x'" + strings.Repeat(")", 100),
+		} {
+			r := e.do(http.MethodGet, e.servicePath("apim1")+"/authorizationServers?"+url.Values{"$filter": {f}}.Encode(), nil)
+			ae := e.expectError(r, http.StatusBadRequest, "ValidationError", "$filter")
+			if len(ae.Error.Details) == 1 && !strings.HasPrefix(ae.Error.Details[0].Message, "$filter") {
+				t.Errorf("%q: message %q does not say what is wrong", f, ae.Error.Details[0].Message)
+			}
 		}
-	}
+	})
 }
 
 // TestListNextLinkKeepsQuery: the nextLink is absolute and keeps api-version,
 // $filter and $top, as SDK pagers need.
 func TestListNextLinkKeepsQuery(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	e.createService("apim1")
-	for i := range 3 {
-		e.createServer("apim1", fmt.Sprint("as", i), "x")
-	}
-	r := e.do(http.MethodGet, e.servicePath("apim1")+"/authorizationServers?%24filter=startswith%28name%2C%27as%27%29&%24top=2&api-version=2022-08-01", nil)
-	e.expect(r, http.StatusOK, defCollection)
-	var page map[string]any
-	if err := json.Unmarshal(r.body, &page); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(page["nextLink"].(string))
-	if err != nil || u.Scheme != "https" || u.Host != "tokend.test" {
-		t.Fatalf("nextLink %v", page["nextLink"])
-	}
-	q := u.Query()
-	if q.Get("api-version") != "2022-08-01" || q.Get("$filter") != "startswith(name,'as')" || q.Get("$top") != "2" {
-		t.Errorf("nextLink query %v", q)
-	}
+	onEachEngine(t, func(t *testing.T, e *env) {
+		e.createService("apim1")
+		for i := range 3 {
+			e.createServer("apim1", fmt.Sprint("as", i), "x")
+		}
+		r := e.do(http.MethodGet, e.servicePath("apim1")+"/authorizationServers?%24filter=startswith%28name%2C%27as%27%29&%24top=2&api-version=2022-08-01", nil)
+		e.expect(r, http.StatusOK, defCollection)
+		var page map[string]any
+		if err := json.Unmarshal(r.body, &page); err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(page["nextLink"].(string))
+		if err != nil || u.Scheme != "https" || u.Host != "tokend.test" {
+			t.Fatalf("nextLink %v", page["nextLink"])
+		}
+		q := u.Query()
+		if q.Get("api-version") != "2022-08-01" || q.Get("$filter") != "startswith(name,'as')" || q.Get("$top") != "2" {
+			t.Errorf("nextLink query %v", q)
+		}
+	})
 }

@@ -174,6 +174,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	if matched.Serve != nil {
+		if done := rt.opts.Hooks.Done; done != nil {
+			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			matched.Serve(sw, req)
+			done(ctx, req, sw.status)
+			return
+		}
 		matched.Serve(w, req)
 		return
 	}
@@ -299,3 +305,21 @@ func (rt *Router) unmatched(w http.ResponseWriter, hr *http.Request, segs []stri
 	}
 	rt.writeError(w, hr, family, notFound)
 }
+
+// statusWriter records the status a Serve route wrote, for Hooks.Done.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes,
+// deadlines, protocol upgrades).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

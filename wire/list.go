@@ -23,7 +23,7 @@ func EncodeList(items []json.RawMessage, members ...any) json.RawMessage {
 		name, _ := json.Marshal(members[i])
 		value, err := json.Marshal(members[i+1])
 		if err != nil {
-			panic("arm: list member does not marshal: " + err.Error())
+			panic("wire: list member does not marshal: " + err.Error())
 		}
 		tail = append(append(append(append(tail, ','), name...), ':'), value...)
 	}
