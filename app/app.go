@@ -197,9 +197,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	tenants := pipeline.New(id.Surface(), opts)
+	tenants.Add(id.Routes()...)
 	srv := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
-		Mounts: mounts, Fallback: id.Handler(),
+		Mounts: mounts, Fallback: tenants,
 	})
 	return &App{Identity: id, Server: srv, ARM: armRouter}, nil
 }

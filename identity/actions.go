@@ -2,7 +2,7 @@ package identity
 
 import "strings"
 
-// matchAction reports whether an action ("Microsoft.App/containerApps/write")
+// matchAction reports whether an action ("Microsoft.Example/widgets/write")
 // matches a role's pattern ("*", "*/read", "Microsoft.Authorization/*/Write").
 // Like Azure, matching is case-insensitive and "*" stands for any run of
 // characters, slashes included. Both arguments must already be lower case

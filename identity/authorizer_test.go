@@ -6,11 +6,18 @@ import (
 	"testing"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 func TestAuthorizerMatrix(t *testing.T) {
 	t.Parallel()
-	s, f := testService(t, nil)
+	testkit.EachEngine(t, testAuthorizerMatrix)
+}
+
+func testAuthorizerMatrix(t *testing.T, store tokend.Store) {
+	s, f := testService(t, store, nil)
 	ctx := context.Background()
 	subA := "/subscriptions/" + f.sub
 	subB := "/subscriptions/00000000-0000-0000-0000-00000000000b"
@@ -25,7 +32,7 @@ func TestAuthorizerMatrix(t *testing.T) {
 	owner := principal(RoleOwner, "/")
 	readerA := principal(RoleReader, subA)
 	contribRG := principal(RoleContributor, rgA)
-	pwReader := principal(RolePlaywrightTestingReader, account)
+	pwReader := principal(playwright.RoleTestingReader, account)
 	nobody := principal("", "")
 	bound := &tokend.Principal{ObjectID: owner.ObjectID, Resource: app} // resource-bound token of the owner
 
@@ -43,9 +50,9 @@ func TestAuthorizerMatrix(t *testing.T) {
 		{"contributor in its group", contribRG, "Microsoft.App/containerApps/write", app, false, true},
 		{"contributor not above its group", contribRG, "Microsoft.Resources/subscriptions/resourceGroups/read", subA, false, false},
 		{"contributor cannot assign roles", contribRG, "Microsoft.Authorization/roleAssignments/write", app, false, false},
-		{"owner has no data actions", owner, PlaywrightReadAccessTokens, account, true, false},
-		{"playwright reader reads tokens", pwReader, PlaywrightReadAccessTokens, account, true, true},
-		{"playwright reader cannot create tokens", pwReader, PlaywrightWriteAccessTokens, account, true, false},
+		{"owner has no data actions", owner, pwReadAccessTokens, account, true, false},
+		{"playwright reader reads tokens", pwReader, pwReadAccessTokens, account, true, true},
+		{"playwright reader cannot create tokens", pwReader, pwWriteAccessTokens, account, true, false},
 		{"no assignment", nobody, "Microsoft.App/containerApps/read", app, false, false},
 		{"resource-bound token on its resource", bound, "Microsoft.App/containerApps/read", app, false, true},
 		{"resource-bound token elsewhere", bound, "Microsoft.App/containerApps/read", rgA + "/providers/microsoft.app/containerapps/other", false, false},
@@ -74,7 +81,11 @@ func TestAuthorizerMatrix(t *testing.T) {
 // through the generation it polls.
 func TestAuthorizerSeesOtherNodesChanges(t *testing.T) {
 	t.Parallel()
-	s1, f := testService(t, nil)
+	testkit.EachEngine(t, testAuthorizerSeesOtherNodesChanges)
+}
+
+func testAuthorizerSeesOtherNodesChanges(t *testing.T, store tokend.Store) {
+	s1, f := testService(t, store, nil)
 	s2 := f.newService(t, nil)
 	ctx := context.Background()
 	c, _ := mustClient(t, s1, "", "")
@@ -111,7 +122,11 @@ func TestAuthorizerSeesOtherNodesChanges(t *testing.T) {
 
 func TestAssignValidates(t *testing.T) {
 	t.Parallel()
-	s, _ := testService(t, nil)
+	testkit.EachEngine(t, testAssignValidates)
+}
+
+func testAssignValidates(t *testing.T, store tokend.Store) {
+	s, _ := testService(t, store, nil)
 	ctx := context.Background()
 	if _, err := s.Assignments.Assign(ctx, "p", "Superuser", "/"); err == nil {
 		t.Error("unknown role accepted")
@@ -133,7 +148,7 @@ func TestAssignValidates(t *testing.T) {
 }
 
 func BenchmarkAuthorize(b *testing.B) {
-	s, f := testService(b, nil)
+	s, f := testService(b, storagetest.SQLite(b), nil)
 	c, _ := mustClient(b, s, RoleContributor, "/subscriptions/"+f.sub)
 	p := &tokend.Principal{ObjectID: c.ObjectID}
 	scope := "/subscriptions/" + f.sub + "/resourcegroups/rg/providers/microsoft.app/containerapps/app"

@@ -11,13 +11,14 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // BenchmarkTokenIssuance drives the token endpoint the way MSAL does (form
 // POST, client_secret_post, the ARM scope plus OpenID scopes) over TLS with
 // keep-alive, from parallel clients, against an ES256 issuer on SQLite.
 func BenchmarkTokenIssuance(b *testing.B) {
-	ts := startServer(b, nil)
+	ts := startServer(b, storagetest.SQLite(b), nil)
 	body := url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {ts.boot.Client.ID}, "client_secret": {ts.boot.Secret},
 		"scope":  {"https://management.core.windows.net//.default openid offline_access profile"},
@@ -73,7 +74,7 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 // BenchmarkBearerCheckCached is the ARM pipeline's Authenticate for a token
 // seen before: hash, cache hit, times, deny list, validators, audience.
 func BenchmarkBearerCheckCached(b *testing.B) {
-	s, _ := testService(b, nil)
+	s, _ := testService(b, storagetest.SQLite(b), nil)
 	r := bearerRequest(mustAccessToken(b, s, mustClientNoRole(b, s), ResourceManagement))
 	ctx := context.Background()
 	if _, err := s.Authenticate(ctx, r, tokend.AudienceManagement); err != nil {
@@ -94,7 +95,7 @@ func BenchmarkBearerCheckCached(b *testing.B) {
 // BenchmarkBearerCheckUncached is the same for tokens never seen: every
 // iteration parses and verifies an ES256 signature.
 func BenchmarkBearerCheckUncached(b *testing.B) {
-	s, _ := testService(b, nil)
+	s, _ := testService(b, storagetest.SQLite(b), nil)
 	c := mustClientNoRole(b, s)
 	reqs := make([]*http.Request, b.N)
 	for i := range reqs {
@@ -115,7 +116,7 @@ func BenchmarkBearerCheckUncached(b *testing.B) {
 
 // BenchmarkSignAccessToken is issuance without HTTP: claims, JSON, ES256.
 func BenchmarkSignAccessToken(b *testing.B) {
-	s, _ := testService(b, nil)
+	s, _ := testService(b, storagetest.SQLite(b), nil)
 	c := mustClientNoRole(b, s)
 	ctx := context.Background()
 	b.ReportAllocs()

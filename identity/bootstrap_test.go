@@ -9,11 +9,16 @@ import (
 	"testing"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
 )
 
 func TestBootstrapOnceAcrossNodes(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, openSQLite(t), newBox(t))
+	testkit.EachEngine(t, testBootstrapOnceAcrossNodes)
+}
+
+func testBootstrapOnceAcrossNodes(t *testing.T, store tokend.Store) {
+	f := newFixture(t, store, newBox(t))
 	nodes := []*Service{f.newService(t, nil), f.newService(t, nil), f.newService(t, nil)}
 	results := make([]*Bootstrap, len(nodes))
 	var wg sync.WaitGroup
@@ -60,7 +65,7 @@ func TestBootstrapOnceAcrossNodes(t *testing.T) {
 	if err := s.Authorizer().Authorize(context.Background(), p, "Microsoft.Authorization/roleAssignments/write", "/subscriptions/any"); err != nil {
 		t.Errorf("bootstrap is Owner at /: %v", err)
 	}
-	if err := s.Authorizer().AuthorizeData(context.Background(), p, PlaywrightWriteAccessTokens, "/subscriptions/any/resourcegroups/rg/providers/microsoft.azureplaywrightservice/accounts/a"); err != nil {
+	if err := s.Authorizer().AuthorizeData(context.Background(), p, pwWriteAccessTokens, "/subscriptions/any/resourcegroups/rg/providers/microsoft.azureplaywrightservice/accounts/a"); err != nil {
 		t.Errorf("bootstrap holds the Playwright data owner role at /: %v", err)
 	}
 	// Deleting the client takes its assignments along.
@@ -72,6 +77,49 @@ func TestBootstrapOnceAcrossNodes(t *testing.T) {
 	}
 	if b, err := s.EnsureBootstrap(context.Background()); err != nil || b.Created || b.Client != nil {
 		t.Fatalf("after deletion: %+v %v (bootstrap must not come back)", b, err)
+	}
+}
+
+// The bootstrap client holds Owner and exactly the configured bootstrap
+// roles; one the catalog lacks fails the bootstrap and leaves nothing
+// behind, so a corrected configuration bootstraps on the next start.
+func TestBootstrapRoles(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, testBootstrapRoles)
+}
+
+func testBootstrapRoles(t *testing.T, store tokend.Store) {
+	ctx := context.Background()
+	f := newFixture(t, store, newBox(t))
+	account := "/subscriptions/" + f.sub + "/resourcegroups/rg/providers/microsoft.azureplaywrightservice/accounts/a"
+
+	bad := f.newService(t, func(c *Config) { c.BootstrapRoles = []string{"Playwright Testing Owner", "No Such Role"} })
+	if b, err := bad.EnsureBootstrap(ctx); err == nil || !strings.Contains(err.Error(), "No Such Role") {
+		t.Fatalf("unknown bootstrap role: got %+v, %v", b, err)
+	}
+	if clients, err := f.store.ListClients(ctx); err != nil || len(clients) != 0 {
+		t.Fatalf("a failed bootstrap left %d clients (%v)", len(clients), err)
+	}
+	if list, err := f.store.ListRoleAssignments(ctx, ""); err != nil || len(list) != 0 {
+		t.Fatalf("a failed bootstrap left %d role assignments (%v)", len(list), err)
+	}
+
+	// No provider roles: Owner alone, which does not reach data.
+	plain := f.newService(t, func(c *Config) { c.BootstrapRoles = nil })
+	b, err := plain.EnsureBootstrap(ctx)
+	if err != nil || !b.Created {
+		t.Fatalf("bootstrap after the failed one: %+v %v", b, err)
+	}
+	list, err := f.store.ListRoleAssignments(ctx, b.Client.ObjectID)
+	if err != nil || len(list) != 1 || list[0].Role != RoleOwner || list[0].Scope != "/" {
+		t.Fatalf("assignments %+v (%v), want Owner at / only", list, err)
+	}
+	p := &tokend.Principal{ObjectID: b.Client.ObjectID}
+	if err := plain.Authorizer().Authorize(ctx, p, "Microsoft.App/containerApps/write", account); err != nil {
+		t.Errorf("Owner at /: %v", err)
+	}
+	if err := plain.Authorizer().AuthorizeData(ctx, p, pwReadAccount, account); err == nil {
+		t.Error("Owner alone holds a data action")
 	}
 }
 

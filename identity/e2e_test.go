@@ -14,6 +14,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/coreos/go-oidc/v3/oidc"
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/playwright"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 )
@@ -45,7 +48,11 @@ func (ts *testServer) credential(t testing.TB, clientID, secret string) azcore.T
 // through azcore's bearer-token policy.
 func TestAzidentityEndToEnd(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, nil)
+	testkit.EachEngine(t, testAzidentityEndToEnd)
+}
+
+func testAzidentityEndToEnd(t *testing.T, store tokend.Store) {
+	ts := startServer(t, store, nil)
 	ctx := context.Background()
 	cred := ts.credential(t, ts.boot.Client.ID, ts.boot.Secret)
 
@@ -94,14 +101,18 @@ func TestAzidentityEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := ts.svc.Verify(ctx, tok.Token)
-	if err != nil || !c.Audience.Contains(ResourcePlaywright) {
+	if err != nil || !c.Audience.Contains(playwright.Audience) {
 		t.Fatalf("playwright token: %+v %v", c, err)
 	}
 }
 
 func TestAzidentityWrongSecret(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, nil)
+	testkit.EachEngine(t, testAzidentityWrongSecret)
+}
+
+func testAzidentityWrongSecret(t *testing.T, store tokend.Store) {
+	ts := startServer(t, store, nil)
 	for name, secret := range map[string]string{
 		"well-formed but wrong": NewSecret(),
 		"malformed":             "not-a-secret",
@@ -128,7 +139,11 @@ func TestAzidentityWrongSecret(t *testing.T) {
 // go-oidc verifies it through discovery and the JWKS.
 func TestOAuth2AndOIDCInterop(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, nil)
+	testkit.EachEngine(t, testOAuth2AndOIDCInterop)
+}
+
+func testOAuth2AndOIDCInterop(t *testing.T, store tokend.Store) {
+	ts := startServer(t, store, nil)
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, ts.HTTP)
 	ctx = oidc.ClientContext(ctx, ts.HTTP)
 

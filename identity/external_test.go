@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/playwright"
 )
 
 // fakeIssuer is an external OIDC issuer: discovery and a JWKS with one RSA
@@ -59,8 +61,12 @@ func (fi *fakeIssuer) token(t testing.TB, kid string, claims map[string]any) str
 
 func TestTrustedExternalIssuer(t *testing.T) {
 	t.Parallel()
+	testkit.EachEngine(t, testTrustedExternalIssuer)
+}
+
+func testTrustedExternalIssuer(t *testing.T, store tokend.Store) {
 	fi := newFakeIssuer(t)
-	s, _ := testService(t, func(c *Config) {
+	s, _ := testService(t, store, func(c *Config) {
 		c.TrustedIssuers = []TrustedIssuer{{Issuer: fi.srv.URL, Audiences: []string{"api://tokend"}}}
 		c.HTTPClient = fi.srv.Client()
 	})
@@ -87,7 +93,7 @@ func TestTrustedExternalIssuer(t *testing.T) {
 	} {
 		aud := tokend.AudienceManagement
 		if name == "configured audience on Playwright" {
-			aud = tokend.AudiencePlaywright
+			aud = playwright.SurfaceAudience
 		}
 		if _, err := s.Authenticate(ctx, bearerRequest(tok), aud); !errors.As(err, &ae) {
 			t.Errorf("%s: got %v", name, err)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/playwright"
 )
 
 // forge builds a compact JWS from a header and payload, signed by sign.
@@ -44,8 +46,12 @@ func bearerRequest(token string) *http.Request {
 
 func TestForgedAndInvalidTokensAreRefused(t *testing.T) {
 	t.Parallel()
-	clock := newTestClock()
-	s, f := testService(t, func(c *Config) { c.Now = clock.Now })
+	testkit.EachEngine(t, testForgedAndInvalidTokensAreRefused)
+}
+
+func testForgedAndInvalidTokensAreRefused(t *testing.T, store tokend.Store) {
+	clock := testkit.NewClock(testEpoch)
+	s, f := testService(t, store, func(c *Config) { c.Now = clock.Now })
 	ctx := context.Background()
 	key := s.keys.current(clock.Now())
 	ours := func(in []byte) []byte {
@@ -148,8 +154,8 @@ func TestForgedAndInvalidTokensAreRefused(t *testing.T) {
 		}), ours), tokend.AudienceManagement, "InvalidAuthenticationToken"},
 		{"issuer via common", forge(t, hdr(nil), claims(func(c map[string]any) { c["iss"] = IssuerURL("https://tokend.test", "common") }), ours), tokend.AudienceManagement, "InvalidAuthenticationToken"},
 		{"stray query in issuer", forge(t, hdr(nil), claims(func(c map[string]any) { c["iss"] = "https://login.microsoftonline.com/" + f.tenant + "/v2.0" + "?" }), ours), tokend.AudienceManagement, "InvalidAuthenticationToken"},
-		{"Playwright audience on ARM", forge(t, hdr(nil), claims(func(c map[string]any) { c["aud"] = ResourcePlaywright }), ours), tokend.AudienceManagement, "InvalidAuthenticationTokenAudience"},
-		{"ARM audience on Playwright", valid, tokend.AudiencePlaywright, "InvalidAuthenticationTokenAudience"},
+		{"Playwright audience on ARM", forge(t, hdr(nil), claims(func(c map[string]any) { c["aud"] = playwright.Audience }), ours), tokend.AudienceManagement, "InvalidAuthenticationTokenAudience"},
+		{"ARM audience on Playwright", valid, playwright.SurfaceAudience, "InvalidAuthenticationTokenAudience"},
 		{"container-app audience on ARM", forge(t, hdr(nil), claims(func(c map[string]any) {
 			c["aud"] = "/subscriptions/x/resourcegroups/rg/providers/microsoft.app/containerapps/a"
 		}), ours), tokend.AudienceManagement, "InvalidAuthenticationTokenAudience"},
@@ -185,11 +191,23 @@ func TestForgedAndInvalidTokensAreRefused(t *testing.T) {
 			t.Errorf("%s: refused: %v", name, err)
 		}
 	}
+	// A provider's surface takes the audiences it declared, with and
+	// without the trailing slash.
+	for _, aud := range []string{playwright.Audience, playwright.Audience + "/"} {
+		tok := forge(t, hdr(nil), claims(func(c map[string]any) { c["aud"] = aud }), ours)
+		if _, err := s.Authenticate(ctx, bearerRequest(tok), playwright.SurfaceAudience); err != nil {
+			t.Errorf("aud %s on Playwright: refused: %v", aud, err)
+		}
+	}
 }
 
 func TestMissingHeaderMessage(t *testing.T) {
 	t.Parallel()
-	s, _ := testService(t, nil)
+	testkit.EachEngine(t, testMissingHeaderMessage)
+}
+
+func testMissingHeaderMessage(t *testing.T, store tokend.Store) {
+	s, _ := testService(t, store, nil)
 	_, err := s.Authenticate(context.Background(), bearerRequest(""), tokend.AudienceManagement)
 	var ae *tokend.AuthenticationError
 	if !errors.As(err, &ae) || ae.Message != "Authentication failed. The 'Authorization' header is missing." {
@@ -206,7 +224,11 @@ func TestMissingHeaderMessage(t *testing.T) {
 // resource even while the verified token is cached.
 func TestValidatorsRunOnEveryCheck(t *testing.T) {
 	t.Parallel()
-	s, _ := testService(t, nil)
+	testkit.EachEngine(t, testValidatorsRunOnEveryCheck)
+}
+
+func testValidatorsRunOnEveryCheck(t *testing.T, store tokend.Store) {
+	s, _ := testService(t, store, nil)
 	ctx := context.Background()
 	tok := mustAccessToken(t, s, mustClientNoRole(t, s), ResourceManagement)
 	gone := false
@@ -232,7 +254,11 @@ func TestValidatorsRunOnEveryCheck(t *testing.T) {
 // A revocation made on another node applies here after the next sync.
 func TestRevocationReachesOtherNodes(t *testing.T) {
 	t.Parallel()
-	s1, f := testService(t, nil)
+	testkit.EachEngine(t, testRevocationReachesOtherNodes)
+}
+
+func testRevocationReachesOtherNodes(t *testing.T, store tokend.Store) {
+	s1, f := testService(t, store, nil)
 	s2 := f.newService(t, nil)
 	ctx := context.Background()
 	tok := mustAccessToken(t, s1, mustClientNoRole(t, s1), ResourceManagement)

@@ -3,38 +3,27 @@ package identity
 import (
 	"context"
 	"crypto/rand"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/playwright"
 	"github.com/tokend-dev/tokend/seal"
-	"github.com/tokend-dev/tokend/storage/sqlite"
 )
 
-// testClock is a settable clock shared by a test's services.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// testEpoch is where the tests' settable clocks (testkit.Clock) start.
+var testEpoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// The Playwright data plane's data actions, in Azure's spelling: what the
+// Playwright roles of the fixture's catalog grant.
+const (
+	pwReadAccount       = "Microsoft.AzurePlaywrightService/accounts/read"
+	pwWriteAccount      = "Microsoft.AzurePlaywrightService/accounts/write"
+	pwReadAccessTokens  = "Microsoft.AzurePlaywrightService/accounts/accessTokens/read"
+	pwWriteAccessTokens = "Microsoft.AzurePlaywrightService/accounts/accessTokens/write"
+	pwDeleteAccessToken = "Microsoft.AzurePlaywrightService/accounts/accessTokens/delete"
+)
 
 // fixture is a store with a tenant and a subscription, and a seal box.
 type fixture struct {
@@ -42,16 +31,6 @@ type fixture struct {
 	box    *seal.Box
 	tenant string
 	sub    string
-}
-
-func openSQLite(t testing.TB) tokend.Store {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tokend.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
 }
 
 func newBox(t testing.TB) *seal.Box {
@@ -78,10 +57,28 @@ func newFixture(t testing.TB, store tokend.Store, box *seal.Box) *fixture {
 	return f
 }
 
-// newService opens a Service on f; mutate adjusts the config.
+// playwrightRoles is the catalog the app composes from the Playwright
+// provider: the built-in roles and the provider's three.
+func playwrightRoles(t testing.TB) *RoleCatalog {
+	t.Helper()
+	c, err := NewRoleCatalog(playwright.Roles...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newService opens a Service on f, configured as the app configures it
+// with the Playwright provider (its roles, its audience, its data-owner
+// role for the bootstrap client); mutate adjusts the config.
 func (f *fixture) newService(t testing.TB, mutate func(*Config)) *Service {
 	t.Helper()
-	cfg := Config{Store: f.store, Box: f.box, DefaultTenantID: f.tenant}
+	cfg := Config{
+		Store: f.store, Box: f.box, DefaultTenantID: f.tenant,
+		Roles:          playwrightRoles(t),
+		Audiences:      []tokend.AudienceDefinition{playwright.AudienceDefinition},
+		BootstrapRoles: []string{playwright.RoleTestingOwner},
+	}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -93,15 +90,16 @@ func (f *fixture) newService(t testing.TB, mutate func(*Config)) *Service {
 	return s
 }
 
-// testService is a Service on a fresh SQLite store.
-func testService(t testing.TB, mutate func(*Config)) (*Service, *fixture) {
+// testService is a Service on a fresh fixture over store (a fresh store of
+// one engine: testkit.EachEngine, or storagetest.SQLite in benchmarks).
+func testService(t testing.TB, store tokend.Store, mutate func(*Config)) (*Service, *fixture) {
 	t.Helper()
-	f := newFixture(t, openSQLite(t), newBox(t))
+	f := newFixture(t, store, newBox(t))
 	return f.newService(t, mutate), f
 }
 
-// mustToken issues an ARM access token to a fresh client holding role at
-// scope (no assignment when role is empty).
+// mustClient creates a client holding role at scope (no assignment when
+// role is empty).
 func mustClient(t testing.TB, s *Service, role, scope string) (*tokend.Client, string) {
 	t.Helper()
 	ctx := context.Background()

@@ -15,10 +15,25 @@ import (
 // clients themselves), answering in OAuth's error shape.
 func (s *Service) Handler() http.Handler { return s.router }
 
-// newRouter builds the identity surface.
+// Surface is the identity endpoints' surface: anonymous (the endpoints
+// authenticate clients themselves), answering what no endpoint owns in
+// OAuth's error shape. The composition serves it with the deployment's
+// shared pipeline options, so its hooks cover these endpoints too.
+func (s *Service) Surface() pipeline.Surface {
+	return pipeline.Surface{Name: "identity", WriteError: s.writeSurfaceError, Family: wire.FamilyARM}
+}
+
+// newRouter builds the identity surface with options of its own, for
+// Handler (tests and tools that serve identity alone).
 func (s *Service) newRouter() *pipeline.Router {
-	rt := pipeline.New(pipeline.Surface{Name: "identity", WriteError: s.writeSurfaceError, Family: wire.FamilyARM},
-		&pipeline.Options{Logger: s.log, PublicURL: s.cfg.PublicURL})
+	rt := pipeline.New(s.Surface(), &pipeline.Options{Logger: s.log, PublicURL: s.cfg.PublicURL})
+	rt.Add(s.Routes()...)
+	return rt
+}
+
+// Routes are the identity endpoints.
+func (s *Service) Routes() []pipeline.Route {
+	var routes []pipeline.Route
 	const tenant = "/{tenant}/"
 	add := func(label, method, path string, serve func(w http.ResponseWriter, r *http.Request, tenantID string)) {
 		methods := []string{method}
@@ -26,7 +41,7 @@ func (s *Service) newRouter() *pipeline.Router {
 			methods = append(methods, http.MethodHead)
 		}
 		for _, m := range methods {
-			rt.Add(pipeline.Route{Method: m, Pattern: tenant + path, Label: label, Serve: s.inTenant(serve)})
+			routes = append(routes, pipeline.Route{Method: m, Pattern: tenant + path, Label: label, Serve: s.inTenant(serve)})
 		}
 	}
 	add("identity:discovery", http.MethodGet, "v2.0/.well-known/openid-configuration", s.serveDiscovery)
@@ -39,7 +54,7 @@ func (s *Service) newRouter() *pipeline.Router {
 	add("identity:revoke", http.MethodPost, "oauth2/v2.0/revoke", s.serveRevoke)
 	add("identity:authorize", http.MethodGet, "oauth2/v2.0/authorize", s.serveAuthorize)
 	add("identity:authorize", http.MethodGet, "oauth2/authorize", s.serveAuthorize)
-	return rt
+	return routes
 }
 
 // inTenant resolves the tenant segment before an endpoint runs.

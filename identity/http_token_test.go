@@ -10,6 +10,9 @@ import (
 	"testing"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
 // post sends a form to the test server.
@@ -34,7 +37,11 @@ func (ts *testServer) post(t testing.TB, path string, form url.Values, edit func
 
 func TestTokenEndpoint(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, nil)
+	testkit.EachEngine(t, testTokenEndpoint)
+}
+
+func testTokenEndpoint(t *testing.T, store tokend.Store) {
+	ts := startServer(t, store, nil)
 	id, secret := ts.boot.Client.ID, ts.boot.Secret
 	tokenPath := "/" + ts.tenant + "/oauth2/v2.0/token"
 	form := func(kv ...string) url.Values {
@@ -66,7 +73,7 @@ func TestTokenEndpoint(t *testing.T) {
 	}{
 		{name: "MSAL's ARM request", form: form("claims", `{"access_token":{"xms_cc":{"values":["CP1"]}}}`), status: 200, aud: "https://management.core.windows.net/"},
 		{name: "management.azure.com", form: form("scope", "https://management.azure.com/.default"), status: 200, aud: "https://management.azure.com/"},
-		{name: "Playwright", form: form("scope", "https://playwright.microsoft.com/.default openid profile offline_access"), status: 200, aud: ResourcePlaywright},
+		{name: "Playwright", form: form("scope", "https://playwright.microsoft.com/.default openid profile offline_access"), status: 200, aud: playwright.Audience},
 		{name: "client_secret_basic", form: form("client_id", "", "client_secret", ""), edit: basic(id, secret), status: 200, aud: ResourceManagement},
 		{name: "basic with the same client_id in the body", form: form("client_secret", ""), edit: basic(id, secret), status: 200, aud: ResourceManagement},
 		{name: "organizations tenant", path: "/organizations/oauth2/v2.0/token", form: form(), status: 200, aud: ResourceManagement},
@@ -155,7 +162,11 @@ func TestTokenEndpoint(t *testing.T) {
 
 func TestDiscoveryAndJWKS(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, nil)
+	testkit.EachEngine(t, testDiscoveryAndJWKS)
+}
+
+func testDiscoveryAndJWKS(t *testing.T, store tokend.Store) {
+	ts := startServer(t, store, nil)
 	get := func(path string) (int, map[string]any) {
 		resp, err := ts.HTTP.Get(ts.URL + path)
 		if err != nil {
@@ -206,19 +217,46 @@ func TestDiscoveryAndJWKS(t *testing.T) {
 	if status, _ := get("/" + ts.tenant + "/nothing/here"); status != 404 {
 		t.Errorf("unknown path: %d", status)
 	}
-	resp, err := ts.HTTP.Get(ts.URL + "/" + ts.tenant + "/oauth2/v2.0/token")
+	// A wrong method is a 405 in OAuth's shape naming what the endpoint takes.
+	for _, tc := range []struct{ method, path, allow string }{
+		{http.MethodGet, "/" + ts.tenant + "/oauth2/v2.0/token", "POST"},
+		{http.MethodPost, "/" + ts.tenant + "/v2.0/.well-known/openid-configuration", "GET, HEAD"},
+		{http.MethodDelete, "/" + ts.tenant + "/discovery/v2.0/keys", "GET, HEAD"},
+	} {
+		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, nil)
+		resp, err := ts.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			Error      string `json:"error"`
+			ErrorCodes []int  `json:"error_codes"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != tc.allow ||
+			e.Error != "invalid_request" || len(e.ErrorCodes) != 1 || e.ErrorCodes[0] != 900561 {
+			t.Errorf("%s %s: %s, Allow %q, error %+v", tc.method, tc.path, resp.Status, resp.Header.Get("Allow"), e)
+		}
+	}
+	// HEAD is served wherever GET is.
+	resp, err := ts.HTTP.Head(ts.URL + "/" + ts.tenant + "/discovery/v2.0/keys")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
-		t.Errorf("GET token: %s", resp.Status)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("HEAD keys: %s", resp.Status)
 	}
 }
 
 func TestIntrospectionAndRevocation(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, nil)
+	testkit.EachEngine(t, testIntrospectionAndRevocation)
+}
+
+func testIntrospectionAndRevocation(t *testing.T, store tokend.Store) {
+	ts := startServer(t, store, nil)
 	ctx := context.Background()
 	other, otherSecret := mustClient(t, ts.svc, RoleContributor, "/")
 	base := "/" + ts.tenant + "/oauth2/v2.0/"
@@ -303,3 +341,56 @@ var errForTest = &testError{"the resource was deleted"}
 type testError struct{ s string }
 
 func (e *testError) Error() string { return e.s }
+
+// Each endpoint keeps its bounded route label in metrics (no tenant in it),
+// and so do the answers no endpoint owns.
+func TestRouteLabels(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, storagetest.SQLite(t), nil)
+	tenant := "/" + ts.tenant
+	for _, r := range []struct{ method, path string }{
+		{http.MethodGet, tenant + "/v2.0/.well-known/openid-configuration"},
+		{http.MethodGet, "/organizations/.well-known/openid-configuration"},
+		{http.MethodGet, tenant + "/discovery/v2.0/keys"},
+		{http.MethodPost, tenant + "/oauth2/v2.0/token"},
+		{http.MethodPost, tenant + "/oauth2/token"},
+		{http.MethodPost, tenant + "/oauth2/v2.0/introspect"},
+		{http.MethodPost, tenant + "/oauth2/v2.0/revoke"},
+		{http.MethodGet, tenant + "/oauth2/v2.0/authorize"},
+		{http.MethodPut, tenant + "/oauth2/v2.0/token"},
+		{http.MethodGet, tenant + "/nothing/here"},
+	} {
+		req, _ := http.NewRequest(r.method, ts.URL+r.path, nil)
+		resp, err := ts.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	resp, err := ts.HTTP.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	metrics := string(b)
+	for _, want := range []string{
+		`tokend_http_requests_total{code="200",method="GET",route="identity:discovery"}`,
+		`tokend_http_requests_total{code="200",method="GET",route="identity:jwks"}`,
+		`tokend_http_requests_total{code="400",method="POST",route="identity:token"}`,
+		`tokend_http_requests_total{code="400",method="POST",route="identity:token-v1"}`,
+		`tokend_http_requests_total{code="400",method="POST",route="identity:introspect"}`,
+		`tokend_http_requests_total{code="400",method="POST",route="identity:revoke"}`,
+		`tokend_http_requests_total{code="400",method="GET",route="identity:authorize"}`,
+		`tokend_http_requests_total{code="405",method="PUT",route="identity:method-not-allowed"}`,
+		`tokend_http_requests_total{code="404",method="GET",route="identity:not-found"}`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(metrics, ts.tenant) {
+		t.Error("a route label names the tenant")
+	}
+}

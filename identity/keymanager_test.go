@@ -7,6 +7,7 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
 )
 
 func listKeys(t testing.TB, store tokend.Store) []*tokend.SigningKey {
@@ -20,13 +21,17 @@ func listKeys(t testing.TB, store tokend.Store) []*tokend.SigningKey {
 
 func TestKeyLifecycle(t *testing.T) {
 	t.Parallel()
-	clock := newTestClock()
+	testkit.EachEngine(t, testKeyLifecycle)
+}
+
+func testKeyLifecycle(t *testing.T, store tokend.Store) {
+	clock := testkit.NewClock(testEpoch)
 	const (
 		rotation   = 10 * time.Hour
 		prePublish = time.Hour
 		lifetime   = time.Hour
 	)
-	s, f := testService(t, func(c *Config) {
+	s, f := testService(t, store, func(c *Config) {
 		c.Now, c.KeyRotation, c.KeyPrePublish, c.TokenLifetime = clock.Now, rotation, prePublish, lifetime
 	})
 	ctx := context.Background()
@@ -105,8 +110,12 @@ func TestKeyLifecycle(t *testing.T) {
 
 func TestKeyRecoveryAfterDowntime(t *testing.T) {
 	t.Parallel()
-	clock := newTestClock()
-	s, f := testService(t, func(c *Config) {
+	testkit.EachEngine(t, testKeyRecoveryAfterDowntime)
+}
+
+func testKeyRecoveryAfterDowntime(t *testing.T, store tokend.Store) {
+	clock := testkit.NewClock(testEpoch)
+	s, f := testService(t, store, func(c *Config) {
 		c.Now, c.KeyRotation, c.KeyPrePublish = clock.Now, 10*time.Hour, time.Hour
 	})
 	ctx := context.Background()
@@ -135,8 +144,12 @@ func TestKeyRecoveryAfterDowntime(t *testing.T) {
 
 func TestSigningAlgChangeRotates(t *testing.T) {
 	t.Parallel()
-	clock := newTestClock()
-	_, f := testService(t, func(c *Config) { c.Now = clock.Now })
+	testkit.EachEngine(t, testSigningAlgChangeRotates)
+}
+
+func testSigningAlgChangeRotates(t *testing.T, store tokend.Store) {
+	clock := testkit.NewClock(testEpoch)
+	_, f := testService(t, store, func(c *Config) { c.Now = clock.Now })
 	s2 := f.newService(t, func(c *Config) { c.Now, c.SigningAlg = clock.Now, AlgEdDSA })
 	keys := listKeys(t, f.store)
 	if p := pendingKey(keys, clock.Now()); len(keys) != 2 || p == nil || p.Algorithm != AlgEdDSA {
@@ -150,8 +163,12 @@ func TestSigningAlgChangeRotates(t *testing.T) {
 
 func TestRotateIsIdempotentWhilePending(t *testing.T) {
 	t.Parallel()
-	clock := newTestClock()
-	s, f := testService(t, func(c *Config) { c.Now = clock.Now })
+	testkit.EachEngine(t, testRotateIsIdempotentWhilePending)
+}
+
+func testRotateIsIdempotentWhilePending(t *testing.T, store tokend.Store) {
+	clock := testkit.NewClock(testEpoch)
+	s, f := testService(t, store, func(c *Config) { c.Now = clock.Now })
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	ids := make([]string, 8)
@@ -197,8 +214,12 @@ func TestRotateIsIdempotentWhilePending(t *testing.T) {
 
 func TestSignKeepsKeyForLongLivedTokens(t *testing.T) {
 	t.Parallel()
-	clock := newTestClock()
-	s, f := testService(t, func(c *Config) { c.Now = clock.Now })
+	testkit.EachEngine(t, testSignKeepsKeyForLongLivedTokens)
+}
+
+func testSignKeepsKeyForLongLivedTokens(t *testing.T, store tokend.Store) {
+	clock := testkit.NewClock(testEpoch)
+	s, f := testService(t, store, func(c *Config) { c.Now = clock.Now })
 	ctx := context.Background()
 	exp := clock.Now().Add(90 * 24 * time.Hour) // beyond the 30-day rotation
 	tok, err := s.ClaimsSigner().Sign(ctx, map[string]any{"aud": "x", "exp": exp.Unix()})

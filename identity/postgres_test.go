@@ -9,6 +9,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx" for the admin connection
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
@@ -16,7 +17,7 @@ import (
 // together, and each verifies what the other signs.
 func TestTwoNodesShareKeysOnPostgres(t *testing.T) {
 	dsn := storagetest.PostgresDSN(t)
-	clock := newTestClock()
+	clock := testkit.NewClock(testEpoch)
 	box := newBox(t)
 	storeA, storeB := storagetest.PostgresOn(t, dsn), storagetest.PostgresOn(t, dsn)
 	fa := newFixture(t, storeA, box)

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/playwright"
 	"github.com/tokend-dev/tokend/wire"
 )
 
@@ -17,19 +20,28 @@ import (
 // envelope.
 func TestRBACThroughTheRouter(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, openSQLite(t), newBox(t))
+	testkit.EachEngine(t, testRBACThroughTheRouter)
+}
+
+func testRBACThroughTheRouter(t *testing.T, store tokend.Store) {
+	f := newFixture(t, store, newBox(t))
 	subB := "00000000-0000-0000-0000-00000000000b"
 	if err := f.store.CreateSubscription(context.Background(), &tokend.Subscription{ID: subB, TenantID: f.tenant, State: "Enabled", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	ts := startServerOn(t, f, nil)
 	// A stand-in for Microsoft.Authorization, so role-assignment writes go
 	// through the same pipeline as any provider's.
-	authz := ts.router.Provider("Microsoft.Authorization", wire.FamilyARM, arm.NewAPIVersions("2022-04-01"))
-	authz.Handle(http.MethodPut, "/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
-		func(context.Context, *arm.Request) (*arm.Response, error) {
-			return arm.JSON(http.StatusCreated, map[string]string{}), nil
-		})
+	authz := &pipeline.Provider{
+		Namespace: "Microsoft.Authorization", Family: wire.FamilyARM, Versions: wire.NewAPIVersions("2022-04-01"),
+		Routes: []pipeline.Route{{
+			Method:  http.MethodPut,
+			Pattern: "/subscriptions/{subscriptionId}/providers/Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
+			Handler: func(context.Context, *pipeline.Request) (*wire.Response, error) {
+				return wire.JSON(http.StatusCreated, map[string]string{}), nil
+			},
+		}},
+	}
+	ts := startServerOn(t, f, nil, authz)
 
 	subA := "/subscriptions/" + f.sub
 	reader, _ := mustClient(t, ts.svc, RoleReader, subA)
@@ -78,7 +90,7 @@ func TestRBACThroughTheRouter(t *testing.T) {
 		}
 	}
 	// A Playwright token is no ARM token.
-	pw := mustAccessToken(t, ts.svc, owner, ResourcePlaywright)
+	pw := mustAccessToken(t, ts.svc, owner, playwright.Audience)
 	if status, code, _ := do(http.MethodGet, subA+"/resourcegroups"+v, pw); status != 401 || code != "InvalidAuthenticationTokenAudience" {
 		t.Errorf("Playwright token on ARM: %d %s", status, code)
 	}

@@ -69,9 +69,9 @@ func NewRoleCatalog(extra ...tokend.RoleDefinition) (*RoleCatalog, error) {
 		r := &Role{RoleDefinition: def,
 			control: compileActions(def.Actions, def.NotActions),
 			data:    compileActions(def.DataActions, def.NotDataActions)}
-		keys := []string{strings.ToLower(def.Name)}
+		keys := []string{strings.ToLower(strings.TrimSpace(def.Name))}
 		if def.ID != "" {
-			keys = append(keys, strings.ToLower(def.ID))
+			keys = append(keys, strings.ToLower(strings.TrimSpace(def.ID)))
 		}
 		for _, k := range keys {
 			if _, dup := c.byKey[k]; dup {

@@ -1,8 +1,12 @@
 package identity
 
 import (
+	"sort"
 	"strings"
 	"testing"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/playwright"
 )
 
 func TestMatchAction(t *testing.T) {
@@ -33,15 +37,18 @@ func TestMatchAction(t *testing.T) {
 	}
 }
 
+// The built-in roles and the Playwright provider's, in the catalog the app
+// composes.
 func TestBuiltinRoles(t *testing.T) {
 	t.Parallel()
+	roles := playwrightRoles(t)
 	for _, tc := range []struct {
 		role, action string
 		data, want   bool
 	}{
 		{RoleOwner, "Microsoft.App/containerApps/write", false, true},
 		{RoleOwner, "Microsoft.Authorization/roleAssignments/write", false, true},
-		{RoleOwner, PlaywrightWriteAccessTokens, true, false}, // Owner's "*" does not reach data
+		{RoleOwner, pwWriteAccessTokens, true, false}, // Owner's "*" does not reach data
 		{RoleContributor, "Microsoft.App/containerApps/write", false, true},
 		{RoleContributor, "Microsoft.App/containerApps/getAuthtoken/action", false, true},
 		{RoleContributor, "Microsoft.Authorization/roleAssignments/write", false, false},
@@ -55,17 +62,17 @@ func TestBuiltinRoles(t *testing.T) {
 		{RoleReader, "Microsoft.App/containerApps/getAuthtoken/action", false, false},
 		{RoleUserAccessAdministrator, "Microsoft.Authorization/roleAssignments/write", false, true},
 		{RoleUserAccessAdministrator, "Microsoft.App/containerApps/write", false, false},
-		{RolePlaywrightTestingOwner, PlaywrightDeleteAccessToken, true, true},
-		{RolePlaywrightTestingOwner, "Microsoft.AzurePlaywrightService/accounts/anything/action", true, true},
-		{RolePlaywrightTestingOwner, "Microsoft.AzurePlaywrightService/accounts/write", false, false},
-		{RolePlaywrightTestingContributor, PlaywrightWriteAccessTokens, true, true},
-		{RolePlaywrightTestingContributor, PlaywrightWriteAccount, true, true},
-		{RolePlaywrightTestingContributor, "Microsoft.AzurePlaywrightService/accounts/delete", true, false},
-		{RolePlaywrightTestingReader, PlaywrightReadAccessTokens, true, true},
-		{RolePlaywrightTestingReader, PlaywrightWriteAccessTokens, true, false},
-		{RolePlaywrightTestingReader, "Microsoft.AzurePlaywrightService/accounts/read", false, true},
+		{playwright.RoleTestingOwner, pwDeleteAccessToken, true, true},
+		{playwright.RoleTestingOwner, "Microsoft.AzurePlaywrightService/accounts/anything/action", true, true},
+		{playwright.RoleTestingOwner, "Microsoft.AzurePlaywrightService/accounts/write", false, false},
+		{playwright.RoleTestingContributor, pwWriteAccessTokens, true, true},
+		{playwright.RoleTestingContributor, pwWriteAccount, true, true},
+		{playwright.RoleTestingContributor, "Microsoft.AzurePlaywrightService/accounts/delete", true, false},
+		{playwright.RoleTestingReader, pwReadAccessTokens, true, true},
+		{playwright.RoleTestingReader, pwWriteAccessTokens, true, false},
+		{playwright.RoleTestingReader, "Microsoft.AzurePlaywrightService/accounts/read", false, true},
 	} {
-		r, ok := LookupRole(tc.role)
+		r, ok := roles.Lookup(tc.role)
 		if !ok {
 			t.Fatalf("role %q missing", tc.role)
 		}
@@ -81,16 +88,51 @@ func TestBuiltinRoles(t *testing.T) {
 
 func TestLookupRoleByNameOrID(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"reader", "READER", " Reader ", "acdd72a7-3385-48ef-bd42-f606fba81ae7"} {
-		if r, ok := LookupRole(name); !ok || r.Name != RoleReader {
-			t.Errorf("LookupRole(%q) = %v, %v", name, r, ok)
+	roles := playwrightRoles(t)
+	for _, name := range []string{"reader", "READER", " Reader ", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "ACDD72A7-3385-48EF-BD42-F606FBA81AE7"} {
+		if r, ok := roles.Lookup(name); !ok || r.Name != RoleReader {
+			t.Errorf("Lookup(%q) = %v, %v", name, r, ok)
 		}
 	}
-	if _, ok := LookupRole("Superuser"); ok {
+	if r, ok := roles.Lookup("playwright testing owner"); !ok || r.Name != playwright.RoleTestingOwner {
+		t.Errorf("a provider's role by name: %v, %v", r, ok)
+	}
+	if _, ok := roles.Lookup("Superuser"); ok {
 		t.Error("unknown role found")
 	}
-	if n := len(Roles()); n != 7 {
-		t.Errorf("Roles() lists %d roles, want 7", n)
+	list := roles.List()
+	if n := len(list); n != 7 {
+		t.Errorf("List() lists %d roles, want 7", n)
+	}
+	if !sort.SliceIsSorted(list, func(i, j int) bool { return list[i].Name < list[j].Name }) {
+		t.Error("List() is not sorted by name")
+	}
+}
+
+// Without provider roles a catalog knows the four generic ones; a name or
+// GUID declared twice, in any case, is refused.
+func TestRoleCatalog(t *testing.T) {
+	t.Parallel()
+	builtin, err := NewRoleCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(builtin.List()); n != 4 {
+		t.Errorf("built-in catalog lists %d roles, want 4", n)
+	}
+	if _, ok := builtin.Lookup(playwright.RoleTestingOwner); ok {
+		t.Error("a provider's role is known without the provider")
+	}
+	for name, extra := range map[string][]tokend.RoleDefinition{
+		"a built-in name":            {{Name: "owner", Actions: []string{"*"}}},
+		"a built-in GUID":            {{Name: "Mine", ID: "ACDD72A7-3385-48EF-BD42-F606FBA81AE7"}},
+		"one name twice":             {{Name: "Mine"}, {Name: "MINE"}},
+		"a name another role's GUID": {{Name: "Mine", ID: "11111111-1111-1111-1111-111111111111"}, {Name: "11111111-1111-1111-1111-111111111111"}},
+		"a provider's roles twice":   append(append([]tokend.RoleDefinition(nil), playwright.Roles...), playwright.Roles...),
+	} {
+		if _, err := NewRoleCatalog(extra...); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
 
@@ -138,7 +180,7 @@ func TestScopeCovers(t *testing.T) {
 
 func TestRoleDocsListEveryRole(t *testing.T) {
 	t.Parallel()
-	for _, r := range Roles() {
+	for _, r := range playwrightRoles(t).List() {
 		if strings.TrimSpace(r.Description) == "" {
 			t.Errorf("role %s has no description", r.Name)
 		}

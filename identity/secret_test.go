@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
 )
 
 func TestNewSecretShape(t *testing.T) {
@@ -56,7 +59,11 @@ func TestCheckSecretFormatRefusesDamage(t *testing.T) {
 
 func TestClientSecretVerification(t *testing.T) {
 	t.Parallel()
-	s, f := testService(t, nil)
+	testkit.EachEngine(t, testClientSecretVerification)
+}
+
+func testClientSecretVerification(t *testing.T, store tokend.Store) {
+	s, f := testService(t, store, nil)
 	ctx := context.Background()
 	c, secret, err := s.Clients.Create(ctx, f.tenant, "app")
 	if err != nil {

@@ -3,81 +3,58 @@ package identity
 import (
 	"context"
 	"crypto/tls"
-	"errors"
+	"crypto/x509"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/tokend-dev/tokend/wire"
-	"github.com/tokend-dev/tokend/localca"
-	"github.com/tokend-dev/tokend/server"
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
 )
 
-// testServer is tokend started in-process over TLS on a free port: the ARM
-// router with this service as its authenticator and authorizer, and the
-// identity endpoints as the fallback, as cmd/tokend wires them.
+// testServer is tokend served in-process over TLS: the server stack as
+// package app composes it (ARM with Microsoft.Resources and the given
+// providers), this service as its authenticator and authorizer, and the
+// identity endpoints behind the tenant paths.
 type testServer struct {
 	*fixture
-	svc    *Service
-	router *arm.Router
-	URL    string
-	CAFile string
-	HTTP   *http.Client
-	boot   *Bootstrap
+	svc  *Service
+	URL  string
+	HTTP *http.Client // trusts the server's certificate
+	boot *Bootstrap
 }
 
-func startServer(t testing.TB, mutate func(*Config)) *testServer {
+// startServer serves a fresh fixture over store.
+func startServer(t testing.TB, store tokend.Store, mutate func(*Config)) *testServer {
 	t.Helper()
-	f := newFixture(t, openSQLite(t), newBox(t))
-	return startServerOn(t, f, mutate)
+	return startServerOn(t, newFixture(t, store, newBox(t)), mutate)
 }
 
-func startServerOn(t testing.TB, f *fixture, mutate func(*Config)) *testServer {
+// startServerOn serves f, with providers mounted besides
+// Microsoft.Resources.
+func startServerOn(t testing.TB, f *fixture, mutate func(*Config), providers ...*pipeline.Provider) *testServer {
 	t.Helper()
 	svc := f.newService(t, mutate)
 	ctx, cancel := context.WithCancel(context.Background())
-	go svc.Run(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 
-	router := arm.NewRouter(arm.Config{Store: f.store})
-	router.UseAuth(svc, svc.Authorizer())
-	srv := server.New(server.Options{Store: f.store, ARM: router, Fallback: svc.Handler()})
-
-	dir := t.TempDir()
-	files := localca.FilesIn(dir)
-	pair, err := localca.Ensure(files, localca.DefaultHosts, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- srv.Serve(ctx, server.ListenConfig{
-			Addr: "127.0.0.1:0", TLS: &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12},
-			ShutdownTimeout: 5 * time.Second, Ready: func(u string) { urls <- u },
-		})
-	}()
-	ts := &testServer{fixture: f, svc: svc, router: router, CAFile: files.CACert}
-	select {
-	case ts.URL = <-urls:
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	srv := testkit.Stack{
+		Store: f.store, Providers: providers,
+		Options:  pipeline.Options{Authenticator: svc, Authorizer: svc.Authorizer()},
+		Fallback: svc.Handler(),
+	}.Serve(t)
+	ts := &testServer{fixture: f, svc: svc, URL: srv.URL}
 	svc.SetBaseURL(ts.URL)
-	pool, err := localca.Pool(files.CACert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
 	ts.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: false,
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: false,
 	}}
 	t.Cleanup(ts.HTTP.CloseIdleConnections)
+	var err error
 	ts.boot, err = svc.EnsureBootstrap(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -87,12 +64,4 @@ func startServerOn(t testing.TB, f *fixture, mutate func(*Config)) *testServer {
 
 func (ts *testServer) tokenURL() string {
 	return ts.URL + "/" + ts.tenant + "/oauth2/v2.0/token"
-}
-
-func abs(t testing.TB, p string) string {
-	a, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
