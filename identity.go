@@ -14,8 +14,63 @@ type Client struct {
 	SecretHash []byte
 	// SecretHint is a short, non-secret prefix shown in listings.
 	SecretHint string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Kind is ClientApplication (an app registration with its service
+	// principal) or ClientManagedIdentity (a service principal without a
+	// visible secret, reached through the managed-identity endpoints).
+	Kind ClientKind
+	// IdentifierURIs are the app's application ID URIs ("api://name"): a
+	// scope "{uri}/.default" (or "{clientId}/.default") asks for a token
+	// whose aud is this client's id.
+	IdentifierURIs []string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// ClientKind tells application registrations from managed identities.
+type ClientKind string
+
+const (
+	ClientApplication     ClientKind = "application"
+	ClientManagedIdentity ClientKind = "managedIdentity"
+)
+
+// ClientCertificate is a certificate a client signs its client assertions
+// with (RFC 7523 private_key_jwt), found by its thumbprint (x5t).
+type ClientCertificate struct {
+	ClientID string
+	// Thumbprint is the SHA-1 of the DER certificate, upper-case hex, as
+	// Entra and az show it; ThumbprintSHA256 the SHA-256 (x5t#S256).
+	Thumbprint       string
+	ThumbprintSHA256 string
+	DER              []byte
+	NotBefore        time.Time
+	NotAfter         time.Time
+	CreatedAt        time.Time
+}
+
+// FederatedCredential trusts tokens of an external issuer, with one
+// subject and audience, as this client's credential (workload identity
+// federation: GitHub Actions, Kubernetes, Azure Pipelines).
+type FederatedCredential struct {
+	ClientID  string
+	Name      string
+	Issuer    string
+	Subject   string
+	Audiences []string
+	CreatedAt time.Time
+}
+
+// ManagedIdentity is a named service principal (a Client of kind
+// ClientManagedIdentity) that workloads reach through the
+// managed-identity endpoints, presenting its identity header.
+type ManagedIdentity struct {
+	Name     string
+	ClientID string
+	// HeaderSealed is the identity header (IDENTITY_HEADER) sealed under
+	// the key-encryption key: recoverable for `managed-identities env`,
+	// never stored in clear.
+	HeaderSealed []byte
+	CreatedAt    time.Time
 }
 
 // RoleAssignment grants a role to a principal at a scope and everything

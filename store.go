@@ -25,6 +25,8 @@ type Queries interface {
 	AuthorizationServerStore
 	AccessTokenStore
 	ClientStore
+	ClientCredentialStore
+	ManagedIdentityStore
 	RoleAssignmentStore
 	SigningKeyStore
 	RevocationStore
@@ -70,6 +72,45 @@ type ClientStore interface {
 	ListClients(ctx context.Context) ([]*Client, error)
 	UpdateClient(ctx context.Context, c *Client) error
 	DeleteClient(ctx context.Context, id string) error
+}
+
+// ClientCredentialStore keeps what else than a secret signs a client in,
+// and the resource identifiers it answers to.
+type ClientCredentialStore interface {
+	// AddClientCertificate stores a certificate; ErrAlreadyExists when the
+	// client has one with that thumbprint.
+	AddClientCertificate(ctx context.Context, c *ClientCertificate) error
+	ListClientCertificates(ctx context.Context, clientID string) ([]*ClientCertificate, error)
+	// DeleteClientCertificate removes one by thumbprint (SHA-1 hex, any
+	// case); ErrNotFound when the client has none.
+	DeleteClientCertificate(ctx context.Context, clientID, thumbprint string) error
+
+	// CreateFederatedCredential stores one; ErrAlreadyExists when the
+	// client has one of that name.
+	CreateFederatedCredential(ctx context.Context, f *FederatedCredential) error
+	ListFederatedCredentials(ctx context.Context, clientID string) ([]*FederatedCredential, error)
+	DeleteFederatedCredential(ctx context.Context, clientID, name string) error // ErrNotFound
+
+	// SetIdentifierURIs replaces a client's identifier URIs;
+	// ErrAlreadyExists when another client has one of them (compared
+	// without regard to case), ErrNotFound when the client is missing.
+	SetIdentifierURIs(ctx context.Context, clientID string, uris []string) error
+	// ClientByIdentifierURI finds the client an identifier URI names
+	// (without regard to case); ErrNotFound.
+	ClientByIdentifierURI(ctx context.Context, uri string) (*Client, error)
+
+	// RecordAssertion remembers a client assertion's id until it expires;
+	// ErrAlreadyExists when it was recorded before and has not expired
+	// (a replay). It also forgets expired ones, a few at a time.
+	RecordAssertion(ctx context.Context, id string, expiresAt, now time.Time) error
+}
+
+// ManagedIdentityStore keeps managed identities by name.
+type ManagedIdentityStore interface {
+	CreateManagedIdentity(ctx context.Context, m *ManagedIdentity) error // ErrAlreadyExists
+	GetManagedIdentity(ctx context.Context, name string) (*ManagedIdentity, error)
+	ListManagedIdentities(ctx context.Context) ([]*ManagedIdentity, error)
+	DeleteManagedIdentity(ctx context.Context, name string) error // ErrNotFound
 }
 
 type RoleAssignmentStore interface {

@@ -107,7 +107,9 @@ func (notServing) Sign(context.Context, map[string]any) (string, error) {
 
 // boundSigner forwards to the issuer once it exists: providers are
 // described before the issuer, which takes their roles and audiences.
-type boundSigner struct{ to atomic.Pointer[identity.ClaimsSigner] }
+type boundSigner struct {
+	to atomic.Pointer[identity.ClaimsSigner]
+}
 
 func (b *boundSigner) Sign(ctx context.Context, claims map[string]any) (string, error) {
 	s := b.to.Load()
@@ -145,6 +147,9 @@ type Config struct {
 type App struct {
 	Identity *identity.Service
 	Server   *server.Server
+	// IMDS serves only the IMDS endpoint, for a plain-HTTP listener of its
+	// own (--imds-addr: what a route for 169.254.169.254 reaches).
+	IMDS *server.Server
 	// ARM is the ARM surface's router.
 	ARM *pipeline.Router
 }
@@ -199,11 +204,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	tenants := pipeline.New(id.Surface(), opts)
 	tenants.Add(id.Routes()...)
+	// The metadata segment holds IMDS and ARM's metadata endpoint; both are
+	// anonymous and answer in the OAuth error shape of the former.
+	msi := pipeline.New(id.ManagedIdentitySurface(), opts)
+	msi.Add(id.ManagedIdentityRoutes()...)
+	msi.Add(arm.MetadataRoute([]string{identity.ResourceManagement, identity.ResourceManagementAzure}))
+	mounts["msi"], mounts["metadata"] = msi, msi
 	srv := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
 		Mounts: mounts, Fallback: tenants,
 	})
-	return &App{Identity: id, Server: srv, ARM: armRouter}, nil
+	imds := server.New(server.Options{
+		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
+		Mounts: map[string]http.Handler{"metadata": msi},
+	})
+	return &App{Identity: id, Server: srv, IMDS: imds, ARM: armRouter}, nil
 }
 
 // Handler is the composed root handler.

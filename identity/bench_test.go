@@ -121,7 +121,7 @@ func BenchmarkSignAccessToken(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := s.issueAccessToken(ctx, "https://tokend.test", s.cfg.DefaultTenantID, c.ID, c.ObjectID, ResourceManagement); err != nil {
+		if _, err := s.issueAccessToken(ctx, "https://tokend.test", s.cfg.DefaultTenantID, c.ID, c.ObjectID, ResourceManagement, acrSecret); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -155,6 +155,21 @@ func (c *Clients) ResetSecret(ctx context.Context, id string) (string, error) {
 // tenantID. It answers ErrClientNotFound or ErrInvalidSecret (wrapped), never
 // saying more than Entra would.
 func (c *Clients) Authenticate(ctx context.Context, tenantID, clientID, secret string) (*tokend.Client, error) {
+	cl, err := c.lookup(ctx, tenantID, clientID)
+	if err != nil {
+		return nil, err
+	}
+	// The checksum refuses typos and truncated secrets cheaply; the hash
+	// comparison is constant-time either way.
+	if CheckSecretFormat(secret) != nil || !c.hasher.verify(secret, cl.SecretHash) {
+		return nil, ErrInvalidSecret
+	}
+	return cl, nil
+}
+
+// lookup finds a client of tenantID through the cache; ErrClientNotFound
+// (wrapped) when there is none.
+func (c *Clients) lookup(ctx context.Context, tenantID, clientID string) (*tokend.Client, error) {
 	if _, err := uuid.Parse(clientID); err != nil {
 		return nil, ErrClientNotFound
 	}
@@ -173,11 +188,6 @@ func (c *Clients) Authenticate(ctx context.Context, tenantID, clientID, secret s
 	}
 	if !strings.EqualFold(cl.TenantID, tenantID) {
 		return nil, ErrClientNotFound
-	}
-	// The checksum refuses typos and truncated secrets cheaply; the hash
-	// comparison is constant-time either way.
-	if CheckSecretFormat(secret) != nil || !c.hasher.verify(secret, cl.SecretHash) {
-		return nil, ErrInvalidSecret
 	}
 	return cl, nil
 }

@@ -117,7 +117,7 @@ func mustClient(t testing.TB, s *Service, role, scope string) (*tokend.Client, s
 
 func mustAccessToken(t testing.TB, s *Service, c *tokend.Client, aud string) string {
 	t.Helper()
-	tok, err := s.issueAccessToken(context.Background(), "https://tokend.test", s.cfg.DefaultTenantID, c.ID, c.ObjectID, aud)
+	tok, err := s.issueAccessToken(context.Background(), "https://tokend.test", s.cfg.DefaultTenantID, c.ID, c.ObjectID, aud, acrSecret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,9 +33,11 @@ func (s *Service) parseOAuthForm(w http.ResponseWriter, r *http.Request) (url.Va
 }
 
 // clientCredentials are a request's client_id and client_secret, from
-// HTTP Basic (client_secret_basic) or the body (client_secret_post).
+// HTTP Basic (client_secret_basic) or the body (client_secret_post), or its
+// client assertion (private_key_jwt, federated credentials).
 type clientCredentials struct {
 	id, secret string
+	assertion  string
 	basic      bool
 }
 
@@ -68,14 +70,23 @@ func (s *Service) readClientCredentials(w http.ResponseWriter, r *http.Request, 
 		}
 		return clientCredentials{id: id, secret: secret, basic: true}, true
 	}
-	cc.id, cc.secret = form.Get("client_id"), form.Get("client_secret")
+	cc.id, cc.secret, cc.assertion = form.Get("client_id"), form.Get("client_secret"), form.Get("client_assertion")
+	if cc.assertion != "" {
+		if cc.secret != "" {
+			s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 90023,
+				"The request uses more than one client authentication method.")
+			return cc, false
+		}
+		if t := form.Get("client_assertion_type"); t != ClientAssertionType {
+			s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 700010,
+				"The client_assertion_type must be '"+ClientAssertionType+"', not '"+sanitize(t)+"'.")
+			return cc, false
+		}
+		return cc, true
+	}
 	if cc.id == "" {
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
 			"The request body must contain the following parameter: 'client_id'.")
-		return cc, false
-	}
-	if form.Get("client_assertion") != "" {
-		s.invalidClient(w, r, false, 7000218, "Client assertions are not supported; authenticate with a client secret.")
 		return cc, false
 	}
 	if cc.secret == "" {
@@ -86,25 +97,42 @@ func (s *Service) readClientCredentials(w http.ResponseWriter, r *http.Request, 
 	return cc, true
 }
 
-// authenticateClient checks the credentials; on failure it has answered.
-func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, tenantID string, cc clientCredentials) (*tokend.Client, bool) {
-	client, err := s.Clients.Authenticate(r.Context(), tenantID, cc.id, cc.secret)
+// authenticateClient checks the credentials and returns the client and how
+// it authenticated (appidacr); on failure it has answered.
+func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, tenantID string, cc clientCredentials) (*tokend.Client, string, bool) {
+	var client *tokend.Client
+	var err error
+	acr := acrSecret
+	if cc.assertion != "" {
+		client, err = s.verifyClientAssertion(r.Context(), r, tenantID, cc.id, cc.assertion)
+		acr = acrAssertion
+	} else {
+		client, err = s.Clients.Authenticate(r.Context(), tenantID, cc.id, cc.secret)
+	}
+	var bad *assertionError
 	switch {
 	case err == nil:
 		wire.TraceFrom(r.Context()).Caller = client.ObjectID
-		return client, true
+		return client, acr, true
 	case errors.Is(err, ErrClientNotFound):
-		s.invalidClient(w, r, cc.basic, 700016, "Application with identifier '"+sanitize(cc.id)+
-			"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant.")
+		// As Entra answers an unknown application: 400 unauthorized_client.
+		id := cc.id
+		if id == "" {
+			id = "(from the client assertion)"
+		}
+		s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+sanitize(id)+
+			"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
 	case errors.Is(err, ErrInvalidSecret):
 		s.invalidClient(w, r, cc.basic, 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+
 			sanitize(cc.id)+"'.")
+	case errors.As(err, &bad):
+		s.invalidClient(w, r, false, bad.aadsts, bad.message)
 	default:
 		s.log.ErrorContext(r.Context(), "client authentication failed", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
 		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0,
 			"The server could not check the client credentials; retry later.")
 	}
-	return nil, false
+	return nil, "", false
 }
 
 // invalidClient answers 401 invalid_client, with the Basic challenge RFC

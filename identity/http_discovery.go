@@ -43,11 +43,11 @@ func (s *Service) serveDiscovery(w http.ResponseWriter, r *http.Request, tenantI
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  algs,
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic", "private_key_jwt"},
 		GrantTypesSupported:               []string{"client_credentials"},
 		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
 		ClaimsSupported: []string{"iss", "aud", "sub", "oid", "tid", "azp", "appid", "roles", "scp",
-			"iat", "nbf", "exp", "jti", "ver", "idtyp"},
+			"iat", "nbf", "exp", "jti", "uti", "ver", "idtyp", "azpacr", "appidacr"},
 		CloudInstanceName: r.Host,
 	}
 	writeCacheableJSON(w, doc, 3600)

@@ -36,7 +36,7 @@ func (s *Service) serveIntrospect(w http.ResponseWriter, r *http.Request, tenant
 	if !ok {
 		return
 	}
-	if _, ok := s.authenticateClient(w, r, tenantID, cc); !ok {
+	if _, _, ok := s.authenticateClient(w, r, tenantID, cc); !ok {
 		return
 	}
 	token := form.Get("token")

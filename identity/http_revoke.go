@@ -26,7 +26,7 @@ func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID s
 	if !ok {
 		return
 	}
-	client, ok := s.authenticateClient(w, r, tenantID, cc)
+	client, _, ok := s.authenticateClient(w, r, tenantID, cc)
 	if !ok {
 		return
 	}

@@ -2,18 +2,26 @@ package identity
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/google/uuid"
+	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/wire"
 )
 
 // tokenResponse is Entra's token response. expires_in and ext_expires_in
-// must be integers: MSAL reads them as such.
+// must be integers: MSAL reads them as such. The v1 endpoint adds
+// expires_on, not_before and resource, strings as Entra sends them.
 type tokenResponse struct {
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int64  `json:"expires_in"`
 	ExtExpiresIn int64  `json:"ext_expires_in"`
+	ExpiresOn    string `json:"expires_on,omitempty"`
+	NotBefore    string `json:"not_before,omitempty"`
+	Resource     string `json:"resource,omitempty"`
 	AccessToken  string `json:"access_token"`
 }
 
@@ -50,18 +58,24 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 70011, "The claims parameter is not valid JSON.")
 		return
 	}
-	client, ok := s.authenticateClient(w, r, tenantID, cc)
+	client, acr, ok := s.authenticateClient(w, r, tenantID, cc)
 	if !ok {
 		return
 	}
-	tok, err := s.issueAccessToken(r.Context(), s.baseURL(r), tenantID, client.ID, client.ObjectID, aud)
+	tok, err := s.issueAccessToken(r.Context(), s.baseURL(r), tenantID, client.ID, client.ObjectID, aud, acr)
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "issue access token", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
 		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0, "The token could not be issued; retry later.")
 		return
 	}
 	secs := int64(tok.expires.Seconds())
-	writeJSON(w, http.StatusOK, tokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: tok.token})
+	resp := tokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: tok.token}
+	if isV1TokenPath(r) {
+		resp.ExpiresOn = strconv.FormatInt(tok.issuedAt.Unix()+secs, 10)
+		resp.NotBefore = strconv.FormatInt(tok.issuedAt.Unix(), 10)
+		resp.Resource = aud
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // requestedAudience reads the one resource a client-credentials request
@@ -75,7 +89,7 @@ func (s *Service) requestedAudience(w http.ResponseWriter, r *http.Request, form
 		return ""
 	}
 	var resource string
-	if res := get("resource"); res != "" && strings.HasSuffix(r.URL.Path, "/oauth2/token") {
+	if res := get("resource"); res != "" && isV1TokenPath(r) {
 		resource = res
 	} else {
 		var named []string
@@ -102,12 +116,57 @@ func (s *Service) requestedAudience(w http.ResponseWriter, r *http.Request, form
 			return "", false
 		}
 	}
-	aud, ok := s.audiences.resource(resource)
-	if !ok {
-		s.oauthError(w, r, http.StatusBadRequest, "invalid_scope", 500011,
+	aud, err := s.resourceAudience(r, tenantID, resource)
+	if errors.Is(err, tokend.ErrNotFound) {
+		s.oauthError(w, r, http.StatusBadRequest, "invalid_resource", 500011,
 			"The resource principal named "+sanitize(resource)+" was not found in the tenant named "+tenantID+
-				". This can happen if the application has not been installed by the administrator of the tenant.")
+				". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
+		return "", false
+	}
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "resolve resource", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
+		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0, "The resource could not be resolved; retry later.")
 		return "", false
 	}
 	return aud, true
+}
+
+// isV1TokenPath reports the v1 token endpoint ({tenant}/oauth2/token).
+func isV1TokenPath(r *http.Request) bool {
+	return strings.HasSuffix(strings.TrimRight(strings.ToLower(r.URL.Path), "/"), "/oauth2/token")
+}
+
+// resourceAudience maps a requested resource to the aud of the token:
+// a surface's resource (ARM, a provider's data plane); tokend's own base
+// URL, as ARM (the JavaScript SDK asks for exactly that when given only an
+// endpoint); or an application of the tenant, by client id or identifier
+// URI, whose tokens carry that client's id as aud (a daemon calling a
+// team's own API). tokend.ErrNotFound when it names none.
+func (s *Service) resourceAudience(r *http.Request, tenantID, resource string) (string, error) {
+	if aud, ok := s.audiences.resource(resource); ok {
+		return aud, nil
+	}
+	trimmed := strings.TrimRight(resource, "/")
+	for _, base := range []string{s.baseURL(r), s.cfg.PublicURL, s.BaseURL()} {
+		if base != "" && strings.EqualFold(trimmed, strings.TrimRight(base, "/")) {
+			return ResourceManagement, nil
+		}
+	}
+	var app *tokend.Client
+	var err error
+	if _, perr := uuid.Parse(trimmed); perr == nil {
+		app, err = s.Clients.lookup(r.Context(), tenantID, trimmed)
+		if errors.Is(err, ErrClientNotFound) {
+			return "", tokend.ErrNotFound
+		}
+	} else {
+		app, err = s.cfg.Store.ClientByIdentifierURI(r.Context(), resource)
+		if err == nil && !strings.EqualFold(app.TenantID, tenantID) {
+			return "", tokend.ErrNotFound
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return app.ID, nil
 }

@@ -49,6 +49,9 @@ type Config struct {
 	// ones); Audiences the surfaces' audiences beyond ARM's; BootstrapRoles
 	// what the bootstrap client holds at "/" besides Owner. The composition
 	// takes all three from the provider descriptors.
+	// IMDSIdentity names the managed identity the IMDS and Cloud Shell
+	// endpoints answer for when a request names none ("": the only one).
+	IMDSIdentity   string
 	Roles          *RoleCatalog
 	Audiences      []tokend.AudienceDefinition
 	BootstrapRoles []string
@@ -61,18 +64,21 @@ type Service struct {
 	cfg         Config
 	Clients     *Clients
 	Assignments *Assignments
-	Keys        *KeyManager
-	authz       *Authorizer
-	keys        *keyRing
-	verifier    *verifier
-	deny        *denyList
-	validators  *validators
-	tenants     *tenants
-	trusted     map[string]TrustedIssuer
-	audiences   *audiences
-	router      *pipeline.Router
-	listenURL   baseURLHolder
-	log         *slog.Logger
+	// ManagedIdentities are the deployment's managed identities.
+	ManagedIdentities *ManagedIdentities
+	Keys              *KeyManager
+	authz             *Authorizer
+	keys              *keyRing
+	verifier          *verifier
+	deny              *denyList
+	validators        *validators
+	tenants           *tenants
+	trusted           map[string]TrustedIssuer
+	audiences         *audiences
+	federation        *federation
+	router            *pipeline.Router
+	listenURL         baseURLHolder
+	log               *slog.Logger
 }
 
 // New opens the service: the secret-hashing key, the key set (creating the
@@ -135,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Keys:        km,
 		authz:       NewAuthorizer(cfg.Store, cfg.Roles, cfg.Now, cfg.Logger),
 		audiences:   newAudiences(cfg.Audiences),
+		federation:  newFederation(cfg.HTTPClient, cfg.Now),
 		keys:        newKeyRing(cfg.Store, cfg.Box, cfg.Logger, cfg.Now),
 		deny:        newDenyList(cfg.Store, cfg.Now),
 		validators:  &validators{},
@@ -142,6 +149,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		trusted:     map[string]TrustedIssuer{},
 		log:         cfg.Logger,
 	}
+	s.ManagedIdentities = NewManagedIdentities(cfg.Store, cfg.Box, clients, cfg.Now)
 	s.Assignments.onChange = s.authz.Invalidate
 	s.Clients.onDelete = s.authz.Invalidate
 	s.router = s.newRouter()

@@ -75,38 +75,49 @@ func (s *Service) signPayload(ctx context.Context, payload []byte, exp time.Time
 
 // accessTokenClaims is an Entra v2 app-only access token.
 type accessTokenClaims struct {
-	Aud   string   `json:"aud"`
-	Iss   string   `json:"iss"`
-	Iat   int64    `json:"iat"`
-	Nbf   int64    `json:"nbf"`
-	Exp   int64    `json:"exp"`
-	Azp   string   `json:"azp"`
-	Azpcr string   `json:"azpacr"`
-	Appid string   `json:"appid"`
-	Idtyp string   `json:"idtyp"`
-	Oid   string   `json:"oid"`
-	Roles []string `json:"roles,omitempty"`
-	Sub   string   `json:"sub"`
-	Tid   string   `json:"tid"`
-	Jti   string   `json:"jti"`
-	Ver   string   `json:"ver"`
+	Aud    string `json:"aud"`
+	Iss    string `json:"iss"`
+	Iat    int64  `json:"iat"`
+	Nbf    int64  `json:"nbf"`
+	Exp    int64  `json:"exp"`
+	Azp    string `json:"azp"`
+	Azpacr string `json:"azpacr"`
+	Appid  string `json:"appid"`
+	// Appidacr is v1's azpacr: how the client authenticated ("1" secret,
+	// "2" certificate or client assertion), as Entra sets both.
+	Appidacr string   `json:"appidacr"`
+	Idtyp    string   `json:"idtyp"`
+	Oid      string   `json:"oid"`
+	Roles    []string `json:"roles,omitempty"`
+	Sub      string   `json:"sub"`
+	Tid      string   `json:"tid"`
+	// Jti identifies the token for revocation (RFC 7009) and introspection
+	// and is what generic JWT libraries read; Uti is Entra's name for the
+	// same id, carried for clients that log it. Entra sends only uti;
+	// tokend keeps both, since its revocation list is keyed by jti.
+	Jti string `json:"jti"`
+	Uti string `json:"uti"`
+	Ver string `json:"ver"`
 }
 
 // issuedToken is an access token and when it expires.
 type issuedToken struct {
-	token   string
-	expires time.Duration
+	token    string
+	expires  time.Duration
+	issuedAt time.Time
 }
 
 // issueAccessToken mints the client-credentials token for client at aud.
-func (s *Service) issueAccessToken(ctx context.Context, base, tenantID, clientID, objectID, aud string) (*issuedToken, error) {
+func (s *Service) issueAccessToken(ctx context.Context, base, tenantID, clientID, objectID, aud, acr string) (*issuedToken, error) {
 	now := s.cfg.Now()
 	exp := now.Add(s.cfg.TokenLifetime)
+	id := newTokenID()
 	payload, err := json.Marshal(&accessTokenClaims{
+		Jti: id, Uti: id,
 		Aud: aud, Iss: IssuerURL(base, tenantID),
 		Iat: now.Unix(), Nbf: now.Unix(), Exp: exp.Unix(),
-		Azp: clientID, Azpcr: "1", Appid: clientID, Idtyp: "app",
-		Oid: objectID, Sub: objectID, Tid: tenantID, Jti: newTokenID(), Ver: "2.0",
+		Azp: clientID, Azpacr: acr, Appid: clientID, Appidacr: acr, Idtyp: "app",
+		Oid: objectID, Sub: objectID, Tid: tenantID, Ver: "2.0",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode access token: %w", err)
@@ -115,7 +126,7 @@ func (s *Service) issueAccessToken(ctx context.Context, base, tenantID, clientID
 	if err != nil {
 		return nil, err
 	}
-	return &issuedToken{token: tok, expires: s.cfg.TokenLifetime}, nil
+	return &issuedToken{token: tok, expires: s.cfg.TokenLifetime, issuedAt: now}, nil
 }
 
 // newTokenID is a jti: 128 random bits, base64url (Entra's uti is the same

@@ -11,7 +11,8 @@ import (
 )
 
 // tenants resolves the tenant segment of an identity URL (MSAL sends the
-// tenant id; "organizations" and "common" mean the default tenant here) and
+// tenant id; "organizations", "common", "consumers" and "adfs" mean the
+// default tenant here) and
 // knows which tenant ids are ours, for the issuer check. The set is cached
 // and reloaded when an unknown id shows up, at most once a second.
 type tenants struct {
@@ -33,7 +34,12 @@ func newTenants(store tokend.TenantStore, defaultID string, now func() time.Time
 func (t *tenants) resolve(ctx context.Context, seg string) (string, bool) {
 	id := strings.ToLower(seg)
 	switch id {
-	case "organizations", "common":
+	case "organizations", "common", "consumers":
+		return t.defaultID, true
+	case "adfs":
+		// MSAL treats an authority whose path is /adfs as AD FS and skips
+		// its instance validation against Microsoft's hosts: the Azure CLI
+		// signs in to tokend through it (docs/identity.md).
 		return t.defaultID, true
 	}
 	if _, err := uuid.Parse(id); err != nil {

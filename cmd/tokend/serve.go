@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	tokendapp "github.com/tokend-dev/tokend/app"
+	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/localca"
 	"github.com/tokend-dev/tokend/server"
 )
@@ -27,6 +29,8 @@ type serveFlags struct {
 	publicURL            string
 	accessLog            bool
 	shutdownTimeout      time.Duration
+	imdsAddr             string
+	imdsIdentity         string
 	pprofAddr            string             // pprof.go
 	gcPercent            int                // gc.go
 	identity             identityFlags      // identity.go
@@ -58,6 +62,8 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL clients reach tokend at, for links and the issuer (default: the request's own) [TOKEND_PUBLIC_URL]")
 	fl.BoolVar(&f.accessLog, "access-log", true, "write a JSON access log line per request [TOKEND_ACCESS_LOG]")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown [TOKEND_SHUTDOWN_TIMEOUT]")
+	fl.StringVar(&f.imdsAddr, "imds-addr", "", "also serve the IMDS managed-identity endpoint over plain HTTP on this address (where a route for 169.254.169.254 leads; see docs/identity.md) [TOKEND_IMDS_ADDR]")
+	fl.StringVar(&f.imdsIdentity, "imds-identity", "", "managed identity the IMDS and Cloud Shell endpoints answer for when a request names none (default: the only one) [TOKEND_IMDS_IDENTITY]")
 	addIdentityFlags(fl, &f.identity)
 	addContainerAppsFlags(fl, &f.containerApps)
 	addPlaywrightFlags(fl, &f.playwright)
@@ -106,6 +112,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	if err != nil {
 		return err
 	}
+	idc.IMDSIdentity = f.imdsIdentity
 	composed, err := tokendapp.New(ctx, tokendapp.Config{
 		Store: a.store, Box: a.box, TenantID: a.tenant.ID, Logger: a.log, Metrics: metrics,
 		Identity: idc, PublicURL: f.publicURL, AnyAPIVersion: f.anyAPIVersion,
@@ -120,6 +127,19 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	writeBootstrap, err := ensureBootstrap(ctx, a, composed.Identity, out, f.publicURL, caFile)
 	if err != nil {
 		return err
+	}
+	if f.imdsAddr != "" {
+		ln, err := net.Listen("tcp", f.imdsAddr)
+		if err != nil {
+			return fmt.Errorf("--imds-addr %s: %w", f.imdsAddr, err)
+		}
+		_ = ln.Close()
+		go func() {
+			if err := composed.IMDS.Serve(ctx, server.ListenConfig{Addr: f.imdsAddr, ShutdownTimeout: f.shutdownTimeout}); err != nil {
+				a.log.Error("IMDS listener stopped", "err", err.Error())
+			}
+		}()
+		fmt.Fprintf(out, "IMDS:         http://%s%s\n", f.imdsAddr, identity.IMDSPath)
 	}
 	if f.pprofAddr != "" {
 		if err := startPprof(ctx, f.pprofAddr, a.log); err != nil {

@@ -123,4 +123,9 @@ func RunSharedDatabase(t *testing.T, open func(t *testing.T) (a, b tokend.Store)
 		a, b := open(t)
 		countFollowsWrites(t, a, b)
 	})
+	t.Run("AssertionReplayAcrossNodes", func(t *testing.T) {
+		t.Parallel()
+		a, b := open(t)
+		assertionRaceAcrossNodes(t, a, b)
+	})
 }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 	"testing"
 	"time"
@@ -96,6 +97,13 @@ func checkClient(t *testing.T, got, want *tokend.Client) {
 		got.DisplayName != want.DisplayName || !bytes.Equal(got.SecretHash, want.SecretHash) ||
 		got.SecretHint != want.SecretHint {
 		t.Errorf("client = %+v, want %+v", got, want)
+	}
+	// An unset Kind is stored as an application.
+	if wantKind := cmp.Or(want.Kind, tokend.ClientApplication); got.Kind != wantKind {
+		t.Errorf("client %s Kind = %q, want %q", got.ID, got.Kind, wantKind)
+	}
+	if !slices.Equal(got.IdentifierURIs, want.IdentifierURIs) {
+		t.Errorf("client %s IdentifierURIs = %q, want %q", got.ID, got.IdentifierURIs, want.IdentifierURIs)
 	}
 }
 

@@ -51,10 +51,12 @@ const lockSQL = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
 const migrateLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('tokend.migrate:' || COALESCE(current_schema(), ''), 0))`
 
 var dialect = sqlstore.Dialect{
-	Name:              "postgres",
-	OData:             odata.PostgreSQL,
-	IsUniqueViolation: isUniqueViolation,
-	LockSQL:           lockSQL,
+	Name:                  "postgres",
+	OData:                 odata.PostgreSQL,
+	IsUniqueViolation:     isUniqueViolation,
+	IsForeignKeyViolation: isForeignKeyViolation,
+	LockSQL:               lockSQL,
+	SkipLocked:            ` FOR UPDATE SKIP LOCKED`,
 	// QueryExecModeCacheDescribe runs the statement as the unnamed one,
 	// which PostgreSQL plans for the values it is bound with every time,
 	// and, knowing the result types from the cached description, asks for
@@ -67,6 +69,11 @@ var dialect = sqlstore.Dialect{
 func isUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == "23505" // unique_violation
+}
+
+func isForeignKeyViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23503" // foreign_key_violation
 }
 
 // Open connects to the database at dsn (a postgres:// URL or a key=value

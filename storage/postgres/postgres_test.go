@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"database/sql"
+	"errors"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/storage/conformance"
 	"github.com/tokend-dev/tokend/storage/postgres"
+	"github.com/tokend-dev/tokend/storage/sqlstore"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
@@ -107,5 +110,49 @@ func TestOpenBadDSN(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error reveals the password: %v", err)
+	}
+}
+
+// TestUpgradeKeepsClients: clients created before migration 0300 read as
+// applications without identifier URIs, and gain what it added.
+func TestUpgradeKeepsClients(t *testing.T) {
+	ctx := t.Context()
+	dsn := storagetest.PostgresDSN(t)
+	migrations, err := sqlstore.LoadMigrations(os.DirFS("."), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.DeleteFunc(slices.Clone(migrations), func(m sqlstore.Migration) bool { return m.Version >= 300 })
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := sqlstore.Migrate(ctx, db, before, ""); err != nil {
+		t.Fatal(err)
+	}
+	const id = "00000000-0000-0000-0000-000000000001"
+	_, err = db.ExecContext(ctx, `INSERT INTO clients (id, tenant_id, object_id, display_name, secret_hash, secret_hint, created_at, updated_at)
+VALUES ($1, 't', 'o', 'old', '\x00', 'h', 1, 2)`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := storagetest.PostgresOn(t, dsn)
+	c, err := s.GetClient(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kind != tokend.ClientApplication || c.IdentifierURIs != nil || c.DisplayName != "old" {
+		t.Errorf("client from before 0300 = %+v, want an application without identifier URIs", c)
+	}
+	if err := s.SetIdentifierURIs(ctx, id, []string{"api://old"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteClient(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClientByIdentifierURI(ctx, "api://old"); !errors.Is(err, tokend.ErrNotFound) {
+		t.Errorf("identifier URI of the deleted client: %v, want ErrNotFound", err)
 	}
 }

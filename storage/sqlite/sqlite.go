@@ -83,11 +83,12 @@ func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTi
 func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
 
 var dialect = sqlstore.Dialect{
-	Name:              "sqlite",
-	OData:             odata.SQLite,
-	IsUniqueViolation: isUniqueViolation,
-	// No LockSQL: every transaction begins IMMEDIATE and so already holds
-	// the database's only write lock.
+	Name:                  "sqlite",
+	OData:                 odata.SQLite,
+	IsUniqueViolation:     isUniqueViolation,
+	IsForeignKeyViolation: isForeignKeyViolation,
+	// No LockSQL nor SkipLocked: every transaction begins IMMEDIATE and so
+	// already holds the database's only write lock.
 }
 
 func isUniqueViolation(err error) bool {
@@ -100,6 +101,11 @@ func isUniqueViolation(err error) bool {
 		return true
 	}
 	return false
+}
+
+func isForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // Open opens (creating if needed) the database file at path, brings its

@@ -1,9 +1,11 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/storage/conformance"
 	"github.com/tokend-dev/tokend/storage/sqlite"
+	"github.com/tokend-dev/tokend/storage/sqlstore"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
@@ -176,5 +179,55 @@ func TestTwoStoresOneFile(t *testing.T) {
 	v, err := stores[1].GetMeta(ctx, "n")
 	if err != nil || v[0] != 2*each {
 		t.Fatalf("counter = %v, %v; want %d", v, err, 2*each)
+	}
+}
+
+// TestUpgradeKeepsClients: clients created before migration 0300 read as
+// applications without identifier URIs, and gain what it added.
+func TestUpgradeKeepsClients(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "tokend.db")
+	migrations, err := sqlstore.LoadMigrations(os.DirFS("."), "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.DeleteFunc(slices.Clone(migrations), func(m sqlstore.Migration) bool { return m.Version >= 300 })
+	db, err := sql.Open("sqlite", path+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstore.Migrate(ctx, db, before, ""); err != nil {
+		t.Fatal(err)
+	}
+	const id = "00000000-0000-0000-0000-000000000001"
+	_, err = db.ExecContext(ctx, `INSERT INTO clients (id, tenant_id, object_id, display_name, secret_hash, secret_hint, created_at, updated_at)
+VALUES ($1, 't', 'o', 'old', x'00', 'h', 1, 2)`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.GetClient(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Kind != tokend.ClientApplication || c.IdentifierURIs != nil || c.DisplayName != "old" {
+		t.Errorf("client from before 0300 = %+v, want an application without identifier URIs", c)
+	}
+	if err := s.SetIdentifierURIs(ctx, id, []string{"api://old"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteClient(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClientByIdentifierURI(ctx, "api://old"); !errors.Is(err, tokend.ErrNotFound) {
+		t.Errorf("identifier URI of the deleted client: %v, want ErrNotFound", err)
 	}
 }

@@ -14,10 +14,22 @@ type Dialect struct {
 	// ON CONFLICT DO NOTHING); this maps any that still happen to
 	// tokend.ErrAlreadyExists.
 	IsUniqueViolation func(err error) bool
+	// IsForeignKeyViolation reports whether err is the engine's foreign-key
+	// violation: a row written for a parent (a client) that does not exist.
+	// Such writes check for the parent first (on PostgreSQL the violation
+	// would abort the surrounding transaction); this maps the violation
+	// that a concurrent delete can still cause to tokend.ErrNotFound.
+	IsForeignKeyViolation func(err error) bool
 	// LockSQL takes a transaction-scoped named lock, with the name bound to
 	// $1. Empty means Lock only checks that it runs inside InTx: the engine
 	// already serializes write transactions (SQLite's BEGIN IMMEDIATE).
 	LockSQL string
+	// SkipLocked ends the SELECT ... LIMIT that picks rows for
+	// housekeeping deletes (expired assertion ids), so that nodes purging
+	// at once take different rows instead of waiting for, or deadlocking
+	// on, each other's row locks. Empty where writers are serialized
+	// anyway (SQLite).
+	SkipLocked string
 	// PlanEachTime, when set, marks a query's arguments so the engine plans
 	// that execution for its own values. List queries need it on
 	// PostgreSQL: after five runs a prepared statement may switch to a

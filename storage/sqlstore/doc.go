@@ -15,5 +15,11 @@
 //     scope range of ListResources portable;
 //   - creates are INSERT ... ON CONFLICT DO NOTHING and report
 //     ErrAlreadyExists from the affected-row count, so a collision never
-//     aborts a PostgreSQL transaction the caller wants to continue.
+//     aborts a PostgreSQL transaction the caller wants to continue;
+//   - rows owned by another (a client's certificates, federated credentials,
+//     identifier URIs, managed identity) reference it with ON DELETE
+//     CASCADE, and their writes check that the owner exists first, for the
+//     same reason: a missing owner is ErrNotFound, not a foreign-key
+//     violation (SQLite enforces foreign keys on its writer connection,
+//     the only one that writes).
 package sqlstore

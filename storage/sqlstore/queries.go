@@ -53,6 +53,17 @@ func (q *queries) queryRow(ctx context.Context, query string, args ...any) *sql.
 	return q.read.QueryRowContext(ctx, query, args...)
 }
 
+// queryRows runs a short multi-row read (a client with its identifier
+// URIs), through its prepared statement when there is one, without
+// cancellation for the reason queryRow gives.
+func (q *queries) queryRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
+	if st := q.prepared[query]; st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.read.QueryContext(ctx, query, args...)
+}
+
 // done reports one call to the observer; use it as
 // defer q.done("Op", time.Now(), &err) with a named error result.
 func (q *queries) done(op string, start time.Time, errp *error) {
@@ -69,6 +80,8 @@ func (q *queries) classify(err error) error {
 		return tokend.ErrNotFound
 	case q.dialect.IsUniqueViolation != nil && q.dialect.IsUniqueViolation(err):
 		return fmt.Errorf("%w: %w", tokend.ErrAlreadyExists, err)
+	case q.dialect.IsForeignKeyViolation != nil && q.dialect.IsForeignKeyViolation(err):
+		return fmt.Errorf("%w: %w", tokend.ErrNotFound, err)
 	}
 	return err
 }

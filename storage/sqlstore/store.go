@@ -83,6 +83,8 @@ var hotReads = []string{
 	getResourceSQL,
 	isRevokedSQL,
 	getClientSQL,
+	clientByIdentifierURISQL, // "{identifierUri}/.default" scopes
+	getManagedIdentitySQL,    // every managed-identity token request
 	getSubscriptionSQL,
 	getTenantSQL,
 	getMetaSQL,

@@ -1,0 +1,164 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tokend-dev/tokend"
+)
+
+// What signs a client in besides its secret (migration
+// 0300_client_credentials.sql): certificates, federated credentials, and
+// the ids of client assertions already used. The identifier URIs, read
+// with the client, are in clients.go.
+const (
+	certificateColumns = `client_id, thumbprint, thumbprint_sha256, der, not_before, not_after, created_at`
+	addCertificateSQL  = `INSERT INTO client_certificates (` + certificateColumns + `)
+VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id, thumbprint) DO NOTHING`
+	listCertificatesSQL = `SELECT ` + certificateColumns + ` FROM client_certificates
+WHERE client_id = $1 ORDER BY created_at, thumbprint`
+	deleteCertificateSQL = `DELETE FROM client_certificates WHERE client_id = $1 AND thumbprint = $2`
+
+	federatedColumns   = `client_id, name, issuer, subject, audiences, created_at`
+	createFederatedSQL = `INSERT INTO federated_credentials (` + federatedColumns + `)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id, name) DO NOTHING`
+	listFederatedSQL = `SELECT ` + federatedColumns + ` FROM federated_credentials
+WHERE client_id = $1 ORDER BY name`
+	deleteFederatedSQL = `DELETE FROM federated_credentials WHERE client_id = $1 AND name = $2`
+
+	// recordAssertionSQL inserts an assertion id, or takes over the row of
+	// an expired one ($3 is now), in one statement: of two nodes recording
+	// the same id at once, PostgreSQL makes the second wait for the first
+	// and then evaluates the WHERE on the row the first wrote, so exactly
+	// one affects a row. Nothing affected is a replay.
+	recordAssertionSQL = `INSERT INTO assertion_replays (id, expires_at) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
+WHERE assertion_replays.expires_at <= $3`
+	// purgeAssertionsSQL, completed by Dialect.SkipLocked and a
+	// parenthesis, forgets up to 100 expired ids ($1 is now), oldest
+	// first: more than one call records, so expired ids never pile up, and
+	// few enough to keep every call short.
+	purgeAssertionsSQL = `DELETE FROM assertion_replays WHERE id IN (
+SELECT id FROM assertion_replays WHERE expires_at <= $1 ORDER BY expires_at LIMIT 100`
+)
+
+// AddClientCertificate stores c with its thumbprint in upper case;
+// ErrNotFound when the client is missing.
+func (q *queries) AddClientCertificate(ctx context.Context, c *tokend.ClientCertificate) (err error) {
+	defer q.done("AddClientCertificate", time.Now(), &err)
+	thumbprint := strings.ToUpper(c.Thumbprint)
+	if err := q.requireClient(ctx, q.read, c.ClientID); err != nil {
+		return fmt.Errorf("add certificate %s: %w", thumbprint, err)
+	}
+	err = q.insert(ctx, addCertificateSQL, c.ClientID, thumbprint, c.ThumbprintSHA256, notNull(c.DER),
+		toMicros(c.NotBefore), toMicros(c.NotAfter), toMicros(c.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("add certificate %s to client %s: %w", thumbprint, c.ClientID, err)
+	}
+	return nil
+}
+
+// ListClientCertificates lists the client's certificates in the order they
+// were added; none (and no error) for a missing client.
+func (q *queries) ListClientCertificates(ctx context.Context, clientID string) (_ []*tokend.ClientCertificate, err error) {
+	defer q.done("ListClientCertificates", time.Now(), &err)
+	list, err := queryAll(ctx, q.read, scanCertificate, listCertificatesSQL, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("list certificates of client %s: %w", clientID, err)
+	}
+	return list, nil
+}
+
+func (q *queries) DeleteClientCertificate(ctx context.Context, clientID, thumbprint string) (err error) {
+	defer q.done("DeleteClientCertificate", time.Now(), &err)
+	thumbprint = strings.ToUpper(thumbprint)
+	if err := q.execOne(ctx, deleteCertificateSQL, clientID, thumbprint); err != nil {
+		return fmt.Errorf("delete certificate %s of client %s: %w", thumbprint, clientID, err)
+	}
+	return nil
+}
+
+func scanCertificate(row scanner) (*tokend.ClientCertificate, error) {
+	var c tokend.ClientCertificate
+	var notBefore, notAfter, created int64
+	err := row.Scan(&c.ClientID, &c.Thumbprint, &c.ThumbprintSHA256, &c.DER, &notBefore, &notAfter, &created)
+	if err != nil {
+		return nil, err
+	}
+	c.NotBefore = fromMicros(notBefore)
+	c.NotAfter = fromMicros(notAfter)
+	c.CreatedAt = fromMicros(created)
+	return &c, nil
+}
+
+// CreateFederatedCredential stores f; ErrNotFound when the client is
+// missing.
+func (q *queries) CreateFederatedCredential(ctx context.Context, f *tokend.FederatedCredential) (err error) {
+	defer q.done("CreateFederatedCredential", time.Now(), &err)
+	audiences := f.Audiences
+	if audiences == nil {
+		audiences = []string{} // [], not null
+	}
+	text, err := json.Marshal(audiences)
+	if err != nil {
+		return fmt.Errorf("create federated credential %s: audiences: %w", f.Name, err)
+	}
+	if err := q.requireClient(ctx, q.read, f.ClientID); err != nil {
+		return fmt.Errorf("create federated credential %s: %w", f.Name, err)
+	}
+	err = q.insert(ctx, createFederatedSQL, f.ClientID, f.Name, f.Issuer, f.Subject, string(text), toMicros(f.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create federated credential %s of client %s: %w", f.Name, f.ClientID, err)
+	}
+	return nil
+}
+
+// ListFederatedCredentials lists the client's federated credentials by
+// name; none (and no error) for a missing client.
+func (q *queries) ListFederatedCredentials(ctx context.Context, clientID string) (_ []*tokend.FederatedCredential, err error) {
+	defer q.done("ListFederatedCredentials", time.Now(), &err)
+	list, err := queryAll(ctx, q.read, scanFederated, listFederatedSQL, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("list federated credentials of client %s: %w", clientID, err)
+	}
+	return list, nil
+}
+
+func (q *queries) DeleteFederatedCredential(ctx context.Context, clientID, name string) (err error) {
+	defer q.done("DeleteFederatedCredential", time.Now(), &err)
+	if err := q.execOne(ctx, deleteFederatedSQL, clientID, name); err != nil {
+		return fmt.Errorf("delete federated credential %s of client %s: %w", name, clientID, err)
+	}
+	return nil
+}
+
+func scanFederated(row scanner) (*tokend.FederatedCredential, error) {
+	var f tokend.FederatedCredential
+	var audiences string
+	var created int64
+	if err := row.Scan(&f.ClientID, &f.Name, &f.Issuer, &f.Subject, &audiences, &created); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(audiences), &f.Audiences); err != nil {
+		return nil, fmt.Errorf("federated credential %s: audiences: %w", f.Name, err)
+	}
+	f.CreatedAt = fromMicros(created)
+	return &f, nil
+}
+
+// RecordAssertion first forgets a batch of expired ids (so a failure there
+// leaves nothing recorded, and the caller may try again), then records id.
+func (q *queries) RecordAssertion(ctx context.Context, id string, expiresAt, now time.Time) (err error) {
+	defer q.done("RecordAssertion", time.Now(), &err)
+	purge := purgeAssertionsSQL + q.dialect.SkipLocked + `)`
+	if _, err := q.write.ExecContext(ctx, purge, toMicros(now)); err != nil {
+		return fmt.Errorf("record assertion %s: purge expired: %w", id, q.classify(err))
+	}
+	if err := q.insert(ctx, recordAssertionSQL, id, toMicros(expiresAt), toMicros(now)); err != nil {
+		return fmt.Errorf("record assertion %s: %w", id, err)
+	}
+	return nil
+}
