@@ -34,13 +34,29 @@ type assertion struct {
 // assertionClaims are the claims RFC 7523 §3 requires of a client
 // assertion, and what federation matches on.
 type assertionClaims struct {
-	Issuer    string   `json:"iss"`
-	Subject   string   `json:"sub"`
-	Audience  Audience `json:"aud"`
-	ExpiresAt int64    `json:"exp"`
-	NotBefore int64    `json:"nbf"`
-	IssuedAt  int64    `json:"iat"`
-	ID        string   `json:"jti"`
+	Issuer    string      `json:"iss"`
+	Subject   string      `json:"sub"`
+	Audience  Audience    `json:"aud"`
+	ExpiresAt numericDate `json:"exp"`
+	NotBefore numericDate `json:"nbf"`
+	IssuedAt  numericDate `json:"iat"`
+	ID        string      `json:"jti"`
+}
+
+// numericDate is RFC 7519's NumericDate: seconds since the epoch, which may
+// have a fraction (MSAL for Python writes one); kept in whole seconds.
+type numericDate int64
+
+func (d *numericDate) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	if f < 0 || f > 1e15 {
+		return fmt.Errorf("numeric date %v out of range", f)
+	}
+	*d = numericDate(int64(f))
+	return nil
 }
 
 // assertionHeaders are the header parameters a client assertion may carry.

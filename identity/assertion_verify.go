@@ -92,7 +92,7 @@ func (s *Service) verifyCertificateAssertion(ctx context.Context, r *http.Reques
 	if a.claims.ID == "" || len(a.claims.ID) > 256 {
 		return badAssertion(50027, "The client assertion has no jti claim (or one longer than 256 characters); each assertion needs a unique jti.")
 	}
-	exp := time.Unix(a.claims.ExpiresAt, 0).Add(s.cfg.Skew)
+	exp := time.Unix(int64(a.claims.ExpiresAt), 0).Add(s.cfg.Skew)
 	if err := s.cfg.Store.RecordAssertion(ctx, client.ID+"/"+a.claims.ID, exp, now); err != nil {
 		if errors.Is(err, tokend.ErrAlreadyExists) {
 			return badAssertion(50013, "The client assertion with jti '%s' was already used; make a new assertion for each request.", sanitize(a.claims.ID))
@@ -158,14 +158,15 @@ func (s *Service) verifyFederatedAssertion(ctx context.Context, client *tokend.C
 func (s *Service) checkAssertionTimes(a *assertion, now time.Time, bounded bool) error {
 	skew := int64(s.cfg.Skew / time.Second)
 	t := now.Unix()
+	exp, nbf := int64(a.claims.ExpiresAt), int64(a.claims.NotBefore)
 	switch {
-	case a.claims.ExpiresAt == 0:
+	case exp == 0:
 		return badAssertion(700024, "The client assertion has no exp claim.")
-	case t >= a.claims.ExpiresAt+skew:
-		return badAssertion(700024, "The client assertion is not within its valid time range: it expired at %s.", time.Unix(a.claims.ExpiresAt, 0).UTC().Format(time.RFC3339))
-	case a.claims.NotBefore != 0 && t+skew < a.claims.NotBefore:
-		return badAssertion(700024, "The client assertion is not within its valid time range: it is valid from %s.", time.Unix(a.claims.NotBefore, 0).UTC().Format(time.RFC3339))
-	case bounded && a.claims.ExpiresAt > t+int64(maxAssertionLifetime/time.Second):
+	case t >= exp+skew:
+		return badAssertion(700024, "The client assertion is not within its valid time range: it expired at %s.", time.Unix(exp, 0).UTC().Format(time.RFC3339))
+	case nbf != 0 && t+skew < nbf:
+		return badAssertion(700024, "The client assertion is not within its valid time range: it is valid from %s.", time.Unix(nbf, 0).UTC().Format(time.RFC3339))
+	case bounded && exp > t+int64(maxAssertionLifetime/time.Second):
 		return badAssertion(700024, "The client assertion is valid for too long: it must expire within %s.", maxAssertionLifetime)
 	}
 	return nil

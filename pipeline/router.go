@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -150,7 +151,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			continue
 		}
 		if r.Method != hr.Method {
-			allowed = append(allowed, r.Method)
+			if !slices.Contains(allowed, r.Method) {
+				allowed = append(allowed, r.Method)
+			}
 			continue
 		}
 		matched = r

@@ -25,6 +25,8 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/identity"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/playwright"
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/storage/postgres"
@@ -298,24 +300,35 @@ func seededPostgres(b *testing.B, n int) (tokend.Store, error) {
 	return postgres.Open(ctx, dsn)
 }
 
-// benchHandler is the data plane on store, as tokend serves it, with the
-// test issuer's bearer check (authentication is measured by identity's own
-// benchmarks).
+// benchHandler is the data plane on store, as tokend mounts it (its own
+// pipeline router, without the server's middleware), with the test issuer's
+// bearer check (authentication is measured by identity's own benchmarks).
 func benchHandler(b *testing.B, store tokend.Store, signer playwright.Signer) http.Handler {
 	b.Helper()
-	clk := &clock{now: time.Now()}
-	issuer := &fakeIssuer{key: []byte("bench"), clock: clk}
-	rt := arm.NewRouter(arm.Config{Store: store})
-	rt.UseAuth(issuer, fakeRBAC{})
+	issuer := newIssuer(testkit.NewClock(time.Now()))
 	if signer == nil {
 		signer = issuer
 	}
-	svc, err := playwright.New(playwright.Config{Store: store, Router: rt, Signer: signer})
+	svc, err := playwright.New(playwright.Config{Store: store, Signer: signer})
 	if err != nil {
 		b.Fatal(err)
 	}
+	p := svc.Describe()
+	for _, v := range p.TokenValidators {
+		issuer.AddValidator(v)
+	}
+	opts := &pipeline.Options{Authenticator: issuer, Authorizer: rbac()}
+	rt, surface := arm.NewRouter(arm.Config{Store: store}, opts)
+	mounts, err := surface.Mount(rt, opts, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dataPlane, ok := mounts[playwright.MountPath]
+	if !ok {
+		b.Fatalf("the provider mounts no data plane at /%s", playwright.MountPath)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		svc.ServeHTTP(w, r.WithContext(wire.WithTrace(r.Context(), &wire.Trace{})))
+		dataPlane.ServeHTTP(w, r.WithContext(wire.WithTrace(r.Context(), &wire.Trace{})))
 	})
 }
 

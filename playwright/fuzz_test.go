@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokend-dev/tokend/storage/storagetest"
-	"github.com/tokend-dev/tokend/wire"
+	"github.com/tokend-dev/tokend/internal/testkit"
 )
 
 // FuzzListQuery sends arbitrary query options to List: whatever a client
@@ -29,11 +28,11 @@ func FuzzListQuery(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], s[2], "")
 	}
-	engine := storagetest.Engines()[0]
+	engine := testkit.Engines()[0]
 	if os.Getenv("TOKEND_PW_FUZZ_POSTGRES") == "1" {
-		engine = storagetest.Engines()[1]
+		engine = testkit.Engines()[1]
 	}
-	e := newEnv(f, engine.Open)
+	e := newEnv(f, engine.Open(f))
 	acct := e.createAccount(f, "rg", "fuzz")
 	exp := e.clock.Now().Add(time.Hour).Format(time.RFC3339)
 	for _, id := range []string{"00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"} {
@@ -42,9 +41,9 @@ func FuzzListQuery(f *testing.F) {
 			f.Fatalf("seed: %d %s", resp.StatusCode, b)
 		}
 	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.svc.ServeHTTP(w, r.WithContext(wire.WithTrace(r.Context(), &wire.Trace{RequestID: "fuzz"})))
-	})
+	// In process, through the whole handler tree (the server's trace
+	// middleware included), without a connection per input.
+	h := e.handler
 	f.Fuzz(func(t *testing.T, filter, orderby, top, skipToken string) {
 		q := url.Values{"api-version": {"2024-12-01"}, "$filter": {filter}, "$orderby": {orderby}}
 		if top != "" {

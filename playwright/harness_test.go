@@ -3,11 +3,7 @@ package playwright_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,175 +22,71 @@ import (
 	"github.com/tokend-dev/tokend/internal/azurespec"
 	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/internal/pwclient"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/playwright"
-	"github.com/tokend-dev/tokend/storage/storagetest"
-	"github.com/tokend-dev/tokend/wire"
 )
 
 const (
 	testSub    = "00000000-0000-0000-0000-0000000000aa"
 	testTenant = "00000000-0000-0000-0000-0000000000bb"
 	armVersion = "2024-12-01"
-	// Principals of the fake issuer: an owner of everything (control and
-	// data plane), a reader of both, and an ARM owner without data roles.
+	// Principals of the test issuer (rbac): an owner of everything (control
+	// and data plane), a reader of both, and an ARM owner without data roles.
 	owner    = "11111111-0000-0000-0000-000000000001"
 	reader   = "11111111-0000-0000-0000-000000000002"
 	outsider = "11111111-0000-0000-0000-000000000003"
 )
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// fakeIssuer stands in for the identity package: it signs HS256 JWTs over
-// any claims, and authenticates "Bearer good-<oid>" (an Entra token for
-// either audience) and its own JWTs (running the registered validators, as
-// the issuer does on every authentication).
-type fakeIssuer struct {
-	key        []byte
-	clock      *clock
-	validators []func(ctx context.Context, payload []byte) error
-}
-
-func (f *fakeIssuer) Sign(_ context.Context, claims map[string]any) (string, error) {
-	c := map[string]any{"iss": "https://tokend.test/" + testTenant + "/v2.0"}
-	for k, v := range claims {
-		c[k] = v
-	}
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	input := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString(payload)
-	m := hmac.New(sha256.New, f.key)
-	m.Write([]byte(input))
-	return input + "." + enc.EncodeToString(m.Sum(nil)), nil
-}
-
-func unauthenticated(msg string) error {
-	return &tokend.AuthenticationError{Code: "InvalidAuthenticationToken", Message: msg,
-		Challenge: `Bearer authorization_uri="https://tokend.test/` + testTenant + `", error="invalid_token"`}
-}
-
-func (f *fakeIssuer) Authenticate(ctx context.Context, r *http.Request, aud tokend.Audience) (*tokend.Principal, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return nil, &tokend.AuthenticationError{Code: "AuthenticationFailed", Message: "Authentication failed. The 'Authorization' header is missing.",
-			Challenge: `Bearer authorization_uri="https://tokend.test/` + testTenant + `"`}
-	}
-	raw, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		return nil, unauthenticated("not a bearer token")
-	}
-	if oid, ok := strings.CutPrefix(raw, "good-"); ok {
-		return &tokend.Principal{ObjectID: oid, TenantID: testTenant, ClientID: "client-" + oid}, nil
-	}
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return nil, unauthenticated("malformed token")
-	}
-	m := hmac.New(sha256.New, f.key)
-	m.Write([]byte(parts[0] + "." + parts[1]))
-	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
-	if !hmac.Equal(sig, m.Sum(nil)) {
-		return nil, unauthenticated("bad signature")
-	}
-	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	var c struct {
-		Aud string `json:"aud"`
-		Exp int64  `json:"exp"`
-		Oid string `json:"oid"`
-		Tid string `json:"tid"`
-		Jti string `json:"jti"`
-		Res string `json:"xms_tkd_res"`
-	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, unauthenticated("bad payload")
-	}
-	if aud == tokend.AudiencePlaywright && c.Aud != playwright.Audience {
-		return nil, unauthenticated("wrong audience " + c.Aud)
-	}
-	if f.clock.Now().Unix() >= c.Exp {
-		return nil, unauthenticated("expired")
-	}
-	for _, v := range f.validators {
-		if err := v(ctx, payload); err != nil {
-			return nil, unauthenticated("refused: " + err.Error())
+// rbac grants owner everything, reader the read actions, and outsider
+// every control-plane action but no data action; testkit.Authorizer
+// confines a resource-bound principal (an access token) to its resource
+// first, as identity's authorizer does.
+func rbac() *testkit.Authorizer {
+	return &testkit.Authorizer{Rule: func(p *tokend.Principal, action, _ string, data bool) bool {
+		read := strings.HasSuffix(strings.ToLower(action), "/read")
+		switch p.ObjectID {
+		case owner:
+			return true
+		case reader:
+			return read
+		case outsider:
+			return !data
 		}
-	}
-	return &tokend.Principal{ObjectID: c.Oid, TenantID: c.Tid, TokenID: c.Jti, Resource: c.Res}, nil
+		return false
+	}}
 }
 
-// fakeRBAC grants owner everything, reader the read actions, and outsider
-// every control-plane action but no data action; a resource-bound
-// principal acts only within its resource, as identity's authorizer does.
-type fakeRBAC struct{}
-
-func (fakeRBAC) check(p *tokend.Principal, action, scope string, data bool) error {
-	deny := &tokend.AuthorizationError{PrincipalID: p.ObjectID, Action: action, Scope: scope}
-	if p.Resource != "" && scope != p.Resource && !strings.HasPrefix(scope, p.Resource+"/") {
-		return deny
-	}
-	read := strings.HasSuffix(strings.ToLower(action), "/read")
-	switch {
-	case p.ObjectID == owner:
-		return nil
-	case p.ObjectID == reader && read:
-		return nil
-	case p.ObjectID == outsider && !data:
-		return nil
-	}
-	return deny
+// newIssuer is the test issuer on clk: "Bearer good-<oid>" for any
+// surface, and its own JWTs, which the data plane takes only with
+// Playwright's aud.
+func newIssuer(clk *testkit.Clock) *testkit.Issuer {
+	issuer := testkit.NewIssuer(testTenant, clk)
+	issuer.Audiences[playwright.SurfaceAudience] = playwright.Audience
+	return issuer
 }
 
-func (r fakeRBAC) Authorize(_ context.Context, p *tokend.Principal, action, scope string) error {
-	return r.check(p, action, scope, false)
-}
-
-func (r fakeRBAC) AuthorizeData(_ context.Context, p *tokend.Principal, action, scope string) error {
-	return r.check(p, action, scope, true)
-}
-
-// env is a tokend with the Playwright provider on one store, served over
-// TLS the way server.Server routes it.
+// env is a tokend with the Playwright provider on one store, composed and
+// served over TLS as the app composes it (testkit.Stack), with the test
+// issuer and rbac in place of identity.
 type env struct {
-	t      testing.TB
-	store  tokend.Store
-	svc    *playwright.Service
-	srv    *httptest.Server
-	issuer *fakeIssuer
-	clock  *clock
+	t     testing.TB
+	store tokend.Store
+	svc   *playwright.Service
+	// handler is the served handler tree, for in-process requests.
+	handler http.Handler
+	srv     *httptest.Server
+	clock   *testkit.Clock
 }
 
 type envOption func(*playwright.Config)
 
-func newEnv(t testing.TB, open func(testing.TB) tokend.Store, opts ...envOption) *env {
+func newEnv(t testing.TB, store tokend.Store, opts ...envOption) *env {
 	t.Helper()
-	store := open(t)
-	ctx := context.Background()
-	if err := store.CreateSubscription(ctx, &tokend.Subscription{ID: testSub, TenantID: testTenant, DisplayName: "s", State: "Enabled", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{now: time.Date(2026, 11, 21, 12, 0, 0, 123456789, time.UTC)}
-	issuer := &fakeIssuer{key: []byte("test signing key"), clock: clk}
-	rt := arm.NewRouter(arm.Config{Store: store, Now: clk.Now})
-	rt.UseAuth(issuer, fakeRBAC{})
-	cfg := playwright.Config{Store: store, Router: rt, Signer: issuer, Now: clk.Now}
+	testkit.Subscription(t, store, testSub, testTenant)
+	clk := testkit.NewClock(time.Date(2026, 11, 21, 12, 0, 0, 123456789, time.UTC))
+	issuer := newIssuer(clk)
+	cfg := playwright.Config{Store: store, Signer: issuer, Now: clk.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -202,27 +94,20 @@ func newEnv(t testing.TB, open func(testing.TB) tokend.Store, opts ...envOption)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc.Register()
-	issuer.validators = append(issuer.validators, svc.ValidatePayload)
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		trace := &wire.Trace{RequestID: "req-" + fmt.Sprint(time.Now().UnixNano())}
-		w.Header().Set("x-ms-request-id", trace.RequestID)
-		if c := r.Header.Get("x-ms-client-request-id"); c != "" {
-			w.Header().Set("x-ms-client-request-id", c)
-		}
-		r = r.WithContext(wire.WithTrace(r.Context(), trace))
-		if strings.HasPrefix(strings.ToLower(r.URL.Path), "/"+playwright.MountPath+"/") || r.URL.Path == "/"+playwright.MountPath {
-			svc.ServeHTTP(w, r)
-			return
-		}
-		rt.ServeHTTP(w, r)
-	}))
+	p := svc.Describe()
+	// As the app registers them with the real issuer: a deleted access
+	// token is refused on every authentication.
+	for _, v := range p.TokenValidators {
+		issuer.AddValidator(v)
+	}
+	h := testkit.Stack{
+		Store: store, Providers: []*pipeline.Provider{p},
+		Options: pipeline.Options{Authenticator: issuer, Authorizer: rbac()},
+		ARM:     arm.Config{Now: clk.Now},
+	}.Handler(t)
+	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, store: store, svc: svc, srv: srv, issuer: issuer, clock: clk}
-}
-
-func newSQLiteEnv(t testing.TB, opts ...envOption) *env {
-	return newEnv(t, storagetest.Engines()[0].Open, opts...)
+	return &env{t: t, store: store, svc: svc, handler: h, srv: srv, clock: clk}
 }
 
 // staticCredential hands out one bearer token.
@@ -288,6 +173,11 @@ func validateResponse(t testing.TB, req *http.Request, resp *http.Response, body
 	t.Helper()
 	path := strings.ToLower(req.URL.Path)
 	dataPlane := strings.HasPrefix(path, "/"+playwright.MountPath+"/")
+	// JSON answers go out in one piece with their length, as Azure's do,
+	// not chunked (a list page is kilobytes).
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && resp.ContentLength != int64(len(body)) {
+		t.Errorf("%s %s: %d bytes of JSON with Content-Length %d", req.Method, req.URL.Path, len(body), resp.ContentLength)
+	}
 	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusAccepted {
 		if len(bytes.TrimSpace(body)) != 0 {
 			t.Errorf("%s %s: %d with a body: %s", req.Method, req.URL.Path, resp.StatusCode, body)

@@ -66,11 +66,13 @@ func New(o Options) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
-	first := r.URL.Path
-	if i := strings.IndexByte(first[1:], '/'); i >= 0 {
-		first = first[1 : i+1]
-	} else {
-		first = first[1:]
+	// A doubled leading slash ("//subscriptions/…", which clients that
+	// join an endpoint ending in "/" with a path starting with one send)
+	// means the single-slash path, as ARM treats it; the routers trim
+	// slashes themselves.
+	first := strings.TrimLeft(r.URL.Path, "/")
+	if i := strings.IndexByte(first, '/'); i >= 0 {
+		first = first[:i]
 	}
 	switch strings.ToLower(first) {
 	case "healthz":

@@ -190,3 +190,19 @@ func TestMountsAndReservedSegmentsBeforeTenants(t *testing.T) {
 		}
 	}
 }
+
+func TestDoubledLeadingSlashIsTheSamePath(t *testing.T) {
+	t.Parallel()
+	s := server.New(server.Options{
+		Store:    storagetest.SQLite(t),
+		Mounts:   map[string]http.Handler{"subscriptions": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "arm") })},
+		Fallback: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "tenant") }),
+	})
+	for _, p := range []string{"/subscriptions/x", "//subscriptions/x", "///subscriptions/x"} {
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, p, nil))
+		if w.Body.String() != "arm" {
+			t.Errorf("%s reached %q", p, w.Body)
+		}
+	}
+}

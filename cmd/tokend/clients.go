@@ -1,57 +1,87 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/identity"
 )
 
-// newClientsCmd: tokend clients create|list|delete|reset-secret.
+// newClientsCmd: tokend clients create|list|update|delete|reset-secret and
+// the credential subcommands (clientcredentials.go).
 func newClientsCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "clients", Short: "Manage OAuth clients (applications with client secrets)"}
+	cmd := &cobra.Command{Use: "clients", Short: "Manage OAuth clients (applications with secrets, certificates or federated credentials)"}
 
 	var name, role, scope string
+	var uris []string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Register a client and print its id and secret (the secret is shown only now)",
 		Args:  cobra.NoArgs,
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
-			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
+			ctx := cmd.Context()
+			clients, err := a.clients(ctx)
 			if err != nil {
 				return err
 			}
-			c, secret, err := clients.Create(cmd.Context(), a.tenant.ID, name)
+			c, secret, err := clients.Create(ctx, a.tenant.ID, name)
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "client id:     %s\n", c.ID)
-			fmt.Fprintf(out, "object id:     %s\n", c.ObjectID)
-			fmt.Fprintf(out, "tenant id:     %s\n", c.TenantID)
-			fmt.Fprintf(out, "client secret: %s\n", secret)
-			if role != "" {
-				if scope == "" {
-					scope = "/subscriptions/" + a.sub.ID
+			if uris = nonEmpty(uris); len(uris) > 0 {
+				if err := clients.SetIdentifierURIs(ctx, c.ID, uris); err != nil {
+					// Its secret was never shown: the client is of no use.
+					if derr := clients.Delete(ctx, c.ID); derr != nil {
+						return fmt.Errorf("%w (and removing the client %s again failed: %v)", err, c.ID, derr)
+					}
+					return fmt.Errorf("client not created: %w", err)
 				}
-				as, err := a.assignments()
+				c.IdentifierURIs = uris
+			}
+			out, text := cmd.OutOrStdout(), outputOf(cmd) == outputText
+			if text {
+				fmt.Fprintf(out, "client id:     %s\n", c.ID)
+				fmt.Fprintf(out, "object id:     %s\n", c.ObjectID)
+				fmt.Fprintf(out, "tenant id:     %s\n", c.TenantID)
+				fmt.Fprintf(out, "client secret: %s\n", secret)
+				for _, u := range c.IdentifierURIs {
+					fmt.Fprintf(out, "identifier uri: %s\n", u)
+				}
+			}
+			res := createdClientJSON{ClientID: c.ID, ObjectID: c.ObjectID, TenantID: c.TenantID, ClientSecret: secret, IdentifierURIs: c.IdentifierURIs}
+			var assignErr error
+			if role != "" {
+				ra, err := assignRole(ctx, a, c.ObjectID, role, scope)
 				if err != nil {
+					assignErr = fmt.Errorf("client created, but assigning %s failed: %w", role, err)
+				} else {
+					res.RoleAssignment = toRoleAssignmentJSON(ra)
+					if text {
+						fmt.Fprintf(out, "role:          %s at %s (assignment %s)\n", ra.Role, ra.Scope, ra.ID)
+					}
+				}
+			}
+			if !text {
+				// Printed even when the assignment failed: the secret
+				// exists only here.
+				if err := printJSON(out, res); err != nil {
 					return err
 				}
-				ra, err := as.Assign(cmd.Context(), c.ObjectID, role, scope)
-				if err != nil {
-					return fmt.Errorf("client created, but assigning %s failed: %w", role, err)
-				}
-				fmt.Fprintf(out, "role:          %s at %s (assignment %s)\n", ra.Role, ra.Scope, ra.ID)
 			}
-			return nil
+			return assignErr
 		}),
 	}
 	create.Flags().StringVar(&name, "name", "app", "display name")
 	create.Flags().StringVar(&role, "role", "", "also assign this built-in role (see `tokend roles definitions`)")
 	create.Flags().StringVar(&scope, "scope", "", `scope of --role; "/" for everything (default: the default subscription)`)
+	create.Flags().StringArrayVar(&uris, "identifier-uri", nil, `application ID URI, e.g. api://orders: "<uri>/.default" then asks for a token for this client; repeatable`)
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -62,21 +92,45 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("list clients: %w", err)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLIENT ID\tOBJECT ID\tNAME\tSECRET\tUPDATED")
+			res := make([]clientJSON, 0, len(list))
 			for _, c := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.ObjectID, c.DisplayName, c.SecretHint, c.UpdatedAt.Format(time.RFC3339))
+				res = append(res, toClientJSON(c))
 			}
-			return tw.Flush()
+			return emit(cmd, res, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CLIENT ID\tOBJECT ID\tNAME\tSECRET\tUPDATED")
+				for _, c := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.ObjectID, c.DisplayName, c.SecretHint, c.UpdatedAt.Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
 		}),
 	}
+
+	var updateURIs []string
+	update := &cobra.Command{
+		Use:   "update <client-id>",
+		Short: "Change a client: --identifier-uri replaces its identifier URIs (--identifier-uri= clears them)",
+		Args:  cobra.ExactArgs(1),
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
+			if !cmd.Flags().Changed("identifier-uri") && len(updateURIs) == 0 {
+				return errors.New("nothing to update: give --identifier-uri URI (repeatable; --identifier-uri= clears the list)")
+			}
+			clients, err := a.clients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return clients.SetIdentifierURIs(cmd.Context(), args[0], nonEmpty(updateURIs))
+		}),
+	}
+	update.Flags().StringArrayVar(&updateURIs, "identifier-uri", nil, "application ID URI; repeatable; replaces the client's list")
 
 	del := &cobra.Command{
 		Use:   "delete <client-id>",
 		Short: "Delete a client and its role assignments",
 		Args:  cobra.ExactArgs(1),
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
+			clients, err := a.clients(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -89,7 +143,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Short: "Replace a client's secret and print the new one (the old one stops working)",
 		Args:  cobra.ExactArgs(1),
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := identity.NewClients(cmd.Context(), a.store, a.box, nil)
+			clients, err := a.clients(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -97,10 +151,57 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "client secret: %s\n", secret)
-			return nil
+			res := struct {
+				ClientID     string `json:"clientId"`
+				ClientSecret string `json:"clientSecret"`
+			}{strings.ToLower(args[0]), secret}
+			return emit(cmd, res, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "client secret: %s\n", secret)
+				return err
+			})
 		}),
 	}
-	cmd.AddCommand(create, list, del, reset)
+	addOutputFlag(create, list, reset)
+	cmd.AddCommand(create, list, update, del, reset)
+	cmd.AddCommand(clientCredentialCmds(g)...)
 	return cmd
+}
+
+// createdClientJSON is what `clients create --output json` prints.
+type createdClientJSON struct {
+	ClientID       string              `json:"clientId"`
+	ObjectID       string              `json:"objectId"`
+	TenantID       string              `json:"tenantId"`
+	ClientSecret   string              `json:"clientSecret"`
+	IdentifierURIs []string            `json:"identifierUris,omitempty"`
+	RoleAssignment *roleAssignmentJSON `json:"roleAssignment,omitempty"`
+}
+
+// clients opens the client registry of the workspace.
+func (a *workspace) clients(ctx context.Context) (*identity.Clients, error) {
+	return identity.NewClients(ctx, a.store, a.box, nil)
+}
+
+// assignRole grants role to principal at scope; an empty scope is the
+// default subscription ("/" is everything).
+func assignRole(ctx context.Context, a *workspace, principal, role, scope string) (*tokend.RoleAssignment, error) {
+	if scope == "" {
+		scope = "/subscriptions/" + a.sub.ID
+	}
+	as, err := a.assignments()
+	if err != nil {
+		return nil, err
+	}
+	return as.Assign(ctx, principal, role, scope)
+}
+
+// nonEmpty drops empty values (so --identifier-uri= means none).
+func nonEmpty(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/identity"
 )
 
@@ -23,14 +25,20 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 				return fmt.Errorf("list signing keys: %w", err)
 			}
 			now := time.Now()
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tSIGNS FROM\tSIGNS UNTIL\tPUBLISHED UNTIL")
+			res := make([]signingKeyJSON, 0, len(keys))
 			for _, k := range keys {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, identity.KeyState(k, now),
-					k.CreatedAt.Format(time.RFC3339), k.ActivateAt.Format(time.RFC3339),
-					k.RetireAt.Format(time.RFC3339), k.ExpireAt.Format(time.RFC3339))
+				res = append(res, toSigningKeyJSON(k, now))
 			}
-			return tw.Flush()
+			return emit(cmd, res, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tSIGNS FROM\tSIGNS UNTIL\tPUBLISHED UNTIL")
+				for _, k := range keys {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, identity.KeyState(k, now),
+						k.CreatedAt.Format(time.RFC3339), k.ActivateAt.Format(time.RFC3339),
+						k.RetireAt.Format(time.RFC3339), k.ExpireAt.Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
 		}),
 	}
 
@@ -59,8 +67,10 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\tsigns from %s\n", k.ID, k.Algorithm, k.ActivateAt.Format(time.RFC3339))
-			return nil
+			return emit(cmd, toSigningKeyJSON(k, time.Now()), func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%s\t%s\tsigns from %s\n", k.ID, k.Algorithm, k.ActivateAt.Format(time.RFC3339))
+				return err
+			})
 		}),
 	}
 	rf := rotate.Flags()
@@ -69,8 +79,26 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 	rf.DurationVar(&prePublish, "key-pre-publish", time.Hour, "how long the new key is published before it signs")
 	rf.DurationVar(&rotation, "key-rotation", 30*24*time.Hour, "how long the new key signs")
 	rf.DurationVar(&lifetime, "token-lifetime", time.Hour, "the servers' --token-lifetime (how long the old key must stay published)")
+	addOutputFlag(list, rotate)
 	cmd.AddCommand(list, rotate)
 	return cmd
+}
+
+// signingKeyJSON is a key of `keys list|rotate --output json` (no key
+// material: only where the key is in its life).
+type signingKeyJSON struct {
+	Kid        string    `json:"kid"`
+	Algorithm  string    `json:"algorithm"`
+	State      string    `json:"state"`
+	CreatedAt  time.Time `json:"createdAt"`
+	ActivateAt time.Time `json:"activateAt"`
+	RetireAt   time.Time `json:"retireAt"`
+	ExpireAt   time.Time `json:"expireAt"`
+}
+
+func toSigningKeyJSON(k *tokend.SigningKey, now time.Time) signingKeyJSON {
+	return signingKeyJSON{Kid: k.ID, Algorithm: k.Algorithm, State: identity.KeyState(k, now),
+		CreatedAt: k.CreatedAt.UTC(), ActivateAt: k.ActivateAt.UTC(), RetireAt: k.RetireAt.UTC(), ExpireAt: k.ExpireAt.UTC()}
 }
 
 // currentAlg is the algorithm of the key signing now, so a rotation does not

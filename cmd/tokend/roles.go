@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,19 +29,14 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if scope == "" {
-				scope = "/subscriptions/" + a.sub.ID
-			}
-			as, err := a.assignments()
+			ra, err := assignRole(cmd.Context(), a, oid, role, scope)
 			if err != nil {
 				return err
 			}
-			ra, err := as.Assign(cmd.Context(), oid, role, scope)
-			if err != nil {
+			return emit(cmd, toRoleAssignmentJSON(ra), func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", ra.ID, ra.PrincipalID, ra.Role, ra.Scope)
 				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\t%s\n", ra.ID, ra.PrincipalID, ra.Role, ra.Scope)
-			return nil
+			})
 		}),
 	}
 	assign.Flags().StringVar(&principal, "principal", "", "object id of the principal, or a client id (its object id is used)")
@@ -70,12 +66,18 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPRINCIPAL\tROLE\tSCOPE\tCREATED")
+			res := make([]*roleAssignmentJSON, 0, len(list))
 			for _, ra := range list {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ra.ID, ra.PrincipalID, ra.Role, ra.Scope, ra.CreatedAt.Format(time.RFC3339))
+				res = append(res, toRoleAssignmentJSON(ra))
 			}
-			return tw.Flush()
+			return emit(cmd, res, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tPRINCIPAL\tROLE\tSCOPE\tCREATED")
+				for _, ra := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ra.ID, ra.PrincipalID, ra.Role, ra.Scope, ra.CreatedAt.Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
 		}),
 	}
 	list.Flags().StringVar(&listPrincipal, "principal", "", "only this principal's (object id or client id)")
@@ -102,27 +104,46 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
+			res := make([]roleDefinitionJSON, 0, len(roles.List()))
 			for _, r := range roles.List() {
-				fmt.Fprintf(out, "%s", r.Name)
-				if r.ID != "" {
-					fmt.Fprintf(out, " (%s)", r.ID)
-				}
-				fmt.Fprintf(out, "\n  %s\n", r.Description)
-				for _, l := range []struct {
-					k string
-					v []string
-				}{{"Actions", r.Actions}, {"NotActions", r.NotActions}, {"DataActions", r.DataActions}, {"NotDataActions", r.NotDataActions}} {
-					if len(l.v) > 0 {
-						fmt.Fprintf(out, "  %-15s %s\n", l.k+":", strings.Join(l.v, ", "))
+				res = append(res, roleDefinitionJSON{Name: r.Name, ID: r.ID, Description: r.Description,
+					Actions: nonNil(r.Actions), NotActions: nonNil(r.NotActions),
+					DataActions: nonNil(r.DataActions), NotDataActions: nonNil(r.NotDataActions)})
+			}
+			return emit(cmd, res, func(out io.Writer) error {
+				for _, r := range roles.List() {
+					fmt.Fprintf(out, "%s", r.Name)
+					if r.ID != "" {
+						fmt.Fprintf(out, " (%s)", r.ID)
+					}
+					fmt.Fprintf(out, "\n  %s\n", r.Description)
+					for _, l := range []struct {
+						k string
+						v []string
+					}{{"Actions", r.Actions}, {"NotActions", r.NotActions}, {"DataActions", r.DataActions}, {"NotDataActions", r.NotDataActions}} {
+						if len(l.v) > 0 {
+							fmt.Fprintf(out, "  %-15s %s\n", l.k+":", strings.Join(l.v, ", "))
+						}
 					}
 				}
-			}
-			return nil
+				return nil
+			})
 		}),
 	}
+	addOutputFlag(assign, list, defs)
 	cmd.AddCommand(assign, list, remove, defs)
 	return cmd
+}
+
+// roleDefinitionJSON is a role of `roles definitions --output json`.
+type roleDefinitionJSON struct {
+	Name           string   `json:"name"`
+	ID             string   `json:"id,omitempty"`
+	Description    string   `json:"description"`
+	Actions        []string `json:"actions"`
+	NotActions     []string `json:"notActions"`
+	DataActions    []string `json:"dataActions"`
+	NotDataActions []string `json:"notDataActions"`
 }
 
 // resolvePrincipal maps a client id to its object id; anything else is

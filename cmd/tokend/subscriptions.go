@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,8 +29,10 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 			if err := a.store.CreateSubscription(cmd.Context(), s); err != nil {
 				return fmt.Errorf("create subscription: %w", err)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), s.ID)
-			return nil
+			return emit(cmd, toSubscriptionJSON(s), func(w io.Writer) error {
+				_, err := fmt.Fprintln(w, s.ID)
+				return err
+			})
 		}),
 	}
 	create.Flags().StringVar(&name, "name", "Subscription", "display name")
@@ -43,12 +46,19 @@ func newSubscriptionsCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("list subscriptions: %w", err)
 			}
+			res := make([]subscriptionJSON, 0, len(subs))
 			for _, s := range subs {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\t%s\n", s.ID, s.TenantID, s.DisplayName)
+				res = append(res, toSubscriptionJSON(s))
 			}
-			return nil
+			return emit(cmd, res, func(w io.Writer) error {
+				for _, s := range subs {
+					fmt.Fprintf(w, "%s\t%s\t%s\n", s.ID, s.TenantID, s.DisplayName)
+				}
+				return nil
+			})
 		}),
 	}
+	addOutputFlag(create, list)
 	cmd.AddCommand(create, list)
 	return cmd
 }

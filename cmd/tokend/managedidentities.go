@@ -1,0 +1,222 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tokend-dev/tokend/identity"
+)
+
+// newManagedIdentitiesCmd: tokend managed-identities create|env|list|delete.
+func newManagedIdentitiesCmd(g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "managed-identities",
+		Short: "Manage managed identities (service principals workloads reach through the managed-identity endpoints)",
+	}
+	var baseURL string
+	urlFlag := func(c *cobra.Command) {
+		c.Flags().StringVar(&baseURL, "url", "", "base URL tokend is reached at (default: the one in bootstrap.json, else the last address served)")
+	}
+	endpoint := func() string {
+		base := strings.TrimRight(baseURL, "/")
+		if base == "" {
+			base = servedURL(g.dataDir)
+		}
+		return base + identity.ManagedIdentityPath
+	}
+
+	var role, scope string
+	create := &cobra.Command{
+		Use:   "create <name>",
+		Short: "Create a managed identity and print its ids and identity header",
+		Long: `create makes a user-assigned managed identity: a service principal without a
+secret. A workload gets its tokens from the managed-identity endpoint with the
+identity header (IDENTITY_HEADER) as its credential; run
+  eval "$(tokend managed-identities env <name>)"
+in the workload's environment. --role assigns a role like clients create.`,
+		Args: cobra.ExactArgs(1),
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
+			ctx := cmd.Context()
+			mis, err := a.managedIdentities(cmd)
+			if err != nil {
+				return err
+			}
+			mi, err := mis.Create(ctx, a.tenant.ID, args[0])
+			if err != nil {
+				return err
+			}
+			res := managedIdentityJSON{Name: mi.Name, ClientID: mi.ClientID, PrincipalID: mi.PrincipalID, TenantID: mi.TenantID,
+				IdentityEndpoint: endpoint(), IdentityHeader: mi.Header}
+			var assignErr error
+			if role != "" {
+				ra, err := assignRole(ctx, a, mi.PrincipalID, role, scope)
+				if err != nil {
+					assignErr = fmt.Errorf("managed identity created, but assigning %s failed: %w", role, err)
+				}
+				res.RoleAssignment = toRoleAssignmentJSON(ra)
+			}
+			err = emit(cmd, res, func(w io.Writer) error {
+				fmt.Fprintf(w, "name:              %s\n", res.Name)
+				fmt.Fprintf(w, "client id:         %s\n", res.ClientID)
+				fmt.Fprintf(w, "principal id:      %s\n", res.PrincipalID)
+				fmt.Fprintf(w, "tenant id:         %s\n", res.TenantID)
+				fmt.Fprintf(w, "identity endpoint: %s\n", res.IdentityEndpoint)
+				fmt.Fprintf(w, "identity header:   %s\n", res.IdentityHeader)
+				if ra := res.RoleAssignment; ra != nil {
+					fmt.Fprintf(w, "role:              %s at %s (assignment %s)\n", ra.Role, ra.Scope, ra.ID)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return assignErr
+		}),
+	}
+	create.Flags().StringVar(&role, "role", "", "also assign this built-in role (see `tokend roles definitions`)")
+	create.Flags().StringVar(&scope, "scope", "", `scope of --role; "/" for everything (default: the default subscription)`)
+	urlFlag(create)
+
+	var imdsIdentity string
+	var isDefault bool
+	env := &cobra.Command{
+		Use:   "env <name>",
+		Short: "Print shell exports that make a workload sign in as the managed identity: eval \"$(tokend managed-identities env NAME)\"",
+		Long: `env prints the variables Azure's hosts give a workload with a managed
+identity: IDENTITY_ENDPOINT and IDENTITY_HEADER (App Service / Container Apps,
+what azidentity's ManagedIdentityCredential and DefaultAzureCredential use) and
+AZURE_CLIENT_ID (the identity's client id).
+
+MSI_ENDPOINT (Cloud Shell: what az login --identity uses) is printed too when
+the identity is the one the Cloud Shell and IMDS endpoints answer for, since
+those name no identity: the identity named by --imds-identity (the same flag
+and TOKEND_IMDS_IDENTITY as tokend serve's) or, without it, the only managed
+identity there is. --default prints it regardless.`,
+		Args: cobra.ExactArgs(1),
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
+			ctx := cmd.Context()
+			mis, err := a.managedIdentities(cmd)
+			if err != nil {
+				return err
+			}
+			mi, err := mis.Get(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if !isDefault {
+				if imdsIdentity != "" {
+					isDefault = strings.EqualFold(imdsIdentity, mi.Name)
+				} else {
+					all, err := a.store.ListManagedIdentities(ctx)
+					if err != nil {
+						return fmt.Errorf("list managed identities: %w", err)
+					}
+					isDefault = len(all) == 1
+				}
+			}
+			res := managedIdentityEnvJSON{Name: mi.Name, IdentityEndpoint: endpoint(), IdentityHeader: mi.Header, ClientID: mi.ClientID}
+			if isDefault {
+				res.MSIEndpoint = res.IdentityEndpoint
+			}
+			return emit(cmd, res, func(w io.Writer) error {
+				line := func(k, v string) {
+					if v != "" {
+						fmt.Fprintf(w, "export %s=%s\n", k, shellQuote(v))
+					}
+				}
+				line("IDENTITY_ENDPOINT", res.IdentityEndpoint)
+				line("IDENTITY_HEADER", res.IdentityHeader)
+				line("AZURE_CLIENT_ID", res.ClientID)
+				line("MSI_ENDPOINT", res.MSIEndpoint)
+				return nil
+			})
+		}),
+	}
+	env.Flags().StringVar(&imdsIdentity, "imds-identity", "", "the managed identity tokend serve answers for on the Cloud Shell and IMDS endpoints (default: the only one) [TOKEND_IMDS_IDENTITY]")
+	env.Flags().BoolVar(&isDefault, "default", false, "print MSI_ENDPOINT: the identity is the default of the Cloud Shell and IMDS endpoints")
+	urlFlag(env)
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List managed identities (identity headers are shown only by env)",
+		Args:  cobra.NoArgs,
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
+			mis, err := a.managedIdentities(cmd)
+			if err != nil {
+				return err
+			}
+			list, err := mis.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			res := make([]managedIdentityListJSON, 0, len(list))
+			for _, mi := range list {
+				res = append(res, managedIdentityListJSON{Name: mi.Name, ClientID: mi.ClientID, PrincipalID: mi.PrincipalID,
+					TenantID: mi.TenantID, CreatedAt: mi.CreatedAt.UTC()})
+			}
+			return emit(cmd, res, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tCLIENT ID\tPRINCIPAL ID\tCREATED")
+				for _, mi := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", mi.Name, mi.ClientID, mi.PrincipalID, mi.CreatedAt.UTC().Format(time.RFC3339))
+				}
+				return tw.Flush()
+			})
+		}),
+	}
+
+	del := &cobra.Command{
+		Use:   "delete <name>",
+		Short: "Delete a managed identity, its service principal and its role assignments",
+		Args:  cobra.ExactArgs(1),
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
+			mis, err := a.managedIdentities(cmd)
+			if err != nil {
+				return err
+			}
+			return mis.Delete(cmd.Context(), args[0])
+		}),
+	}
+	addOutputFlag(create, env, list)
+	cmd.AddCommand(create, env, list, del)
+	return cmd
+}
+
+// managedIdentities opens the managed identity registry of the workspace.
+func (a *workspace) managedIdentities(cmd *cobra.Command) (*identity.ManagedIdentities, error) {
+	clients, err := a.clients(cmd.Context())
+	if err != nil {
+		return nil, err
+	}
+	return identity.NewManagedIdentities(a.store, a.box, clients, nil), nil
+}
+
+type managedIdentityJSON struct {
+	Name             string              `json:"name"`
+	ClientID         string              `json:"clientId"`
+	PrincipalID      string              `json:"principalId"`
+	TenantID         string              `json:"tenantId"`
+	IdentityEndpoint string              `json:"identityEndpoint"`
+	IdentityHeader   string              `json:"identityHeader"`
+	RoleAssignment   *roleAssignmentJSON `json:"roleAssignment,omitempty"`
+}
+
+type managedIdentityEnvJSON struct {
+	Name             string `json:"name"`
+	IdentityEndpoint string `json:"identityEndpoint"`
+	IdentityHeader   string `json:"identityHeader"`
+	ClientID         string `json:"clientId"`
+	MSIEndpoint      string `json:"msiEndpoint,omitempty"`
+}
+
+type managedIdentityListJSON struct {
+	Name        string    `json:"name"`
+	ClientID    string    `json:"clientId"`
+	PrincipalID string    `json:"principalId"`
+	TenantID    string    `json:"tenantId"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
