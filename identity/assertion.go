@@ -60,10 +60,12 @@ func (d *numericDate) UnmarshalJSON(b []byte) error {
 }
 
 // assertionHeaders are the header parameters a client assertion may carry.
-// Anything that carries or points at a key (jwk, jku, x5u, x5c), changes
-// processing (crit, b64, zip) or nests a token (cty) is refused: the key
-// is always one registered for the client, or the trusted issuer's.
-var assertionHeaders = map[string]bool{"alg": true, "kid": true, "typ": true, "x5t": true, "x5t#S256": true}
+// x5c is accepted, as Entra accepts it (MSAL sends the chain with
+// SendCertificateChain), but never read: the key is always a certificate
+// registered for the client, chosen by thumbprint, or the trusted
+// issuer's. Anything that points at a key elsewhere (jwk, jku, x5u),
+// changes processing (crit, b64, zip) or nests a token (cty) is refused.
+var assertionHeaders = map[string]bool{"alg": true, "kid": true, "typ": true, "x5t": true, "x5t#S256": true, "x5c": true}
 
 // assertionError is why an assertion was refused: the AADSTS code and
 // message Entra answers with.

@@ -112,7 +112,6 @@ func TestParseAssertionRefusals(t *testing.T) {
 		"bad base64":     "!!." + strings.SplitN(good, ".", 2)[1],
 		"jwk header":     hdr(map[string]any{"jwk": map[string]any{"kty": "RSA"}}),
 		"jku header":     hdr(map[string]any{"jku": "https://evil"}),
-		"x5c header":     hdr(map[string]any{"x5c": []string{"MII"}}),
 		"crit header":    hdr(map[string]any{"crit": []string{"exp"}}),
 		"nested (cty)":   hdr(map[string]any{"cty": "JWT"}),
 		"typ":            hdr(map[string]any{"typ": "JWE"}),
@@ -230,6 +229,10 @@ func testCertificateAssertions(t *testing.T, store tokend.Store) {
 			c["aud"] = e.ts.URL + "/organizations/oauth2/token"
 		})), nil, 200, 0},
 		{"without client_id", signJWT(t, e.cert.key, "RS256", map[string]any{"x5t": e.cert.x5t}, e.claims(nil)), func(v url.Values) { v.Del("client_id") }, 200, 0},
+		{"x5c sent along is not trusted, only the registered certificate", signJWT(t, e.cert.key, "RS256",
+			map[string]any{"x5t": e.cert.x5t, "x5c": []string{base64.StdEncoding.EncodeToString(other.der)}}, e.claims(nil)), nil, 200, 0},
+		{"x5c alone names no registered certificate", signJWT(t, other.key, "RS256",
+			map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(other.der)}}, e.claims(nil)), nil, 401, 700027},
 		{"replayed", replayed, nil, 401, 50013},
 		{"unregistered certificate", signJWT(t, other.key, "RS256", map[string]any{"x5t": other.x5t}, e.claims(nil)), nil, 401, 700027},
 		{"signed by another key", signJWT(t, other.key, "RS256", map[string]any{"x5t": e.cert.x5t}, e.claims(nil)), nil, 401, 700027},

@@ -1,0 +1,174 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The Azure CLI (Debian's azure-cli 2.45, MSAL for Python) against tokend:
+// the cloud registered as docs/identity.md says, then every way `az login`
+// signs in without a browser — a service principal's secret, its
+// certificate, and the managed identity of the Cloud Shell endpoint — each
+// followed by ARM calls. Skipped without `az`, unless
+// TOKEND_REQUIRE_AZURE_CLI=1 (CI installs it).
+
+// azCLI runs az with its own configuration directory, trusting tokend's CA.
+type azCLI struct {
+	t   *testing.T
+	env []string
+}
+
+func newAzCLI(t *testing.T, tk *Tokend, extraEnv ...string) *azCLI {
+	t.Helper()
+	if _, err := exec.LookPath("az"); err != nil {
+		if os.Getenv("TOKEND_REQUIRE_AZURE_CLI") == "1" {
+			t.Fatal("az is not installed (TOKEND_REQUIRE_AZURE_CLI=1)")
+		}
+		t.Skip("az is not installed; apt-get install azure-cli")
+	}
+	env := []string{
+		"AZURE_CONFIG_DIR=" + t.TempDir(),
+		"REQUESTS_CA_BUNDLE=" + filepath.Join(tk.DataDir, "ca.pem"),
+		"AZURE_CORE_COLLECT_TELEMETRY=false", "AZURE_CORE_ONLY_SHOW_ERRORS=true",
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+	}
+	return &azCLI{t: t, env: append(env, extraEnv...)}
+}
+
+func (a *azCLI) run(args ...string) string {
+	a.t.Helper()
+	cmd := exec.Command("az", args...)
+	cmd.Env = a.env
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		a.t.Fatalf("az %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+// register is the README's `az cloud register` for this tokend.
+func (a *azCLI) register(tk *Tokend) {
+	a.t.Helper()
+	a.run("cloud", "register", "--name", "tokend",
+		"--endpoint-resource-manager", tk.URL+"/",
+		"--endpoint-active-directory", tk.URL+"/adfs",
+		"--endpoint-active-directory-resource-id", "https://management.core.windows.net/")
+	a.run("cloud", "set", "--name", "tokend")
+}
+
+// checkARM lists and creates resource groups as the signed-in principal.
+func (a *azCLI) checkARM(tk *Tokend, group string) {
+	a.t.Helper()
+	var account struct {
+		ID       string `json:"id"`
+		TenantID string `json:"tenantId"`
+	}
+	if err := json.Unmarshal([]byte(a.run("account", "show", "-o", "json")), &account); err != nil || account.ID != tk.Boot.SubscriptionID || account.TenantID != tk.Boot.TenantID {
+		a.t.Fatalf("az account show: %+v %v", account, err)
+	}
+	a.run("group", "create", "--name", group, "--location", "eastus", "-o", "none")
+	if out := a.run("group", "list", "--query", "[].name", "-o", "tsv"); !strings.Contains(out, group) {
+		a.t.Errorf("az group list does not show %s:\n%s", group, out)
+	}
+}
+
+func TestAzureCLI(t *testing.T) {
+	tk := Start(t)
+	az := newAzCLI(t, tk)
+	az.register(tk)
+
+	t.Run("service principal with a secret", func(t *testing.T) {
+		az.t = t
+		az.run("login", "--service-principal", "-u", tk.Boot.ClientID, "-p", tk.Boot.ClientSecret, "--tenant", tk.Boot.TenantID, "-o", "none")
+		az.checkARM(tk, "cli-secret")
+		az.run("logout")
+	})
+
+	t.Run("service principal with a certificate", func(t *testing.T) {
+		az.t = t
+		// Owner at "/": listing subscriptions needs a role above them
+		// until subscriptions are listed by access.
+		var created struct {
+			ClientID string `json:"clientId"`
+		}
+		if err := json.Unmarshal([]byte(tk.cli(t, "clients", "create", "--name", "cli-cert", "--role", "Owner", "--scope", "/", "-o", "json")), &created); err != nil {
+			t.Fatal(err)
+		}
+		id := created.ClientID
+		certPEM, both := selfSignedPEM(t)
+		dir := t.TempDir()
+		certFile, bothFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "both.pem")
+		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bothFile, both, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tk.cli(t, "clients", "add-certificate", id, "--cert", certFile)
+		az.run("login", "--service-principal", "-u", id, "-p", bothFile, "--tenant", tk.Boot.TenantID, "-o", "none")
+		az.checkARM(tk, "cli-cert")
+		az.run("logout")
+	})
+
+	t.Run("managed identity (az login --identity)", func(t *testing.T) {
+		tk.cli(t, "managed-identities", "create", "cli-identity", "--role", "Owner", "--scope", "/")
+		var env []string
+		for _, line := range strings.Split(tk.cli(t, "managed-identities", "env", "cli-identity"), "\n") {
+			if kv, ok := strings.CutPrefix(line, "export "); ok {
+				k, v, _ := strings.Cut(kv, "=")
+				env = append(env, k+"="+strings.Trim(v, "'"))
+			}
+		}
+		mi := newAzCLI(t, tk, env...)
+		mi.register(tk)
+		mi.run("login", "--identity", "-o", "none")
+		mi.checkARM(tk, "cli-identity")
+	})
+}
+
+// cli runs a tokend subcommand on the instance's data directory.
+func (tk *Tokend) cli(t testing.TB, args ...string) string {
+	t.Helper()
+	args = append(append(args, "--data", tk.DataDir), tk.Args...)
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tokend %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// selfSignedPEM is a certificate, and the certificate with its key (what
+// az login --service-principal -p takes).
+func selfSignedPEM(t testing.TB) (certPEM, both []byte) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "e2e"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return certPEM, append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), certPEM...)
+}
