@@ -101,8 +101,22 @@ type ClientCredentialStore interface {
 
 	// RecordAssertion remembers a client assertion's id until it expires;
 	// ErrAlreadyExists when it was recorded before and has not expired
-	// (a replay). It also forgets expired ones, a few at a time.
+	// (a replay).
 	RecordAssertion(ctx context.Context, id string, expiresAt, now time.Time) error
+	// RecordAssertions records many in one transaction (a group commit of
+	// concurrent sign-ins), setting each record's Replayed instead of
+	// answering ErrAlreadyExists.
+	RecordAssertions(ctx context.Context, now time.Time, records []*AssertionRecord) error
+	// PurgeAssertions forgets assertion ids expired before t.
+	PurgeAssertions(ctx context.Context, before time.Time) (int, error)
+}
+
+// AssertionRecord is one client assertion id to remember until it
+// expires; Replayed is set when it was recorded before and has not expired.
+type AssertionRecord struct {
+	ID        string
+	ExpiresAt time.Time
+	Replayed  bool
 }
 
 // ManagedIdentityStore keeps managed identities by name.

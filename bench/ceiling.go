@@ -77,6 +77,10 @@ const (
 	// BoundSign: every request signs one token; the bound is
 	// min(sign rate × cores, HTTPS round trip).
 	BoundSign Bound = "sign"
+	// BoundVerifySign: every request verifies one ES256 signature (a
+	// client assertion) and signs one token; the bound is the cores over
+	// the sum of both costs, or the HTTPS round trip.
+	BoundVerifySign Bound = "verify+sign"
 )
 
 // For is a scenario's ceiling in requests per second, for the issuer's
@@ -95,6 +99,24 @@ func (c *Ceiling) For(b Bound, alg string) float64 {
 			}
 		}
 		return https
+	case BoundVerifySign:
+		var sign, verify float64
+		for _, s := range c.Sign {
+			if s.Alg == alg {
+				sign = s.Sign()
+			}
+			if s.Alg == "ES256" {
+				verify = s.Verify()
+			}
+		}
+		if sign == 0 || verify == 0 {
+			return https
+		}
+		rate := float64(c.Cores) / (1/sign + 1/verify)
+		if https == 0 {
+			return rate
+		}
+		return math.Min(rate, https)
 	default:
 		return https
 	}

@@ -40,6 +40,8 @@ type BulkSeeded interface {
 func Scenarios() []Scenario {
 	return []Scenario{
 		&tokenIssue{},
+		&tokenCert{},
+		&tokenMI{},
 		&armGet{},
 		&getAuthtoken{},
 		&pwCreate{},

@@ -458,3 +458,29 @@ func (t *tailBuffer) String() string {
 	defer t.mu.Unlock()
 	return string(t.b)
 }
+
+// CLI runs a tokend subcommand against the cluster's storage (node 0's
+// data directory, the shared database and key), as an operator would on a
+// node; only a local target can.
+func (t *Target) CLI(ctx context.Context, args ...string) ([]byte, error) {
+	if !t.Local || len(t.nodes) == 0 {
+		return nil, fmt.Errorf("%w: needs a local target (bench registers credentials through the tokend CLI)", ErrNotAvailable)
+	}
+	n := t.nodes[0]
+	args = append(args, "--data", n.dataDir)
+	if t.spec.Database != "" {
+		args = append(args, "--database", t.spec.Database)
+	}
+	cmd := exec.CommandContext(ctx, n.exe, args...)
+	cmd.Env = n.env
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			stderr = ee.Stderr
+		}
+		return nil, fmt.Errorf("tokend %s: %w: %s", strings.Join(args[:min(2, len(args))], " "), err, stderr)
+	}
+	return out, nil
+}

@@ -445,3 +445,56 @@ func testResourcesByApplication(t *testing.T, store tokend.Store) {
 		}
 	}
 }
+
+// RS256 keys are published as Entra publishes them: with a certificate in
+// x5c and its thumbprint in x5t (also in each token's header), the same on
+// every node.
+func TestRS256KeysCarryCertificates(t *testing.T) {
+	t.Parallel()
+	store := testkit.Engines()[0].Open(t)
+	f := newFixture(t, store, newBox(t))
+	a := f.newService(t, func(c *Config) { c.SigningAlg = AlgRS256 })
+	b := f.newService(t, func(c *Config) { c.SigningAlg = AlgRS256 })
+	var set struct {
+		Keys []struct {
+			Kid string   `json:"kid"`
+			X5t string   `json:"x5t"`
+			X5c []string `json:"x5c"`
+			N   string   `json:"n"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(a.keys.jwks(), &set); err != nil || len(set.Keys) == 0 {
+		t.Fatalf("JWKS %s: %v", a.keys.jwks(), err)
+	}
+	if string(a.keys.jwks()) != string(b.keys.jwks()) {
+		t.Errorf("two nodes publish different key sets:\n%s\n%s", a.keys.jwks(), b.keys.jwks())
+	}
+	k := set.Keys[0]
+	der, err := base64.StdEncoding.DecodeString(k.X5c[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha1.Sum(der)
+	if k.X5t != base64.RawURLEncoding.EncodeToString(sum[:]) {
+		t.Errorf("x5t %s is not the certificate's thumbprint", k.X5t)
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok || base64.RawURLEncoding.EncodeToString(pub.N.Bytes()) != k.N {
+		t.Error("the certificate is not of the published key")
+	}
+	c, _ := mustClient(t, a, "", "")
+	tok := mustAccessToken(t, a, c, ResourceManagement)
+	hdr, _ := base64.RawURLEncoding.DecodeString(strings.SplitN(tok, ".", 2)[0])
+	var h map[string]string
+	_ = json.Unmarshal(hdr, &h)
+	if h["x5t"] != k.X5t || h["kid"] != k.Kid || h["alg"] != "RS256" {
+		t.Errorf("token header %v", h)
+	}
+	if _, err := b.Verify(t.Context(), tok); err != nil {
+		t.Errorf("another node does not verify the token: %v", err)
+	}
+}

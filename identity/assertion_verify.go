@@ -55,18 +55,14 @@ func (s *Service) verifyCertificateAssertion(ctx context.Context, r *http.Reques
 	if a.x5t == nil && a.x5tS256 == nil && a.thumbprintByKid == "" {
 		return badAssertion(700027, "The client assertion names no certificate: set x5t (or x5t#S256) to the thumbprint of a certificate registered on application '%s'.", client.ID)
 	}
-	certs, err := s.cfg.Store.ListClientCertificates(ctx, client.ID)
+	certs, err := s.Clients.certificates(ctx, client.ID)
 	if err != nil {
-		return fmt.Errorf("list certificates of %s: %w", client.ID, err)
+		return err
 	}
 	var cert *x509.Certificate
 	for _, c := range certs {
-		parsed, err := x509.ParseCertificate(c.DER)
-		if err != nil {
-			return fmt.Errorf("stored certificate %s of %s: %w", c.Thumbprint, client.ID, err)
-		}
-		if a.names(parsed) {
-			cert = parsed
+		if a.names(c) {
+			cert = c
 			break
 		}
 	}
@@ -93,7 +89,7 @@ func (s *Service) verifyCertificateAssertion(ctx context.Context, r *http.Reques
 		return badAssertion(50027, "The client assertion has no jti claim (or one longer than 256 characters); each assertion needs a unique jti.")
 	}
 	exp := time.Unix(int64(a.claims.ExpiresAt), 0).Add(s.cfg.Skew)
-	if err := s.cfg.Store.RecordAssertion(ctx, client.ID+"/"+a.claims.ID, exp, now); err != nil {
+	if err := s.replays.record(ctx, client.ID+"/"+a.claims.ID, exp, now); err != nil {
 		if errors.Is(err, tokend.ErrAlreadyExists) {
 			return badAssertion(50013, "The client assertion with jti '%s' was already used; make a new assertion for each request.", sanitize(a.claims.ID))
 		}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"sync"
@@ -10,8 +11,8 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 )
 
-// clientsGenerationMeta changes whenever a client's secret or existence
-// does. Nodes poll it with the role assignment generation and drop their
+// clientsGenerationMeta changes whenever a client's secret, certificates
+// or existence do. Nodes poll it with the role assignment generation and drop their
 // cached clients when it moves, so a reset secret or a deleted client stops
 // working everywhere within a second, at once on the node that changed it.
 const clientsGenerationMeta = "clients-generation"
@@ -26,15 +27,39 @@ func bumpClientsGeneration(ctx context.Context, q tokend.MetaStore) error {
 // clientCache keeps clients found by the token endpoint, so issuing a token
 // costs no storage read. Only found clients are cached.
 type clientCache struct {
-	mu         sync.RWMutex
-	byID       map[string]*tokend.Client
+	mu   sync.RWMutex
+	byID map[string]*tokend.Client
+	// certs are clients' certificates, parsed (a certificate sign-in
+	// would otherwise read and parse them on every request).
+	certs      map[string][]*x509.Certificate
 	generation string
 	epoch      uint64 // counts invalidations; a load racing one is not cached
 }
 
 const maxCachedClients = 10000
 
-func newClientCache() *clientCache { return &clientCache{byID: map[string]*tokend.Client{}} }
+func newClientCache() *clientCache {
+	return &clientCache{byID: map[string]*tokend.Client{}, certs: map[string][]*x509.Certificate{}}
+}
+
+func (c *clientCache) getCerts(id string) ([]*x509.Certificate, bool, uint64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	certs, ok := c.certs[id]
+	return certs, ok, c.epoch
+}
+
+func (c *clientCache) putCerts(id string, certs []*x509.Certificate, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch != epoch {
+		return
+	}
+	if len(c.certs) >= maxCachedClients {
+		c.certs = map[string][]*x509.Certificate{}
+	}
+	c.certs[id] = certs
+}
 
 func (c *clientCache) get(id string) (*tokend.Client, uint64) {
 	c.mu.RLock()
@@ -57,6 +82,7 @@ func (c *clientCache) put(cl *tokend.Client, epoch uint64) {
 func (c *clientCache) invalidate() {
 	c.mu.Lock()
 	c.byID = map[string]*tokend.Client{}
+	c.certs = map[string][]*x509.Certificate{}
 	c.epoch++
 	c.mu.Unlock()
 }
@@ -75,6 +101,7 @@ func (c *clientCache) sync(ctx context.Context, store tokend.MetaStore) error {
 	if g := string(v); g != c.generation {
 		c.generation = g
 		c.byID = map[string]*tokend.Client{}
+		c.certs = map[string][]*x509.Certificate{}
 		c.epoch++
 	}
 	return nil

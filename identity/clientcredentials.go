@@ -79,8 +79,15 @@ func (c *Clients) AddCertificate(ctx context.Context, clientID string, pemBytes 
 		ClientID: cl.ID, Thumbprint: sha1Hex, ThumbprintSHA256: sha256Hex, DER: cert.Raw,
 		NotBefore: cert.NotBefore.UTC(), NotAfter: cert.NotAfter.UTC(), CreatedAt: now.UTC(),
 	}
-	if err := c.store.AddClientCertificate(ctx, cc); err != nil {
-		return nil, fmt.Errorf("add certificate %s to client %s: %w", sha1Hex, cl.ID, err)
+	err = c.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.AddClientCertificate(ctx, cc); err != nil {
+			return err // the store names the certificate and the client
+		}
+		return bumpClientsGeneration(ctx, q)
+	})
+	c.cache.invalidate()
+	if err != nil {
+		return nil, err
 	}
 	return cc, nil
 }
@@ -100,10 +107,39 @@ func (c *Clients) ListCertificates(ctx context.Context, clientID string) ([]*tok
 
 // RemoveCertificate removes one by its SHA-1 thumbprint (hex).
 func (c *Clients) RemoveCertificate(ctx context.Context, clientID, thumbprint string) error {
-	if err := c.store.DeleteClientCertificate(ctx, strings.ToLower(clientID), strings.ToUpper(strings.ReplaceAll(thumbprint, ":", ""))); err != nil {
+	err := c.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.DeleteClientCertificate(ctx, strings.ToLower(clientID), strings.ToUpper(strings.ReplaceAll(thumbprint, ":", ""))); err != nil {
+			return err
+		}
+		return bumpClientsGeneration(ctx, q)
+	})
+	c.cache.invalidate()
+	if err != nil {
 		return fmt.Errorf("remove certificate %s of client %s: %w", thumbprint, clientID, err)
 	}
 	return nil
+}
+
+// certificates are a client's certificates, parsed, through the cache.
+func (c *Clients) certificates(ctx context.Context, clientID string) ([]*x509.Certificate, error) {
+	certs, ok, epoch := c.cache.getCerts(clientID)
+	if ok {
+		return certs, nil
+	}
+	stored, err := c.store.ListClientCertificates(ctx, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("list certificates of %s: %w", clientID, err)
+	}
+	certs = make([]*x509.Certificate, 0, len(stored))
+	for _, sc := range stored {
+		parsed, err := x509.ParseCertificate(sc.DER)
+		if err != nil {
+			return nil, fmt.Errorf("stored certificate %s of %s: %w", sc.Thumbprint, clientID, err)
+		}
+		certs = append(certs, parsed)
+	}
+	c.cache.putCerts(clientID, certs, epoch)
+	return certs, nil
 }
 
 // AddFederatedCredential trusts tokens of issuer with subject and one of
@@ -133,7 +169,7 @@ func (c *Clients) AddFederatedCredential(ctx context.Context, clientID, name, is
 	fc := &tokend.FederatedCredential{ClientID: cl.ID, Name: name, Issuer: issuer, Subject: subject,
 		Audiences: audiences, CreatedAt: c.now().UTC()}
 	if err := c.store.CreateFederatedCredential(ctx, fc); err != nil {
-		return nil, fmt.Errorf("add federated credential %s to client %s: %w", name, cl.ID, err)
+		return nil, err // the store names the credential and the client
 	}
 	return fc, nil
 }

@@ -75,11 +75,8 @@ func (c *Clients) newClient(tenantID, displayName string) (*tokend.Client, strin
 
 // Get returns one client.
 func (c *Clients) Get(ctx context.Context, id string) (*tokend.Client, error) {
-	cl, err := c.store.GetClient(ctx, strings.ToLower(id))
-	if err != nil {
-		return nil, fmt.Errorf("get client %s: %w", id, err)
-	}
-	return cl, nil
+	// The store's error names the client already.
+	return c.store.GetClient(ctx, strings.ToLower(id))
 }
 
 // List returns every client.

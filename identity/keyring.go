@@ -69,7 +69,7 @@ func (r *keyRing) reload(ctx context.Context) error {
 				continue
 			}
 		} else {
-			k = &signingKey{stored: sk, id: k.id, alg: k.alg, signer: k.signer, pub: k.pub, header: k.header}
+			k = &signingKey{stored: sk, id: k.id, alg: k.alg, signer: k.signer, pub: k.pub, jwk: k.jwk, header: k.header}
 		}
 		next.keys = append(next.keys, k)
 		next.byID[k.id] = k
@@ -94,7 +94,7 @@ func renderJWKS(keys []*signingKey, now time.Time) []byte {
 	list := make([]json.RawMessage, 0, len(keys))
 	for _, k := range keys {
 		if now.Before(k.stored.ExpireAt) {
-			list = append(list, k.stored.PublicJWK)
+			list = append(list, k.jwk)
 		}
 	}
 	b, _ := json.Marshal(struct {

@@ -76,6 +76,7 @@ type Service struct {
 	trusted           map[string]TrustedIssuer
 	audiences         *audiences
 	federation        *federation
+	replays           *replayLog
 	router            *pipeline.Router
 	listenURL         baseURLHolder
 	log               *slog.Logger
@@ -142,6 +143,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		authz:       NewAuthorizer(cfg.Store, cfg.Roles, cfg.Now, cfg.Logger),
 		audiences:   newAudiences(cfg.Audiences),
 		federation:  newFederation(cfg.HTTPClient, cfg.Now),
+		replays:     newReplayLog(cfg.Store),
 		keys:        newKeyRing(cfg.Store, cfg.Box, cfg.Logger, cfg.Now),
 		deny:        newDenyList(cfg.Store, cfg.Now),
 		validators:  &validators{},
@@ -220,6 +222,9 @@ func (s *Service) Run(ctx context.Context) {
 				s.log.Warn("purge revocations", "err", err.Error())
 			} else if n > 0 {
 				s.log.Info("purged expired revocations", "count", n)
+			}
+			if _, err := s.cfg.Store.PurgeAssertions(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge client assertion ids", "err", err.Error())
 			}
 		}
 	}

@@ -7,8 +7,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -41,6 +43,9 @@ type signingKey struct {
 	alg    string
 	signer crypto.Signer
 	pub    crypto.PublicKey
+	// jwk is the key as published: the stored public JWK, with x5t and x5c
+	// for RSA keys.
+	jwk []byte
 	// header is the base64url-encoded protected header, the same for every
 	// token this key signs, so signing only encodes the payload.
 	header string
@@ -108,18 +113,63 @@ func openKey(box *seal.Box, k *tokend.SigningKey) (*signingKey, error) {
 	if !ok || !keyFitsAlg(signer.Public(), k.Algorithm) {
 		return nil, fmt.Errorf("signing key %s is not a %s key", k.ID, k.Algorithm)
 	}
+	jwk := k.PublicJWK
+	var x5t string
+	if k.Algorithm == AlgRS256 {
+		if jwk, x5t, err = withCertificate(k, signer); err != nil {
+			return nil, err
+		}
+	}
 	header, err := json.Marshal(struct {
 		Alg string `json:"alg"`
 		Kid string `json:"kid"`
 		Typ string `json:"typ"`
-	}{k.Algorithm, k.ID, "JWT"})
+		X5t string `json:"x5t,omitempty"`
+	}{k.Algorithm, k.ID, "JWT", x5t})
 	if err != nil {
 		return nil, err
 	}
 	return &signingKey{
-		stored: k, id: k.ID, alg: k.Algorithm, signer: signer, pub: signer.Public(),
+		stored: k, id: k.ID, alg: k.Algorithm, signer: signer, pub: signer.Public(), jwk: jwk,
 		header: base64.RawURLEncoding.EncodeToString(header),
 	}, nil
+}
+
+// withCertificate gives an RSA signing key what Entra publishes with its
+// keys: a self-signed certificate in the JWK's x5c and its SHA-1
+// thumbprint as x5t (also in each token's header), which some relying
+// parties (ADAL-era libraries, API Management's validate-jwt) select keys
+// by. The certificate is built deterministically from the stored key — a
+// serial derived from the kid, validity from its creation for five years
+// (not from its retirement, which moves), and PKCS #1 v1.5 signatures,
+// which take no randomness — so every node publishes the same bytes for
+// the same key, for as long as it is published.
+func withCertificate(k *tokend.SigningKey, signer crypto.Signer) ([]byte, string, error) {
+	sum := sha256.Sum256([]byte(k.ID))
+	tmpl := &x509.Certificate{
+		SerialNumber: new(big.Int).SetBytes(sum[:16]),
+		Subject:      pkix.Name{CommonName: "tokend signing key " + k.ID},
+		NotBefore:    k.CreatedAt.UTC().Truncate(time.Second),
+		NotAfter:     k.CreatedAt.UTC().Truncate(time.Second).AddDate(5, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, signer.Public(), signer)
+	if err != nil {
+		return nil, "", fmt.Errorf("certificate for signing key %s: %w", k.ID, err)
+	}
+	var jwk map[string]any
+	if err := json.Unmarshal(k.PublicJWK, &jwk); err != nil {
+		return nil, "", fmt.Errorf("public key %s: %w", k.ID, err)
+	}
+	thumb := sha1.Sum(der)
+	x5t := base64.RawURLEncoding.EncodeToString(thumb[:])
+	jwk["x5t"] = x5t
+	jwk["x5c"] = []string{base64.StdEncoding.EncodeToString(der)}
+	out, err := json.Marshal(jwk)
+	if err != nil {
+		return nil, "", err
+	}
+	return out, x5t, nil
 }
 
 // keyFitsAlg reports whether pub is the kind of key alg uses. Verification

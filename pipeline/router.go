@@ -120,6 +120,10 @@ func (rt *Router) Add(routes ...Route) {
 		if r.Action == "" && rt.surface.Action != nil {
 			r.Action = rt.surface.Action(r.Method, r.Pattern)
 		}
+		if r.Label == "" {
+			// Built once here rather than per request.
+			r.Label = rt.label(r.Method + " " + r.Pattern)
+		}
 		rt.routes = append(rt.routes, &r)
 	}
 }
@@ -163,11 +167,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		rt.unmatched(w, hr, segs, allowed)
 		return
 	}
-	if matched.Label != "" {
-		trace.Route = matched.Label
-	} else {
-		trace.Route = rt.label(matched.Method + " " + matched.Pattern)
-	}
+	trace.Route = matched.Label
 	trace.Family = matched.Family
 
 	req := &Request{HTTP: hr, Route: matched, Params: matched.params(segs), Segments: segs,

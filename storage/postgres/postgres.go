@@ -56,7 +56,7 @@ var dialect = sqlstore.Dialect{
 	IsUniqueViolation:     isUniqueViolation,
 	IsForeignKeyViolation: isForeignKeyViolation,
 	LockSQL:               lockSQL,
-	SkipLocked:            ` FOR UPDATE SKIP LOCKED`,
+	RelaxedCommit:         `SET LOCAL synchronous_commit TO OFF`,
 	// QueryExecModeCacheDescribe runs the statement as the unnamed one,
 	// which PostgreSQL plans for the values it is bound with every time,
 	// and, knowing the result types from the cached description, asks for

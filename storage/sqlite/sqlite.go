@@ -87,7 +87,7 @@ var dialect = sqlstore.Dialect{
 	OData:                 odata.SQLite,
 	IsUniqueViolation:     isUniqueViolation,
 	IsForeignKeyViolation: isForeignKeyViolation,
-	// No LockSQL nor SkipLocked: every transaction begins IMMEDIATE and so
+	// No LockSQL: every transaction begins IMMEDIATE and so
 	// already holds the database's only write lock.
 }
 
@@ -133,18 +133,23 @@ func Open(ctx context.Context, path string, opts ...Option) (tokend.Store, error
 		return nil, err
 	}
 
-	writer, err := openWriter(ctx, abs, c)
-	if err != nil {
-		return nil, err
-	}
 	migrations, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
-		writer.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	if _, err := sqlstore.Migrate(ctx, writer, migrations, ""); err != nil {
-		writer.Close()
-		return nil, fmt.Errorf("sqlite %s: %w", abs, err)
+	writer, err := retryBusy(ctx, c.busyTimeout, func() (*sql.DB, error) {
+		w, err := openWriter(ctx, abs, c)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := sqlstore.Migrate(ctx, w, migrations, ""); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite %s: %w", abs, err)
+		}
+		return w, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Readers open only now: mode=ro cannot create the file or switch it
 	// to WAL, so the writer must have done both.
@@ -182,6 +187,32 @@ func createPrivate(path string) error {
 // driver's own settings alongside. url.URL escapes '?' and '#' in the path.
 func dsn(path string, params url.Values) string {
 	return (&url.URL{Scheme: "file", Path: path, RawQuery: params.Encode()}).String()
+}
+
+// retryBusy opens (and migrates) the writer, retrying while another
+// process opening the same fresh file holds the lock that switching it to
+// WAL needs: SQLite answers that switch SQLITE_BUSY at once, without
+// waiting out the busy timeout (TestConcurrentOpen saw it in 5 of 100
+// runs).
+func retryBusy(ctx context.Context, timeout time.Duration, open func() (*sql.DB, error)) (*sql.DB, error) {
+	deadline := time.Now().Add(timeout)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		db, err := open()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports SQLITE_BUSY (and its extended codes).
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == 5
 }
 
 func openWriter(ctx context.Context, path string, c config) (*sql.DB, error) {

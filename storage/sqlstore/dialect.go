@@ -24,12 +24,13 @@ type Dialect struct {
 	// $1. Empty means Lock only checks that it runs inside InTx: the engine
 	// already serializes write transactions (SQLite's BEGIN IMMEDIATE).
 	LockSQL string
-	// SkipLocked ends the SELECT ... LIMIT that picks rows for
-	// housekeeping deletes (expired assertion ids), so that nodes purging
-	// at once take different rows instead of waiting for, or deadlocking
-	// on, each other's row locks. Empty where writers are serialized
-	// anyway (SQLite).
-	SkipLocked string
+	// RelaxedCommit, run first in a transaction, lets its commit return
+	// before the engine has flushed it (PostgreSQL: SET LOCAL
+	// synchronous_commit TO OFF), for the few writes whose loss in a
+	// database crash costs little (see RecordAssertion). Empty where
+	// commits are already cheap (SQLite in WAL mode with
+	// synchronous=NORMAL does not flush on commit).
+	RelaxedCommit string
 	// PlanEachTime, when set, marks a query's arguments so the engine plans
 	// that execution for its own values. List queries need it on
 	// PostgreSQL: after five runs a prepared statement may switch to a

@@ -1,0 +1,175 @@
+package bench
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// tokenCert is client-credentials issuance with a certificate assertion
+// (private_key_jwt), as ClientCertificateCredential signs in: every request
+// carries a fresh assertion, so the server verifies one signature, records
+// one jti and signs one token. The assertions are ES256 so that the load
+// generator, which signs each one, is not what limits the run (an RSA-2048
+// signature costs the generator ~1 ms; tokend's RS256 verification is as
+// cheap as its ES256 one).
+type tokenCert struct {
+	url, clientID, x5tS256 string
+	key                    *ecdsa.PrivateKey
+	seq                    atomic.Uint64
+}
+
+func (*tokenCert) Name() string   { return "token-cert" }
+func (*tokenCert) Target() string { return "≥ 5,000 tokens/s" }
+func (*tokenCert) Bound() Bound   { return BoundVerifySign }
+
+func (s *tokenCert) Setup(ctx context.Context, env *Env) error {
+	out, err := env.Target.CLI(ctx, "clients", "create", "--name", "bench-cert", "--role", "Reader", "--scope", "/", "--output", "json")
+	if err != nil {
+		return err
+	}
+	var created struct {
+		ClientID string `json:"clientId"`
+	}
+	if err := json.Unmarshal(out, &created); err != nil {
+		return fmt.Errorf("clients create: %w", err)
+	}
+	s.clientID = created.ClientID
+	if s.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "tokend bench"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &s.key.PublicKey, s.key)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(der)
+	s.x5tS256 = base64.RawURLEncoding.EncodeToString(sum[:])
+	dir, err := os.MkdirTemp("", "tokend-bench-cert-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "cert.pem")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return err
+	}
+	if _, err := env.Target.CLI(ctx, "clients", "add-certificate", s.clientID, "--cert", file); err != nil {
+		return err
+	}
+	s.url = env.BaseURL + "/" + env.Target.Boot.TenantID + "/oauth2/v2.0/token"
+	// One request through the same path, so a refusal fails here with its
+	// answer rather than as a wall of errors.
+	return checkOnce(ctx, env, s)
+}
+
+func (s *tokenCert) assertion() (string, error) {
+	now := time.Now()
+	claims, _ := json.Marshal(map[string]any{
+		"iss": s.clientID, "sub": s.clientID, "aud": s.url, "jti": strconv.FormatUint(s.seq.Add(1), 36) + "-" + strconv.FormatInt(now.UnixNano(), 36),
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
+	})
+	hdr, _ := json.Marshal(map[string]string{"alg": "ES256", "typ": "JWT", "x5t#S256": s.x5tS256})
+	input := base64.RawURLEncoding.EncodeToString(hdr) + "." + base64.RawURLEncoding.EncodeToString(claims)
+	digest := sha256.Sum256([]byte(input))
+	r, ss, err := ecdsa.Sign(rand.Reader, s.key, digest[:])
+	if err != nil {
+		return "", err
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	ss.FillBytes(sig[32:])
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+func (s *tokenCert) Next(ctx context.Context, _ int) (*http.Request, error) {
+	a, err := s.assertion()
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {s.clientID}, "scope": {armScope},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a},
+	}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(form))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
+
+// tokenMI is a managed identity's token from the App Service endpoint
+// (IDENTITY_ENDPOINT with X-IDENTITY-HEADER), as ManagedIdentityCredential
+// asks for it in a container app: every request signs one token.
+type tokenMI struct {
+	url, header string
+}
+
+func (*tokenMI) Name() string   { return "token-mi" }
+func (*tokenMI) Target() string { return "≥ 10,000 tokens/s" }
+func (*tokenMI) Bound() Bound   { return BoundSign }
+
+func (s *tokenMI) Setup(ctx context.Context, env *Env) error {
+	out, err := env.Target.CLI(ctx, "managed-identities", "create", "bench-identity", "--role", "Reader", "--scope", "/", "--output", "json")
+	if err != nil {
+		return err
+	}
+	var mi struct {
+		Header string `json:"identityHeader"`
+	}
+	if err := json.Unmarshal(out, &mi); err != nil || mi.Header == "" {
+		return fmt.Errorf("managed-identities create: %s", out)
+	}
+	s.header = mi.Header
+	s.url = env.BaseURL + "/msi/token?" + url.Values{"api-version": {"2019-08-01"}, "resource": {"https://management.azure.com"}}.Encode()
+	return checkOnce(ctx, env, s)
+}
+
+func (s *tokenMI) Next(ctx context.Context, _ int) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-IDENTITY-HEADER", s.header)
+	return req, nil
+}
+
+// checkOnce sends one request of the scenario and fails with its answer
+// unless it is a 200.
+func checkOnce(ctx context.Context, env *Env, s Scenario) error {
+	req, err := s.Next(ctx, 0)
+	if err != nil {
+		return err
+	}
+	resp, err := env.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b := make([]byte, 2048)
+		n, _ := resp.Body.Read(b)
+		return fmt.Errorf("%s: %d %s", s.Name(), resp.StatusCode, b[:n])
+	}
+	return nil
+}
