@@ -55,29 +55,26 @@ func New(cfg Config) (*Provider, error) {
 // hook that deletes a resource group's authorization servers with the
 // group.
 func (p *Provider) Describe() *pipeline.Provider {
-	route := func(method, pattern string, h pipeline.Handler) pipeline.Route {
-		return pipeline.Route{Method: method, Pattern: pattern, Handler: h}
-	}
 	return &pipeline.Provider{
 		Namespace: Namespace, Family: wire.FamilyAPIM, Versions: Versions,
 		Routes: []pipeline.Route{
-			route(http.MethodGet, servicesBySubscription, p.listServicesBySubscription),
-			route(http.MethodGet, servicesByGroup, p.listServicesByGroup),
-			route(http.MethodGet, servicePath, p.getService),
-			route(http.MethodPut, servicePath, p.putService),
-			route(http.MethodPatch, servicePath, p.patchService),
-			route(http.MethodDelete, servicePath, p.deleteService),
+			pipeline.Op(http.MethodGet, servicesBySubscription, p.listServicesBySubscription),
+			pipeline.Op(http.MethodGet, servicesByGroup, p.listServicesByGroup),
+			pipeline.Op(http.MethodGet, servicePath, p.getService),
+			pipeline.Op(http.MethodPut, servicePath, p.putService),
+			pipeline.Op(http.MethodPatch, servicePath, p.patchService),
+			pipeline.Op(http.MethodDelete, servicePath, p.deleteService),
 
-			route(http.MethodGet, authServersPath, p.listAuthServers),
-			route(http.MethodGet, authServerPath, p.getAuthServer),
-			route(http.MethodHead, authServerPath, p.headAuthServer),
-			route(http.MethodPut, authServerPath, p.putAuthServer),
-			route(http.MethodPatch, authServerPath, p.patchAuthServer),
-			route(http.MethodDelete, authServerPath, p.deleteAuthServer),
+			pipeline.Op(http.MethodGet, authServersPath, p.listAuthServers),
+			pipeline.Op(http.MethodGet, authServerPath, p.getAuthServer),
+			pipeline.Op(http.MethodHead, authServerPath, p.headAuthServer),
+			pipeline.Op(http.MethodPut, authServerPath, p.putAuthServer),
+			pipeline.Op(http.MethodPatch, authServerPath, p.patchAuthServer),
+			pipeline.Op(http.MethodDelete, authServerPath, p.deleteAuthServer),
 			// The ARM surface derives the RBAC action
 			// Microsoft.ApiManagement/service/authorizationServers/listSecrets/action,
 			// which Reader's */read does not grant, as in Azure.
-			route(http.MethodPost, listSecretsPath, p.listAuthServerSecrets),
+			pipeline.Op(http.MethodPost, listSecretsPath, p.listAuthServerSecrets),
 		},
 		OnGroupDelete: p.onGroupDelete,
 	}

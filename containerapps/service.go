@@ -120,22 +120,19 @@ const Namespace = "Microsoft.App"
 // the resources table, so deleting their resource group deletes them (and
 // so revokes their tokens) with no hook of this package's.
 func (s *Service) Describe() *pipeline.Provider {
-	route := func(method, pattern string, h pipeline.Handler) pipeline.Route {
-		return pipeline.Route{Method: method, Pattern: pattern, Handler: h}
-	}
 	return &pipeline.Provider{
 		Namespace: Namespace, Family: wire.FamilyContainerApps, Versions: Versions,
 		Routes: []pipeline.Route{
-			route(http.MethodGet, bySubscription, s.listBySubscription),
-			route(http.MethodGet, byGroup, s.listByGroup),
-			route(http.MethodGet, appPath, s.get),
-			route(http.MethodPut, appPath, s.put),
-			route(http.MethodPatch, appPath, s.patch),
-			route(http.MethodDelete, appPath, s.delete),
-			route(http.MethodPost, appPath+"/listSecrets", s.listSecrets),
-			route(http.MethodPost, appPath+"/start", s.start),
-			route(http.MethodPost, appPath+"/stop", s.stop),
-			route(http.MethodPost, appPath+"/listCustomHostNameAnalysis", s.listCustomHostNameAnalysis),
+			pipeline.Op(http.MethodGet, bySubscription, s.listBySubscription),
+			pipeline.Op(http.MethodGet, byGroup, s.listByGroup),
+			pipeline.Op(http.MethodGet, appPath, s.get),
+			pipeline.Op(http.MethodPut, appPath, s.put),
+			pipeline.Op(http.MethodPatch, appPath, s.patch),
+			pipeline.Op(http.MethodDelete, appPath, s.delete),
+			pipeline.Op(http.MethodPost, appPath+"/listSecrets", s.listSecrets),
+			pipeline.Op(http.MethodPost, appPath+"/start", s.start),
+			pipeline.Op(http.MethodPost, appPath+"/stop", s.stop),
+			pipeline.Op(http.MethodPost, appPath+"/listCustomHostNameAnalysis", s.listCustomHostNameAnalysis),
 			{Method: http.MethodPost, Pattern: appPath + "/getAuthtoken", Action: GetAuthTokenAction, Handler: s.getAuthToken},
 		},
 		TokenValidators: []tokend.TokenValidator{s.ValidateClaims},

@@ -36,6 +36,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/google/uuid"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 // ARMScope is the management-plane scope the SDKs ask for.
@@ -390,29 +391,10 @@ func getToken(t testing.TB, cred azcore.TokenCredential, scope string) string {
 	return tok.Token
 }
 
-// jwtClaims decodes a token's payload (unverified: tokend verifies it on
-// use, go-oidc where the test says so).
-func jwtClaims(t testing.TB, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWS: %.40q", token)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // checkClaims asserts string claims of a token.
 func checkClaims(t testing.TB, token string, want map[string]string) {
 	t.Helper()
-	c := jwtClaims(t, token)
+	c := azuretest.JWTClaims(t, token)
 	for k, v := range want {
 		if got, _ := c[k].(string); !strings.EqualFold(got, v) {
 			t.Errorf("claim %s = %v, want %s", k, c[k], v)

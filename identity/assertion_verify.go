@@ -55,16 +55,16 @@ func (s *Service) verifyCertificateAssertion(ctx context.Context, r *http.Reques
 	if a.x5t == nil && a.x5tS256 == nil && a.thumbprintByKid == "" {
 		return badAssertion(700027, "The client assertion names no certificate: set x5t (or x5t#S256) to the thumbprint of a certificate registered on application '%s'.", client.ID)
 	}
-	certs, err := s.Clients.certificates(ctx, client.ID)
+	cert, err := s.registeredCertificate(ctx, client.ID, a, false)
+	if err == nil && cert == nil {
+		// Not among the cached ones: it may have been added a moment ago
+		// on another node or by the CLI. (A removed one stops working when
+		// the clients generation moves, within a second, as a reset secret
+		// does.)
+		cert, err = s.registeredCertificate(ctx, client.ID, a, true)
+	}
 	if err != nil {
 		return err
-	}
-	var cert *x509.Certificate
-	for _, c := range certs {
-		if a.names(c) {
-			cert = c
-			break
-		}
 	}
 	if cert == nil {
 		return badAssertion(700027, "The certificate with the identifier used to sign the client assertion is not registered on application '%s'.", client.ID)
@@ -147,6 +147,21 @@ func (s *Service) verifyFederatedAssertion(ctx context.Context, client *tokend.C
 		return badAssertion(50013, "The assertion failed signature validation with issuer '%s''s key '%s'.", sanitize(a.claims.Issuer), a.kid)
 	}
 	return nil
+}
+
+// registeredCertificate is the client's certificate the assertion names,
+// nil when none.
+func (s *Service) registeredCertificate(ctx context.Context, clientID string, a *assertion, fresh bool) (*x509.Certificate, error) {
+	certs, err := s.Clients.certificates(ctx, clientID, fresh)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range certs {
+		if a.names(c) {
+			return c, nil
+		}
+	}
+	return nil, nil
 }
 
 // checkAssertionTimes applies exp and nbf with the configured skew; a

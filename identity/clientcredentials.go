@@ -120,10 +120,12 @@ func (c *Clients) RemoveCertificate(ctx context.Context, clientID, thumbprint st
 	return nil
 }
 
-// certificates are a client's certificates, parsed, through the cache.
-func (c *Clients) certificates(ctx context.Context, clientID string) ([]*x509.Certificate, error) {
+// certificates are a client's certificates, parsed, through the cache
+// unless fresh is set (a certificate registered by another process a
+// moment ago is then found before the clients generation moves).
+func (c *Clients) certificates(ctx context.Context, clientID string, fresh bool) ([]*x509.Certificate, error) {
 	certs, ok, epoch := c.cache.getCerts(clientID)
-	if ok {
+	if ok && !fresh {
 		return certs, nil
 	}
 	stored, err := c.store.ListClientCertificates(ctx, clientID)

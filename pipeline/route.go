@@ -111,3 +111,10 @@ func (r *Route) params(segs []string) map[string]string {
 	}
 	return params
 }
+
+// Op is a route with its handler and nothing else set: the common case of
+// an ARM operation, whose action the surface derives and whose family and
+// versions are its provider's.
+func Op(method, pattern string, h Handler) Route {
+	return Route{Method: method, Pattern: pattern, Handler: h}
+}

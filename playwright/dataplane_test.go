@@ -16,6 +16,7 @@ import (
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/identity"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/internal/pwclient"
 	"github.com/tokend-dev/tokend/internal/testkit"
 	"github.com/tokend-dev/tokend/playwright"
@@ -50,7 +51,7 @@ func TestAccessTokenLifecycle(t *testing.T) {
 			t.Fatalf("created: %+v", created)
 		}
 		jwt := *created.JWTToken
-		claims := jwtClaims(t, jwt)
+		claims := azuretest.JWTClaims(t, jwt)
 		if claims["aud"] != playwright.Audience || claims["oid"] != owner || claims["accountId"] != acct || claims["accessTokenId"] != tokenID ||
 			claims["exp"] != float64(expiry.Unix()) || !strings.HasSuffix(claims["xms_tkd_res"].(string), "/accounts/acct1") {
 			t.Errorf("claims: %v", claims)
@@ -112,23 +113,6 @@ func TestAccessTokenLifecycle(t *testing.T) {
 			}
 		}
 	})
-}
-
-func jwtClaims(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 func TestAccessTokenValidation(t *testing.T) {

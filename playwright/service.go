@@ -75,21 +75,18 @@ func (s *Service) Describe() *pipeline.Provider {
 	const group = sub + "/resourceGroups/{resourceGroupName}"
 	const ns = "/providers/" + Namespace
 	const account = group + ns + "/accounts/{accountName}"
-	route := func(method, pattern string, h pipeline.Handler) pipeline.Route {
-		return pipeline.Route{Method: method, Pattern: pattern, Handler: h}
-	}
 	return &pipeline.Provider{
 		Namespace: Namespace, Family: wire.FamilyARM, Versions: APIVersions,
 		Routes: []pipeline.Route{
-			route(http.MethodGet, ns+"/operations", s.listOperations),
-			route(http.MethodGet, sub+ns+"/accounts", s.listAccountsBySubscription),
-			route(http.MethodGet, group+ns+"/accounts", s.listAccountsByGroup),
-			route(http.MethodGet, account, s.getAccount),
-			route(http.MethodPut, account, s.putAccount),
-			route(http.MethodPatch, account, s.patchAccount),
-			route(http.MethodDelete, account, s.deleteAccount),
-			route(http.MethodPost, sub+ns+"/checkNameAvailability", s.checkNameAvailability),
-			route(http.MethodGet, sub+ns+"/locations/{location}/operationStatuses/{operationId}", s.getOperationStatus),
+			pipeline.Op(http.MethodGet, ns+"/operations", s.listOperations),
+			pipeline.Op(http.MethodGet, sub+ns+"/accounts", s.listAccountsBySubscription),
+			pipeline.Op(http.MethodGet, group+ns+"/accounts", s.listAccountsByGroup),
+			pipeline.Op(http.MethodGet, account, s.getAccount),
+			pipeline.Op(http.MethodPut, account, s.putAccount),
+			pipeline.Op(http.MethodPatch, account, s.patchAccount),
+			pipeline.Op(http.MethodDelete, account, s.deleteAccount),
+			pipeline.Op(http.MethodPost, sub+ns+"/checkNameAvailability", s.checkNameAvailability),
+			pipeline.Op(http.MethodGet, sub+ns+"/locations/{location}/operationStatuses/{operationId}", s.getOperationStatus),
 		},
 		DataPlanes:      []pipeline.DataPlane{s.dataPlane()},
 		OnGroupDelete:   s.onGroupDelete,
