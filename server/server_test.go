@@ -14,18 +14,20 @@ import (
 	"testing"
 	"time"
 
+	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/internal/azuretest"
+	"github.com/tokend-dev/tokend/internal/testkit"
 	"github.com/tokend-dev/tokend/server"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 	"github.com/tokend-dev/tokend/wire"
 )
 
-func newServer(t *testing.T, fallback http.Handler) (*server.Server, *azuretest.SyncBuffer) {
+func newServer(t *testing.T, store tokend.Store, fallback http.Handler) (*server.Server, *azuretest.SyncBuffer) {
 	t.Helper()
 	logs := &azuretest.SyncBuffer{}
 	s := server.New(server.Options{
 		Logger:    slog.New(slog.NewJSONHandler(logs, nil)),
-		Store:     storagetest.SQLite(t),
+		Store:     store,
 		AccessLog: true,
 		Fallback:  fallback,
 	})
@@ -34,7 +36,11 @@ func newServer(t *testing.T, fallback http.Handler) (*server.Server, *azuretest.
 
 func TestHeadersRecoveryAndHealth(t *testing.T) {
 	t.Parallel()
-	s, logs := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	testkit.EachEngine(t, testHeadersRecoveryAndHealth)
+}
+
+func testHeadersRecoveryAndHealth(t *testing.T, store tokend.Store) {
+	s, logs := newServer(t, store, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/boom" {
 			wire.TraceFrom(r.Context()).Family = wire.FamilyAPIM
 			panic("secret internal detail")
@@ -93,7 +99,7 @@ func TestHeadersRecoveryAndHealth(t *testing.T) {
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	t.Parallel()
 	started := make(chan struct{})
-	s, _ := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s, _ := newServer(t, storagetest.SQLite(t), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(started)
 		time.Sleep(300 * time.Millisecond)
 		_, _ = w.Write([]byte("done"))

@@ -3,25 +3,23 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/identity"
+	"github.com/tokend-dev/tokend/internal/testkit"
 	"github.com/tokend-dev/tokend/seal"
-	"github.com/tokend-dev/tokend/storage/sqlite"
 )
 
 func TestVerifyToken(t *testing.T) {
 	t.Parallel()
+	testkit.EachEngine(t, testVerifyToken)
+}
+
+func testVerifyToken(t *testing.T, store tokend.Store) {
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
 	const tenant = "0d2e6a53-0000-4000-8000-00000000aaaa"
 	if err := store.CreateTenant(ctx, &tokend.Tenant{ID: tenant, DisplayName: "t", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
