@@ -206,17 +206,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	tenants.Add(id.Routes()...)
 	// The metadata segment holds IMDS and ARM's metadata endpoint; both are
 	// anonymous and answer in the OAuth error shape of the former.
+	metadata := arm.MetadataRoute([]string{identity.ResourceManagement, identity.ResourceManagementAzure})
 	msi := pipeline.New(id.ManagedIdentitySurface(), opts)
-	msi.Add(id.ManagedIdentityRoutes()...)
-	msi.Add(arm.MetadataRoute([]string{identity.ResourceManagement, identity.ResourceManagementAzure}))
+	msi.Add(id.ManagedIdentityRoutes(true)...)
+	msi.Add(metadata)
 	mounts["msi"], mounts["metadata"] = msi, msi
+	imdsRouter := pipeline.New(id.ManagedIdentitySurface(), opts)
+	imdsRouter.Add(id.ManagedIdentityRoutes(false)...)
 	srv := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
 		Mounts: mounts, Fallback: tenants,
 	})
 	imds := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
-		Mounts: map[string]http.Handler{"metadata": msi},
+		Mounts: map[string]http.Handler{"metadata": imdsRouter},
 	})
 	return &App{Identity: id, Server: srv, IMDS: imds, ARM: armRouter}, nil
 }

@@ -42,7 +42,9 @@ func TestComposition(t *testing.T) {
 			{"GET", "/subscriptions?api-version=2022-12-01", 401},
 			{"GET", "/subscriptions/x/providers/Microsoft.App/containerApps?api-version=2025-01-01", 401},
 			{"GET", "/playwright/accounts/eastus_00000000-0000-0000-0000-000000000000?api-version=2024-12-01", 401},
-			{"GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x", 400},
+			// httptest's requests come from 192.0.2.1: IMDS on the main
+			// listener answers the host itself only.
+			{"GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x", 403},
 			{"GET", "/msi/token?api-version=2019-08-01&resource=x", 400},
 			{"GET", "/console", 404},
 		} {
@@ -56,6 +58,13 @@ func TestComposition(t *testing.T) {
 		a.IMDS.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://169.254.169.254/subscriptions", nil))
 		if w.Code != http.StatusNotFound {
 			t.Errorf("the IMDS listener serves more than IMDS: %d", w.Code)
+		}
+		// The IMDS listener of its own serves any host its address admits;
+		// the Metadata header is still required.
+		w = httptest.NewRecorder()
+		a.IMDS.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x", nil))
+		if w.Code != http.StatusBadRequest {
+			t.Errorf("IMDS listener without Metadata: %d", w.Code)
 		}
 		roles, err := app.Roles(store, box)
 		if err != nil {

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -41,12 +42,34 @@ func (s *Service) ManagedIdentitySurface() pipeline.Surface {
 	return pipeline.Surface{Name: "msi", Family: wire.FamilyARM, WriteError: s.writeMSIError}
 }
 
-// ManagedIdentityRoutes are the managed-identity endpoints.
-func (s *Service) ManagedIdentityRoutes() []pipeline.Route {
+// ManagedIdentityRoutes are the managed-identity endpoints. IMDS and Cloud
+// Shell hand out the default identity's token to whoever asks with
+// `Metadata: true` — on Azure only the host itself can reach them — so with
+// loopbackOnly (tokend's main listener, which may face a network) they
+// answer only requests from a loopback address; the IMDS listener of its
+// own (--imds-addr) serves whoever its address lets in.
+func (s *Service) ManagedIdentityRoutes(loopbackOnly bool) []pipeline.Route {
+	imds, cloudShell := s.serveIMDSToken, s.serveCloudShellToken
+	if loopbackOnly {
+		imds, cloudShell = fromLoopback(imds), fromLoopback(cloudShell)
+	}
 	return []pipeline.Route{
 		{Method: http.MethodGet, Pattern: ManagedIdentityPath, Label: "msi:app-service", Serve: s.serveAppServiceToken},
-		{Method: http.MethodPost, Pattern: ManagedIdentityPath, Label: "msi:cloud-shell", Serve: s.serveCloudShellToken},
-		{Method: http.MethodGet, Pattern: IMDSPath, Label: "msi:imds", Serve: s.serveIMDSToken},
+		{Method: http.MethodPost, Pattern: ManagedIdentityPath, Label: "msi:cloud-shell", Serve: cloudShell},
+		{Method: http.MethodGet, Pattern: IMDSPath, Label: "msi:imds", Serve: imds},
+	}
+}
+
+// fromLoopback refuses requests that do not come from a loopback address.
+func fromLoopback(serve func(http.ResponseWriter, *pipeline.Request)) func(http.ResponseWriter, *pipeline.Request) {
+	return func(w http.ResponseWriter, r *pipeline.Request) {
+		host, _, err := net.SplitHostPort(r.HTTP.RemoteAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			msiError(w, http.StatusForbidden, "invalid_request",
+				"This endpoint answers only the host itself (a loopback address); serve IMDS to other hosts with --imds-addr.")
+			return
+		}
+		serve(w, r)
 	}
 }
 

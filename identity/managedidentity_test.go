@@ -37,7 +37,7 @@ func testManagedIdentityEndpoints(t *testing.T, store tokend.Store) {
 		t.Error("an identity named 'a b' was created")
 	}
 	rt := pipeline.New(s.ManagedIdentitySurface(), &pipeline.Options{})
-	rt.Add(s.ManagedIdentityRoutes()...)
+	rt.Add(s.ManagedIdentityRoutes(true)...)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt.ServeHTTP(w, r.WithContext(wire.WithTrace(r.Context(), &wire.Trace{RequestID: "req"})))
 	}))
@@ -129,6 +129,25 @@ func testManagedIdentityEndpoints(t *testing.T, store tokend.Store) {
 			t.Errorf("%s: token of %s/%s, want %s (%v)", c.name, claims.ObjectID, claims.AppID, c.who.Name, body)
 		}
 	}
+	// From another host, the header-less endpoints refuse (Azure's IMDS is
+	// reachable from the host only); App Service's header still works.
+	remote := func(method, path string, q url.Values, hdr ...string) int {
+		req := httptest.NewRequest(method, path+"?"+q.Encode(), nil)
+		req.RemoteAddr = "192.0.2.7:40000"
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, req.WithContext(wire.WithTrace(req.Context(), &wire.Trace{RequestID: "req"})))
+		return w.Code
+	}
+	if code := remote("GET", IMDSPath, imds(), "Metadata", "true"); code != http.StatusForbidden {
+		t.Errorf("IMDS from another host: %d", code)
+	}
+	if code := remote("GET", ManagedIdentityPath, appService(), "X-IDENTITY-HEADER", worker.Header); code != http.StatusOK {
+		t.Errorf("App Service protocol from another host: %d", code)
+	}
+
 	// A deleted identity's header opens nothing at once.
 	if err := s.ManagedIdentities.Delete(t.Context(), "worker"); err != nil {
 		t.Fatal(err)
