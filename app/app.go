@@ -136,6 +136,9 @@ type Config struct {
 	StrictResourceGroups bool
 	MaxBodyBytes         int64
 	AccessLog            bool
+	// Locations are the regions subscriptions list (names, or
+	// name=Display Name); empty: Azure's public regions.
+	Locations []string
 	// Provider settings.
 	ContainerAppTokenLifetime  time.Duration
 	PlaywrightMaxTokenLifetime time.Duration
@@ -197,7 +200,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL, Logger: cfg.Logger, Hooks: cfg.Hooks,
 	}
 	armRouter, armSurface := arm.NewRouter(arm.Config{Store: cfg.Store, StrictResourceGroups: cfg.StrictResourceGroups}, opts)
-	groups := resources.New(resources.Config{Store: cfg.Store, OnGroupDelete: pipeline.GroupDeleteHooks(providers)})
+	groups := resources.New(resources.Config{Store: cfg.Store, OnGroupDelete: pipeline.GroupDeleteHooks(providers),
+		Access: id.Authorizer().ScopesOf, Locations: resources.ParseLocations(cfg.Locations)})
 	mounts, err := armSurface.Mount(armRouter, opts, append([]*pipeline.Provider{groups}, providers...)...)
 	if err != nil {
 		return nil, err

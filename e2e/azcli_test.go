@@ -99,12 +99,12 @@ func TestAzureCLI(t *testing.T) {
 
 	t.Run("service principal with a certificate", func(t *testing.T) {
 		az.t = t
-		// Owner at "/": listing subscriptions needs a role above them
-		// until subscriptions are listed by access.
+		// Owner of the default subscription only: az login lists the
+		// subscriptions the principal holds a role in, and finds it.
 		var created struct {
 			ClientID string `json:"clientId"`
 		}
-		if err := json.Unmarshal([]byte(tk.cli(t, "clients", "create", "--name", "cli-cert", "--role", "Owner", "--scope", "/", "-o", "json")), &created); err != nil {
+		if err := json.Unmarshal([]byte(tk.cli(t, "clients", "create", "--name", "cli-cert", "--role", "Owner", "-o", "json")), &created); err != nil {
 			t.Fatal(err)
 		}
 		id := created.ClientID

@@ -103,6 +103,25 @@ func (a *Authorizer) check(ctx context.Context, p *tokend.Principal, action, sco
 	return denied
 }
 
+// ScopesOf lists the scopes at which p holds any role (canonical, lower
+// case), for lists by access: ARM shows a principal the subscriptions it
+// has a role at, below or above. A principal bound to one resource (a
+// data-plane access token) has none.
+func (a *Authorizer) ScopesOf(ctx context.Context, p *tokend.Principal) ([]string, error) {
+	if p == nil || p.ObjectID == "" || p.Resource != "" {
+		return nil, nil
+	}
+	grants, err := a.grantsFor(ctx, p.ObjectID)
+	if err != nil {
+		return nil, err
+	}
+	scopes := make([]string, 0, len(grants))
+	for _, g := range grants {
+		scopes = append(scopes, g.scope)
+	}
+	return scopes, nil
+}
+
 func (a *Authorizer) grantsFor(ctx context.Context, principalID string) ([]grant, error) {
 	a.mu.RLock()
 	pg := a.byID[principalID]

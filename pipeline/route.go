@@ -30,8 +30,13 @@ type Route struct {
 	Versions *wire.APIVersions
 	// Family is the error envelope of the route's answers.
 	Family wire.Family
-	// Anonymous routes skip authentication and authorization.
+	// Anonymous routes skip authentication, scope resolution and
+	// authorization.
 	Anonymous bool
+	// AuthorizesItself routes are authenticated but check no action: the
+	// handler answers with what the caller may see (lists by access, such
+	// as ARM's subscriptions).
+	AuthorizesItself bool
 	// When, if set, must accept the request for the route to match: a
 	// route can share its path with another and take only some requests
 	// (a browser's GET of a dashboard link, say).

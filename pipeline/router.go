@@ -242,7 +242,7 @@ func (rt *Router) prepare(ctx context.Context, w http.ResponseWriter, req *Reque
 			return err
 		}
 	}
-	if authz := rt.opts.Authorizer; authz != nil && req.Principal != nil && !m.Anonymous {
+	if authz := rt.opts.Authorizer; authz != nil && req.Principal != nil && !m.Anonymous && !m.AuthorizesItself {
 		var err error
 		switch rt.surface.Authorization {
 		case Actions:

@@ -34,7 +34,13 @@ type Config struct {
 	// OnGroupDelete are the other providers' hooks, run in the transaction
 	// that deletes a group.
 	OnGroupDelete []pipeline.GroupDeleteHook
-	Now           func() time.Time
+	// Access lists a caller's role scopes, for the lists by access
+	// (subscriptions, tenants); nil shows everything (no authorization).
+	Access AccessFunc
+	// Locations are the regions subscriptions list; default
+	// DefaultLocations.
+	Locations []Location
+	Now       func() time.Time
 }
 
 // Provider serves subscriptions and resource groups.
@@ -56,8 +62,12 @@ func New(cfg Config) *pipeline.Provider {
 	return &pipeline.Provider{
 		Namespace: Namespace, Family: wire.FamilyARM, Versions: Versions,
 		Routes: []pipeline.Route{
-			{Method: http.MethodGet, Pattern: "/subscriptions", Handler: p.listSubscriptions},
-			{Method: http.MethodGet, Pattern: sub, Handler: p.getSubscription},
+			// Subscriptions, their locations and tenants are listed by
+			// access: any role at, below or above a subscription shows it.
+			{Method: http.MethodGet, Pattern: "/subscriptions", Handler: p.listSubscriptions, AuthorizesItself: true},
+			{Method: http.MethodGet, Pattern: sub, Handler: p.getSubscription, AuthorizesItself: true},
+			{Method: http.MethodGet, Pattern: sub + "/locations", Handler: p.listLocations, AuthorizesItself: true},
+			{Method: http.MethodGet, Pattern: "/tenants", Handler: p.listTenants, AuthorizesItself: true},
 			{Method: http.MethodGet, Pattern: sub + "/resourcegroups", Handler: p.listGroups},
 			{Method: http.MethodGet, Pattern: group, Handler: p.getGroup},
 			{Method: http.MethodHead, Pattern: group, Handler: p.headGroup},
@@ -69,30 +79,65 @@ func New(cfg Config) *pipeline.Provider {
 }
 
 type subscriptionBody struct {
-	ID             string `json:"id"`
-	SubscriptionID string `json:"subscriptionId"`
-	TenantID       string `json:"tenantId"`
-	DisplayName    string `json:"displayName"`
-	State          string `json:"state"`
+	ID                   string               `json:"id"`
+	SubscriptionID       string               `json:"subscriptionId"`
+	TenantID             string               `json:"tenantId"`
+	DisplayName          string               `json:"displayName"`
+	State                string               `json:"state"`
+	SubscriptionPolicies subscriptionPolicies `json:"subscriptionPolicies"`
+	AuthorizationSource  string               `json:"authorizationSource"`
+	ManagedByTenants     []struct{}           `json:"managedByTenants"`
+}
+
+type subscriptionPolicies struct {
+	LocationPlacementID string `json:"locationPlacementId"`
+	QuotaID             string `json:"quotaId"`
+	SpendingLimit       string `json:"spendingLimit"`
 }
 
 func toSubscriptionBody(s *tokend.Subscription) subscriptionBody {
-	return subscriptionBody{ID: "/subscriptions/" + s.ID, SubscriptionID: s.ID, TenantID: s.TenantID, DisplayName: s.DisplayName, State: s.State}
+	return subscriptionBody{ID: "/subscriptions/" + s.ID, SubscriptionID: s.ID, TenantID: s.TenantID, DisplayName: s.DisplayName, State: s.State,
+		SubscriptionPolicies: subscriptionPolicies{LocationPlacementID: "Public_2014-09-01", QuotaID: "PayAsYouGo_2014-09-01", SpendingLimit: "Off"},
+		AuthorizationSource:  "RoleBased", ManagedByTenants: []struct{}{}}
 }
 
+// listSubscriptions is Subscriptions_List: the subscriptions the caller
+// holds a role at, below or above.
 func (p *Provider) listSubscriptions(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	v, err := p.visibility(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	subs, err := p.cfg.Store.ListSubscriptions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}
 	out := make([]subscriptionBody, 0, len(subs))
 	for _, s := range subs {
-		out = append(out, toSubscriptionBody(s))
+		if v.sees(s.ID) {
+			out = append(out, toSubscriptionBody(s))
+		}
 	}
 	return wire.JSON(http.StatusOK, map[string]any{"value": out}), nil
 }
 
+// requireVisible answers as for a missing subscription when the caller
+// holds no role at, below or above it: its existence is not told.
+func (p *Provider) requireVisible(ctx context.Context, r *pipeline.Request, sub string) error {
+	v, err := p.visibility(ctx, r)
+	if err != nil {
+		return err
+	}
+	if !v.sees(sub) {
+		return wire.Errorf(http.StatusNotFound, "SubscriptionNotFound", "The subscription '"+wire.Clip(sub)+"' could not be found.")
+	}
+	return nil
+}
+
 func (p *Provider) getSubscription(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	if err := p.requireVisible(ctx, r, r.Param("subscriptionId")); err != nil {
+		return nil, err
+	}
 	s, err := p.cfg.Store.GetSubscription(ctx, strings.ToLower(r.Param("subscriptionId")))
 	if err != nil {
 		return nil, fmt.Errorf("get subscription: %w", err)

@@ -30,6 +30,7 @@ type serveFlags struct {
 	accessLog            bool
 	shutdownTimeout      time.Duration
 	imdsAddr             string
+	locations            []string
 	imdsIdentity         string
 	pprofAddr            string             // pprof.go
 	gcPercent            int                // gc.go
@@ -62,6 +63,7 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL clients reach tokend at, for links and the issuer (default: the request's own) [TOKEND_PUBLIC_URL]")
 	fl.BoolVar(&f.accessLog, "access-log", true, "write a JSON access log line per request [TOKEND_ACCESS_LOG]")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown [TOKEND_SHUTDOWN_TIMEOUT]")
+	fl.StringSliceVar(&f.locations, "locations", nil, "regions subscriptions list, as names or name=Display Name (default: Azure's public regions) [TOKEND_LOCATIONS]")
 	fl.StringVar(&f.imdsAddr, "imds-addr", "", "also serve the IMDS managed-identity endpoint over plain HTTP on this address (where a route for 169.254.169.254 leads; see docs/identity.md) [TOKEND_IMDS_ADDR]")
 	fl.StringVar(&f.imdsIdentity, "imds-identity", "", "managed identity the IMDS and Cloud Shell endpoints answer for when a request names none (default: the only one) [TOKEND_IMDS_IDENTITY]")
 	addIdentityFlags(fl, &f.identity)
@@ -117,6 +119,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		Store: a.store, Box: a.box, TenantID: a.tenant.ID, Logger: a.log, Metrics: metrics,
 		Identity: idc, PublicURL: f.publicURL, AnyAPIVersion: f.anyAPIVersion,
 		StrictResourceGroups: f.strictResourceGroups, MaxBodyBytes: f.maxBodyBytes, AccessLog: f.accessLog,
+		Locations:                  f.locations,
 		ContainerAppTokenLifetime:  f.containerApps.tokenLifetime,
 		PlaywrightMaxTokenLifetime: f.playwright.maxTokenLifetime,
 	})

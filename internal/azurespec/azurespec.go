@@ -27,6 +27,9 @@ const (
 	APIMAuthServers     = "apimanagement/resource-manager/Microsoft.ApiManagement/stable/2022-08-01/apimauthorizationservers.json"
 	APIMDefinitions     = "apimanagement/resource-manager/Microsoft.ApiManagement/stable/2022-08-01/definitions.json"
 	APIMRoot            = "apimanagement/resource-manager/Microsoft.ApiManagement/stable/2022-08-01/apimanagement.json"
+	// Subscriptions is Microsoft.Resources' subscriptions, tenants and
+	// locations.
+	Subscriptions = "resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json"
 )
 
 // Dir returns the specs folder, skipping the test when it is not configured

@@ -28,6 +28,9 @@ type Stack struct {
 	ARM     arm.Config
 	// GroupPageSize sets Microsoft.Resources' page size (0: its default).
 	GroupPageSize int
+	// Resources, if set, configures Microsoft.Resources (its Store,
+	// GroupPageSize and group hooks are filled in).
+	Resources *resources.Config
 	// Fallback serves the tenant paths (identity's handler).
 	Fallback http.Handler
 	// Log receives what the pipelines and the server log (nil: discarded).
@@ -49,8 +52,12 @@ func (s Stack) Handler(t testing.TB) http.Handler {
 	cfg := s.ARM
 	cfg.Store = s.Store
 	rt, surface := arm.NewRouter(cfg, &opts)
-	groups := resources.New(resources.Config{Store: s.Store, GroupPageSize: s.GroupPageSize,
-		OnGroupDelete: pipeline.GroupDeleteHooks(s.Providers), Now: cfg.Now})
+	rc := resources.Config{}
+	if s.Resources != nil {
+		rc = *s.Resources
+	}
+	rc.Store, rc.GroupPageSize, rc.OnGroupDelete, rc.Now = s.Store, s.GroupPageSize, pipeline.GroupDeleteHooks(s.Providers), cfg.Now
+	groups := resources.New(rc)
 	mounts, err := surface.Mount(rt, &opts, append([]*pipeline.Provider{groups}, s.Providers...)...)
 	if err != nil {
 		t.Fatalf("mount providers: %v", err)
