@@ -201,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	armRouter, armSurface := arm.NewRouter(arm.Config{Store: cfg.Store, StrictResourceGroups: cfg.StrictResourceGroups}, opts)
 	groups := resources.New(resources.Config{Store: cfg.Store, OnGroupDelete: pipeline.GroupDeleteHooks(providers),
-		Access: id.Authorizer().ScopesOf, Locations: resources.ParseLocations(cfg.Locations)})
+		Access: id.Authorizer().ScopesOf, Locations: resources.ParseLocations(cfg.Locations), Providers: providers})
 	mounts, err := armSurface.Mount(armRouter, opts, append([]*pipeline.Provider{groups}, providers...)...)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,9 @@ type Config struct {
 	// Locations are the regions subscriptions list; default
 	// DefaultLocations.
 	Locations []Location
+	// Providers are the descriptors of the providers tokend serves,
+	// listed as resource providers (Microsoft.Resources adds itself).
+	Providers []*pipeline.Provider
 	Now       func() time.Time
 }
 
@@ -56,10 +59,14 @@ func New(cfg Config) *pipeline.Provider {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if len(cfg.Locations) == 0 {
+		cfg.Locations = DefaultLocations
+	}
 	p := &Provider{cfg: cfg}
 	const sub = "/subscriptions/{subscriptionId}"
 	const group = sub + "/resourcegroups/{resourceGroupName}"
-	return &pipeline.Provider{
+	const ns = "/providers/{resourceProviderNamespace}"
+	desc := &pipeline.Provider{
 		Namespace: Namespace, Family: wire.FamilyARM, Versions: Versions,
 		Routes: []pipeline.Route{
 			// Subscriptions, their locations and tenants are listed by
@@ -74,8 +81,20 @@ func New(cfg Config) *pipeline.Provider {
 			{Method: http.MethodPut, Pattern: group, Handler: p.putGroup},
 			{Method: http.MethodPatch, Pattern: group, Handler: p.patchGroup},
 			{Method: http.MethodDelete, Pattern: group, Handler: p.deleteGroup},
+			// Resource providers: any caller may read what tokend serves;
+			// registering needs the action Contributor holds.
+			{Method: http.MethodGet, Pattern: "/providers", Handler: p.listProviders, AuthorizesItself: true},
+			{Method: http.MethodGet, Pattern: ns, Handler: p.getProvider, AuthorizesItself: true},
+			{Method: http.MethodGet, Pattern: sub + "/providers", Handler: p.listProviders, AuthorizesItself: true},
+			{Method: http.MethodGet, Pattern: sub + ns, Handler: p.getProvider, AuthorizesItself: true},
+			{Method: http.MethodPost, Pattern: sub + ns + "/register", Handler: p.setRegistration(stateRegistered),
+				Action: "Microsoft.Resources/subscriptions/providers/register/action"},
+			{Method: http.MethodPost, Pattern: sub + ns + "/unregister", Handler: p.setRegistration(stateUnregistered),
+				Action: "Microsoft.Resources/subscriptions/providers/unregister/action"},
 		},
 	}
+	p.cfg.Providers = append(append([]*pipeline.Provider(nil), cfg.Providers...), desc)
+	return desc
 }
 
 type subscriptionBody struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/tokend-dev/tokend/internal/testkit"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/resources"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 const (
@@ -139,6 +140,93 @@ func TestDefaultLocations(t *testing.T) {
 	for _, want := range []string{"eastus", "westus2", "westeurope"} {
 		if !seen[want] {
 			t.Errorf("%s is not listed", want)
+		}
+	}
+}
+
+// Resource providers are listed from the descriptors: their resource types
+// and api-versions are what the routes serve; registering is immediate and
+// idempotent, and needs more than Reader.
+func TestProviders(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, testProviders)
+}
+
+func testProviders(t *testing.T, store tokend.Store) {
+	testkit.Subscription(t, store, subA, tenantA)
+	widgets := &pipeline.Provider{
+		Namespace: "Microsoft.Test", Family: wire.FamilyARM, Versions: wire.NewAPIVersions("2024-01-01", "2025-01-01"),
+		Routes: []pipeline.Route{
+			pipeline.Op(http.MethodGet, "/subscriptions/{subscriptionId}/providers/Microsoft.Test/widgets", nil),
+			pipeline.Op(http.MethodPut, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}", nil),
+			pipeline.Op(http.MethodPost, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}/listSecrets", nil),
+			pipeline.Op(http.MethodGet, "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Test/widgets/{widgetName}/parts/{partName}", nil),
+			pipeline.Op(http.MethodPost, "/subscriptions/{subscriptionId}/providers/Microsoft.Test/checkNameAvailability", nil),
+		},
+	}
+	auth := &testkit.HeaderAuth{}
+	reader := &testkit.Authorizer{Rule: func(p *tokend.Principal, action, _ string, _ bool) bool {
+		return p.ObjectID != "reader" || strings.HasSuffix(strings.ToLower(action), "/read")
+	}}
+	srv := testkit.Stack{Store: store, Providers: []*pipeline.Provider{widgets},
+		Options: pipeline.Options{Authenticator: auth, Authorizer: reader}}.ServePlain(t)
+	do := func(who, method, path string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, srv.URL+path+"?api-version=2021-04-01", nil)
+		req.Header.Set("Authorization", "Bearer good-"+who)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		if resp.StatusCode == 200 {
+			def := "Provider"
+			if _, list := m["value"]; list {
+				def = "ProviderListResult"
+			}
+			azurespec.Validate(t, azurespec.Resources, def, b)
+		}
+		return resp.StatusCode, m
+	}
+	status, m := do("reader", "GET", "/subscriptions/"+subA+"/providers/microsoft.test")
+	if status != 200 || m["namespace"] != "Microsoft.Test" || m["registrationState"] != "Registered" {
+		t.Fatalf("GET provider: %d %v", status, m)
+	}
+	var types []string
+	for _, rt := range m["resourceTypes"].([]any) {
+		r := rt.(map[string]any)
+		types = append(types, r["resourceType"].(string))
+		if v := r["apiVersions"].([]any); len(v) != 2 || v[0] != "2025-01-01" {
+			t.Errorf("%s api-versions %v, want newest first", r["resourceType"], v)
+		}
+	}
+	if got := strings.Join(types, ","); got != "checkNameAvailability,widgets,widgets/parts" {
+		t.Errorf("resource types %s", got)
+	}
+	for _, path := range []string{"/providers", "/subscriptions/" + subA + "/providers"} {
+		status, m := do("reader", "GET", path)
+		var names []string
+		for _, p := range m["value"].([]any) {
+			names = append(names, p.(map[string]any)["namespace"].(string))
+		}
+		if status != 200 || strings.Join(names, ",") != "Microsoft.Test,Microsoft.Resources" {
+			t.Errorf("%s: %d %v", path, status, names)
+		}
+	}
+	if status, m := do("reader", "GET", "/providers/Microsoft.Nope"); status != 404 || m["error"].(map[string]any)["code"] != "InvalidResourceNamespace" {
+		t.Errorf("unknown namespace: %d %v", status, m)
+	}
+	if status, _ := do("reader", "POST", "/subscriptions/"+subA+"/providers/Microsoft.Test/unregister"); status != 403 {
+		t.Errorf("a Reader unregistered a provider: %d", status)
+	}
+	for _, step := range []struct{ action, state string }{{"unregister", "Unregistered"}, {"unregister", "Unregistered"}, {"register", "Registered"}} {
+		if status, m := do("owner", "POST", "/subscriptions/"+subA+"/providers/Microsoft.Test/"+step.action); status != 200 || m["registrationState"] != step.state {
+			t.Errorf("%s: %d %v", step.action, status, m)
+		}
+		if _, m := do("owner", "GET", "/subscriptions/"+subA+"/providers/Microsoft.Test"); m["registrationState"] != step.state {
+			t.Errorf("after %s: %v", step.action, m["registrationState"])
 		}
 	}
 }

@@ -30,6 +30,8 @@ const (
 	// Subscriptions is Microsoft.Resources' subscriptions, tenants and
 	// locations.
 	Subscriptions = "resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json"
+	// Resources is Microsoft.Resources' providers, resources and groups.
+	Resources = "resources/resource-manager/Microsoft.Resources/resources/stable/2025-04-01/resources.json"
 )
 
 // Dir returns the specs folder, skipping the test when it is not configured

@@ -57,6 +57,7 @@ func (s Stack) Handler(t testing.TB) http.Handler {
 		rc = *s.Resources
 	}
 	rc.Store, rc.GroupPageSize, rc.OnGroupDelete, rc.Now = s.Store, s.GroupPageSize, pipeline.GroupDeleteHooks(s.Providers), cfg.Now
+	rc.Providers = s.Providers
 	groups := resources.New(rc)
 	mounts, err := surface.Mount(rt, &opts, append([]*pipeline.Provider{groups}, s.Providers...)...)
 	if err != nil {
