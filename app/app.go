@@ -16,6 +16,7 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/apim"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/authorization"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/pipeline"
@@ -35,6 +36,9 @@ type Deps struct {
 	// provider's default); PlaywrightMaxTokenLifetime bounds access tokens.
 	ContainerAppTokenLifetime  time.Duration
 	PlaywrightMaxTokenLifetime time.Duration
+	// Assignments binds Microsoft.Authorization to the issuer's role
+	// assignments once the issuer exists.
+	Assignments *authorization.Binding
 }
 
 // Signer signs provider tokens with the issuer's key (identity.ClaimsSigner).
@@ -51,6 +55,7 @@ func Providers(d Deps) ([]*pipeline.Provider, error) {
 		describe(containerapps.New(containerapps.Config{Store: d.Store, Box: d.Box, Signer: d.Signer, TokenLifetime: d.ContainerAppTokenLifetime})),
 		describe(apim.New(apim.Config{Store: d.Store, Box: d.Box})),
 		describe(playwright.New(playwright.Config{Store: d.Store, Signer: d.Signer, MaxTokenLifetime: d.PlaywrightMaxTokenLifetime, Logger: d.Logger})),
+		describe(authorization.New(authorization.Config{Store: d.Store, Assignments: d.Assignments})),
 	)
 }
 
@@ -83,7 +88,7 @@ func describeAll(list ...described) ([]*pipeline.Provider, error) {
 // Roles is the catalog of every role: the built-in ones and each
 // provider's. The CLI assigns roles with it, without serving.
 func Roles(store tokend.Store, box *seal.Box) (*identity.RoleCatalog, error) {
-	providers, err := Providers(Deps{Store: store, Box: box, Signer: notServing{}})
+	providers, err := Providers(Deps{Store: store, Box: box, Signer: notServing{}, Assignments: &authorization.Binding{}})
 	if err != nil {
 		return nil, err
 	}
@@ -164,9 +169,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	signer := &boundSigner{}
+	signer, assignments := &boundSigner{}, &authorization.Binding{}
 	providers, err := Providers(Deps{
-		Store: cfg.Store, Box: cfg.Box, Signer: signer, Logger: cfg.Logger,
+		Store: cfg.Store, Box: cfg.Box, Signer: signer, Logger: cfg.Logger, Assignments: assignments,
 		ContainerAppTokenLifetime: cfg.ContainerAppTokenLifetime, PlaywrightMaxTokenLifetime: cfg.PlaywrightMaxTokenLifetime,
 	})
 	if err != nil {
@@ -189,6 +194,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	cs := id.ClaimsSigner()
 	signer.to.Store(&cs)
+	assignments.Bind(id.Assignments)
 	for _, p := range providers {
 		for _, v := range p.TokenValidators {
 			id.AddPayloadValidator(v)

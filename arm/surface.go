@@ -130,6 +130,19 @@ func requestID(r *pipeline.Request) ID {
 // scope the route's action is authorized at.
 func (s *Surface) Resolve(ctx context.Context, r *pipeline.Request) (string, error) {
 	m := r.Route
+	if sp := m.ScopeParam(); sp != "" {
+		// An operation at any scope (role assignments): the scope is the
+		// authorization scope; a subscription in it must exist.
+		scope := strings.ToLower(r.Param(sp))
+		if parts := strings.Split(strings.Trim(scope, "/"), "/"); len(parts) >= 2 && parts[0] == "subscriptions" {
+			if err := s.checkSubscription(ctx, parts[1]); err != nil {
+				return "", err
+			}
+		} else if scope != "/" && !strings.HasPrefix(scope, "/providers/") {
+			return "", wire.BadRequest("InvalidScope", "scope", "The scope '"+wire.Clip(r.Param(sp))+"' is not valid: it must be '/', a subscription, a resource group or a resource.")
+		}
+		return scope, nil
+	}
 	if !m.HasParam("subscriptionId") {
 		return "/", nil
 	}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -100,6 +101,66 @@ func assignIn(ctx context.Context, q tokend.Queries, roles *RoleCatalog, princip
 	}
 	return a, nil
 }
+
+// ErrAssignmentExists: the principal already holds the role at the scope,
+// under another assignment name (ARM's RoleAssignmentExists).
+var ErrAssignmentExists = errors.New("the role assignment already exists")
+
+// ErrAssignmentChanged: an assignment of that name exists with another
+// principal, role or scope; assignments cannot be updated.
+var ErrAssignmentChanged = errors.New("a role assignment of that name exists with other properties")
+
+// AssignAs creates the assignment named id (ARM's role assignment name, a
+// GUID), or reports whether that exact assignment exists already (created
+// false). The role is a name or GUID of the catalog.
+func (s *Assignments) AssignAs(ctx context.Context, id, principalID, role, scope string) (a *tokend.RoleAssignment, created bool, err error) {
+	def, ok := s.roles.Lookup(role)
+	if !ok {
+		return nil, false, fmt.Errorf("unknown role %q", role)
+	}
+	canon, err := CanonicalScope(scope)
+	if err != nil {
+		return nil, false, err
+	}
+	id, principalID = strings.ToLower(id), strings.ToLower(principalID)
+	err = s.store.InTx(ctx, func(q tokend.Queries) error {
+		if err := q.Lock(ctx, "role-assignments"); err != nil {
+			return fmt.Errorf("lock role assignments: %w", err)
+		}
+		all, err := q.ListRoleAssignments(ctx, "")
+		if err != nil {
+			return fmt.Errorf("list role assignments: %w", err)
+		}
+		for _, x := range all {
+			same := x.PrincipalID == principalID && strings.EqualFold(x.Role, def.Name) && x.Scope == canon
+			switch {
+			case x.ID == id && same:
+				a = x
+				return nil
+			case x.ID == id:
+				return ErrAssignmentChanged
+			case same:
+				return ErrAssignmentExists
+			}
+		}
+		a = &tokend.RoleAssignment{ID: id, PrincipalID: principalID, Role: def.Name, Scope: canon, CreatedAt: s.now().UTC()}
+		if err := q.CreateRoleAssignment(ctx, a); err != nil {
+			return fmt.Errorf("create role assignment: %w", err)
+		}
+		created = true
+		return bumpRBACGeneration(ctx, q)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		s.onChange()
+	}
+	return a, created, nil
+}
+
+// Roles is the catalog the assignments name roles from.
+func (s *Assignments) Roles() *RoleCatalog { return s.roles }
 
 // List returns every assignment, or one principal's.
 func (s *Assignments) List(ctx context.Context, principalID string) ([]*tokend.RoleAssignment, error) {

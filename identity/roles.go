@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 )
 
@@ -53,6 +54,9 @@ var builtinRoles = []tokend.RoleDefinition{
 	},
 }
 
+// roleIDSpace is the UUID namespace of derived role definition ids.
+var roleIDSpace = uuid.MustParse("4f5d9c8e-2b1a-5e7f-9a3c-7d6e5f4a3b2c")
+
 // RoleCatalog is the set of roles a deployment knows: the generic built-in
 // ones and those its providers declare. Lookups are by name (without
 // regard to case) or by GUID.
@@ -66,6 +70,12 @@ type RoleCatalog struct {
 func NewRoleCatalog(extra ...tokend.RoleDefinition) (*RoleCatalog, error) {
 	c := &RoleCatalog{byKey: map[string]*Role{}}
 	for _, def := range append(append([]tokend.RoleDefinition(nil), builtinRoles...), extra...) {
+		if def.ID == "" {
+			// A role Azure has no GUID for (or whose GUID tokend does not
+			// know) gets a stable one derived from its name, so role
+			// definition ids are the same on every node and every run.
+			def.ID = uuid.NewSHA1(roleIDSpace, []byte(strings.ToLower(def.Name))).String()
+		}
 		r := &Role{RoleDefinition: def,
 			control: compileActions(def.Actions, def.NotActions),
 			data:    compileActions(def.DataActions, def.NotDataActions)}

@@ -53,6 +53,9 @@ type Route struct {
 	// collection type or an action name).
 	idLen      int
 	collection bool
+	// scopeParam names the pattern's opening scope parameter, if any;
+	// segs are then the fixed suffix.
+	scopeParam string
 }
 
 type segment struct {
@@ -60,9 +63,23 @@ type segment struct {
 	param   string
 }
 
+// A pattern may open with a scope parameter, "{name*}", that takes zero
+// or more segments: "/{scope*}/providers/Microsoft.Authorization/
+// roleAssignments/{roleAssignmentName}" serves the root ("/"), a
+// subscription, a group and any resource alike. Its value is the scope
+// with a leading slash ("/" when empty).
+
 func (r *Route) compile() {
 	r.segs = r.segs[:0]
-	for _, s := range strings.Split(strings.Trim(r.Pattern, "/"), "/") {
+	r.scopeParam = ""
+	for i, s := range strings.Split(strings.Trim(r.Pattern, "/"), "/") {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "*}") {
+			if i != 0 {
+				panic("pipeline: a scope parameter must open the pattern: " + r.Pattern)
+			}
+			r.scopeParam = s[1 : len(s)-2]
+			continue
+		}
 		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
 			r.segs = append(r.segs, segment{param: s[1 : len(s)-1]})
 			continue
@@ -83,6 +100,9 @@ func (r *Route) IDLen() int { return r.idLen }
 // Collection reports a list route (its path ends in a collection type).
 func (r *Route) Collection() bool { return r.collection }
 
+// ScopeParam names the pattern's opening scope parameter ("" for none).
+func (r *Route) ScopeParam() string { return r.scopeParam }
+
 // HasParam reports whether the pattern has the parameter.
 func (r *Route) HasParam(name string) bool {
 	for _, s := range r.segs {
@@ -96,7 +116,12 @@ func (r *Route) HasParam(name string) bool {
 // matchPath reports whether segs fit the pattern, checking every segment
 // before allocating: most routes a request is compared with fail.
 func (r *Route) matchPath(segs []string) bool {
-	if len(segs) != len(r.segs) {
+	if r.scopeParam != "" {
+		if len(segs) < len(r.segs) {
+			return false
+		}
+		segs = segs[len(segs)-len(r.segs):]
+	} else if len(segs) != len(r.segs) {
 		return false
 	}
 	for i, s := range r.segs {
@@ -109,6 +134,11 @@ func (r *Route) matchPath(segs []string) bool {
 
 func (r *Route) params(segs []string) map[string]string {
 	params := make(map[string]string, 4)
+	if r.scopeParam != "" {
+		n := len(segs) - len(r.segs)
+		params[r.scopeParam] = "/" + strings.Join(segs[:n], "/")
+		segs = segs[n:]
+	}
 	for i, s := range r.segs {
 		if s.param != "" {
 			params[s.param] = segs[i]

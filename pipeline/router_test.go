@@ -232,3 +232,34 @@ func TestRoutesDeriveActionsAndDefaults(t *testing.T) {
 		t.Errorf("%d hooks, want 1", len(hooks))
 	}
 }
+
+// A pattern opening with a scope parameter serves the operation at every
+// scope: the root, a subscription, a resource, whatever the depth.
+func TestScopeParameter(t *testing.T) {
+	t.Parallel()
+	rt := pipeline.New(pipeline.Surface{Name: "test"}, &pipeline.Options{})
+	rt.Add(pipeline.Route{Method: http.MethodGet, Pattern: "/{scope*}/providers/Test/things/{name}",
+		Handler: func(_ context.Context, r *pipeline.Request) (*wire.Response, error) {
+			return wire.JSON(http.StatusOK, map[string]string{"scope": r.Param("scope"), "name": r.Param("name")}), nil
+		}})
+	for _, c := range []struct{ path, scope string }{
+		{"/providers/Test/things/a", "/"},
+		{"/subscriptions/s/providers/Test/things/a", "/subscriptions/s"},
+		{"/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/x/providers/Test/things/a", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.App/containerApps/x"},
+		{"/providers/Test/others/a", ""},
+		{"/Test/things/a", ""},
+	} {
+		w, _ := serve(rt, http.MethodGet, c.path, "")
+		if c.scope == "" {
+			if w.Code != http.StatusNotFound {
+				t.Errorf("%s: %d, want 404", c.path, w.Code)
+			}
+			continue
+		}
+		var got map[string]string
+		_ = json.Unmarshal(w.Body.Bytes(), &got)
+		if w.Code != http.StatusOK || got["scope"] != c.scope || got["name"] != "a" {
+			t.Errorf("%s: %d %v, want scope %s", c.path, w.Code, got, c.scope)
+		}
+	}
+}
