@@ -318,12 +318,19 @@ func (p *Provider) find(ctx context.Context, a Assignments, r *pipeline.Request)
 	return nil, nil
 }
 
-func (p *Provider) getAssignment(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+// addressed returns the assignments and the one the request names (nil
+// when there is none at that scope).
+func (p *Provider) addressed(ctx context.Context, r *pipeline.Request) (Assignments, *tokend.RoleAssignment, error) {
 	a, err := p.bind.get()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	x, err := p.find(ctx, a, r)
+	return a, x, err
+}
+
+func (p *Provider) getAssignment(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	a, x, err := p.addressed(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -336,11 +343,7 @@ func (p *Provider) getAssignment(ctx context.Context, r *pipeline.Request) (*wir
 // deleteAssignment answers 200 with the deleted assignment, or 204 when
 // there was none, as ARM does.
 func (p *Provider) deleteAssignment(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	a, err := p.bind.get()
-	if err != nil {
-		return nil, err
-	}
-	x, err := p.find(ctx, a, r)
+	a, x, err := p.addressed(ctx, r)
 	if err != nil {
 		return nil, err
 	}
