@@ -103,9 +103,9 @@ type ClientCredentialStore interface {
 	// ErrAlreadyExists when it was recorded before and has not expired
 	// (a replay).
 	RecordAssertion(ctx context.Context, id string, expiresAt, now time.Time) error
-	// RecordAssertions records many in one transaction (a group commit of
-	// concurrent sign-ins), setting each record's Replayed instead of
-	// answering ErrAlreadyExists.
+	// RecordAssertions records many at once (a group commit of concurrent
+	// sign-ins: outside a transaction it commits on its own), setting each
+	// record's Replayed instead of answering ErrAlreadyExists.
 	RecordAssertions(ctx context.Context, now time.Time, records []*AssertionRecord) error
 	// PurgeAssertions forgets assertion ids expired before t.
 	PurgeAssertions(ctx context.Context, before time.Time) (int, error)

@@ -359,12 +359,6 @@ func (p *Provider) deleteAssignment(ctx context.Context, r *pipeline.Request) (*
 // assignmentFilter is the $filter assignment lists take.
 var assignmentFilter = regexp.MustCompile(`^\s*(?:(atScope\(\))|principalId\s+eq\s+'([^']*)'|assignedTo\('([^']*)'\))\s*$`)
 
-// covers reports whether assignment scope s applies at scope t (s is t or
-// above it).
-func covers(s, t string) bool {
-	return s == "/" || s == t || strings.HasPrefix(t, s+"/")
-}
-
 // listAssignments lists the assignments that apply at the scope (there or
 // above) and those below it; $filter=atScope() keeps the first kind,
 // principalId eq / assignedTo() one principal's.
@@ -388,7 +382,8 @@ func (p *Provider) listAssignments(ctx context.Context, r *pipeline.Request) (*w
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	out := []assignmentBody{}
 	for _, x := range all {
-		if covers(x.Scope, r.Scope) || !atScope && covers(r.Scope, x.Scope) {
+		// What applies at the scope (there or above), and what lies below.
+		if identity.ScopeCovers(x.Scope, r.Scope) || !atScope && identity.ScopeCovers(r.Scope, x.Scope) {
 			out = append(out, assignmentOf(x, a.Roles()))
 		}
 	}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -42,14 +41,7 @@ func TestRoleAssignmentsWithOfficialClient(t *testing.T) {
 	}
 
 	// A client with no role: it reads nothing until assigned Reader.
-	var created struct {
-		ClientID     string `json:"clientId"`
-		ObjectID     string `json:"objectId"`
-		ClientSecret string `json:"clientSecret"`
-	}
-	if err := json.Unmarshal([]byte(tk.cli(t, "clients", "create", "--name", "newcomer", "-o", "json")), &created); err != nil {
-		t.Fatal(err)
-	}
+	created := tk.CreateClientWith(t, "newcomer")
 	groups, err := armresources.NewResourceGroupsClient(tk.Boot.SubscriptionID, tk.CredentialFor(t, created.ClientID, created.ClientSecret), tk.ARMOptions())
 	if err != nil {
 		t.Fatal(err)

@@ -2,19 +2,12 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The Azure CLI (Debian's azure-cli 2.45, MSAL for Python) against tokend:
@@ -101,74 +94,27 @@ func TestAzureCLI(t *testing.T) {
 		az.t = t
 		// Owner of the default subscription only: az login lists the
 		// subscriptions the principal holds a role in, and finds it.
-		var created struct {
-			ClientID string `json:"clientId"`
-		}
-		if err := json.Unmarshal([]byte(tk.cli(t, "clients", "create", "--name", "cli-cert", "--role", "Owner", "-o", "json")), &created); err != nil {
+		app := tk.CreateClientWith(t, "cli-cert", "--role", "Owner")
+		cert := newCert(t, newRSAKey(t), "cli-cert", nil, false)
+		tk.AddCertificate(t, app.ClientID, cert.CertFile)
+		both := filepath.Join(t.TempDir(), "key-and-cert.pem")
+		if err := os.WriteFile(both, append(append([]byte{}, cert.KeyPEM...), cert.CertPEM...), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		id := created.ClientID
-		certPEM, both := selfSignedPEM(t)
-		dir := t.TempDir()
-		certFile, bothFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "both.pem")
-		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(bothFile, both, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		tk.cli(t, "clients", "add-certificate", id, "--cert", certFile)
-		az.run("login", "--service-principal", "-u", id, "-p", bothFile, "--tenant", tk.Boot.TenantID, "-o", "none")
+		az.run("login", "--service-principal", "-u", app.ClientID, "-p", both, "--tenant", tk.Boot.TenantID, "-o", "none")
 		az.checkARM(tk, "cli-cert")
 		az.run("logout")
 	})
 
 	t.Run("managed identity (az login --identity)", func(t *testing.T) {
-		tk.cli(t, "managed-identities", "create", "cli-identity", "--role", "Owner", "--scope", "/")
+		tk.CreateManagedIdentity(t, "cli-identity", "--role", "Owner", "--scope", "/")
 		var env []string
-		for _, line := range strings.Split(tk.cli(t, "managed-identities", "env", "cli-identity"), "\n") {
-			if kv, ok := strings.CutPrefix(line, "export "); ok {
-				k, v, _ := strings.Cut(kv, "=")
-				env = append(env, k+"="+strings.Trim(v, "'"))
-			}
+		for k, v := range tk.ManagedIdentityEnv(t, "cli-identity") {
+			env = append(env, k+"="+v)
 		}
 		mi := newAzCLI(t, tk, env...)
 		mi.register(tk)
 		mi.run("login", "--identity", "-o", "none")
 		mi.checkARM(tk, "cli-identity")
 	})
-}
-
-// cli runs a tokend subcommand on the instance's data directory.
-func (tk *Tokend) cli(t testing.TB, args ...string) string {
-	t.Helper()
-	args = append(append(args, "--data", tk.DataDir), tk.Args...)
-	out, err := exec.Command(binary, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("tokend %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// selfSignedPEM is a certificate, and the certificate with its key (what
-// az login --service-principal -p takes).
-func selfSignedPEM(t testing.TB) (certPEM, both []byte) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "e2e"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return certPEM, append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), certPEM...)
 }

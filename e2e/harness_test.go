@@ -261,28 +261,13 @@ func responseError(err error) *azcore.ResponseError {
 
 func stringsReader(s string) io.Reader { return strings.NewReader(s) }
 
-// CreateClient registers a client holding role at the root scope through the
-// CLI, as a user would, and returns its id and secret.
+// CreateClient registers a client holding role at the default
+// subscription through the CLI, as a user would, and returns its id and
+// secret.
 func (tk *Tokend) CreateClient(t testing.TB, name, role string) (id, secret string) {
 	t.Helper()
-	// tk.Args may carry --database, which the CLI needs too.
-	args := append([]string{"clients", "create", "--data", tk.DataDir, "--name", name, "--role", role}, tk.Args...)
-	out, err := exec.Command(binary, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("clients create: %v\n%s", err, out)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "client id:"); ok {
-			id = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "client secret:"); ok {
-			secret = strings.TrimSpace(v)
-		}
-	}
-	if id == "" || secret == "" {
-		t.Fatalf("clients create printed no id or secret:\n%s", out)
-	}
-	return id, secret
+	c := tk.CreateClientWith(t, name, "--role", role)
+	return c.ClientID, c.ClientSecret
 }
 
 // Introspect asks the issuer's RFC 7662 endpoint, as the bootstrap client,

@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,10 +46,23 @@ type ManagedIdentities struct {
 	clients *Clients
 	now     func() time.Time
 
-	mu       sync.Mutex
-	byHeader map[[32]byte]*ManagedIdentity // SHA-256 of the header
+	// snap is the identities as last loaded, read without a lock on every
+	// token request; one loader at a time replaces it (loading).
+	snap    atomic.Pointer[identitySnapshot]
+	loading sync.Mutex
+}
+
+// identitySnapshot is every managed identity, opened, and by the SHA-256
+// of its header.
+type identitySnapshot struct {
+	list     []*ManagedIdentity
+	byHeader map[[32]byte]*ManagedIdentity
 	loadedAt time.Time
 }
+
+// snapshotMaxAge bounds how long a snapshot answers: an identity deleted
+// or created by another process (the CLI, another node) is seen within it.
+const snapshotMaxAge = time.Second
 
 // NewManagedIdentities returns the managed identity registry.
 func NewManagedIdentities(store tokend.Store, box *seal.Box, clients *Clients, now func() time.Time) *ManagedIdentities {
@@ -146,60 +159,62 @@ func (m *ManagedIdentities) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
-// forget drops the header cache after a change on this node; other nodes
-// reload on an unknown header.
-func (m *ManagedIdentities) forget() {
-	m.mu.Lock()
-	m.byHeader = nil
-	m.mu.Unlock()
-}
+// forget drops the snapshot after a change on this node.
+func (m *ManagedIdentities) forget() { m.snap.Store(nil) }
 
-// byHeaderValue finds the identity a header belongs to. Headers are
-// compared as SHA-256 digests in constant time; the set is reloaded for an
-// unknown header at most once a second, so guessing costs no database load.
-func (m *ManagedIdentities) byHeaderValue(ctx context.Context, header string) (*ManagedIdentity, error) {
-	sum := sha256.Sum256([]byte(header))
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if mi := m.match(sum); mi != nil {
-		return mi, nil
+// snapshot returns the identities, loading them when there is no snapshot
+// or it is older than snapshotMaxAge. While one request loads, others keep
+// answering from the previous snapshot: no request waits on another's
+// database reads unless there is nothing to answer from.
+func (m *ManagedIdentities) snapshot(ctx context.Context) (*identitySnapshot, error) {
+	s := m.snap.Load()
+	if s != nil && m.now().Sub(s.loadedAt) < snapshotMaxAge {
+		return s, nil
 	}
-	if m.byHeader != nil && m.now().Sub(m.loadedAt) < time.Second {
-		return nil, tokend.ErrNotFound
+	if s != nil && !m.loading.TryLock() {
+		return s, nil // another request is loading
+	}
+	if s == nil {
+		m.loading.Lock()
+	}
+	defer m.loading.Unlock()
+	if cur := m.snap.Load(); cur != nil && cur != s && m.now().Sub(cur.loadedAt) < snapshotMaxAge {
+		return cur, nil // loaded while this one waited
 	}
 	list, err := m.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m.byHeader = make(map[[32]byte]*ManagedIdentity, len(list))
+	next := &identitySnapshot{list: list, byHeader: make(map[[32]byte]*ManagedIdentity, len(list)), loadedAt: m.now()}
 	for _, mi := range list {
-		m.byHeader[sha256.Sum256([]byte(mi.Header))] = mi
+		next.byHeader[sha256.Sum256([]byte(mi.Header))] = mi
 	}
-	m.loadedAt = m.now()
-	if mi := m.match(sum); mi != nil {
+	m.snap.Store(next)
+	return next, nil
+}
+
+// byHeaderValue finds the identity a header belongs to, by the header's
+// SHA-256 (the header itself is never kept in a map key).
+func (m *ManagedIdentities) byHeaderValue(ctx context.Context, header string) (*ManagedIdentity, error) {
+	s, err := m.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if mi := s.byHeader[sha256.Sum256([]byte(header))]; mi != nil {
 		return mi, nil
 	}
 	return nil, tokend.ErrNotFound
-}
-
-func (m *ManagedIdentities) match(sum [32]byte) *ManagedIdentity {
-	for k, mi := range m.byHeader {
-		if subtle.ConstantTimeCompare(k[:], sum[:]) == 1 {
-			return mi
-		}
-	}
-	return nil
 }
 
 // selectIdentity finds the identity a request names by client id, object
 // (principal) id or resource id (the name's last segment), or the default
 // one: named by def, or the only one there is.
 func (m *ManagedIdentities) selectIdentity(ctx context.Context, clientID, objectID, resourceID, def string) (*ManagedIdentity, error) {
-	list, err := m.List(ctx)
+	s, err := m.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, mi := range list {
+	for _, mi := range s.list {
 		switch {
 		case clientID != "" && strings.EqualFold(mi.ClientID, clientID),
 			objectID != "" && strings.EqualFold(mi.PrincipalID, objectID),
@@ -211,15 +226,15 @@ func (m *ManagedIdentities) selectIdentity(ctx context.Context, clientID, object
 		return nil, tokend.ErrNotFound
 	}
 	if def != "" {
-		for _, mi := range list {
+		for _, mi := range s.list {
 			if strings.EqualFold(mi.Name, def) {
 				return mi, nil
 			}
 		}
 		return nil, tokend.ErrNotFound
 	}
-	if len(list) == 1 {
-		return list[0], nil
+	if len(s.list) == 1 {
+		return s.list[0], nil
 	}
 	return nil, tokend.ErrNotFound
 }

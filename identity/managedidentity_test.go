@@ -164,3 +164,32 @@ func testManagedIdentityEndpoints(t *testing.T, store tokend.Store) {
 		t.Errorf("stored identities %v %v", list, err)
 	}
 }
+
+// Identities created or deleted by another process (the CLI, another node)
+// are seen within the snapshot's age, without a restart.
+func TestManagedIdentitiesOfAnotherProcess(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		clock := testkit.NewClock(testEpoch)
+		s, f := testService(t, store, func(c *Config) { c.Now = clock.Now })
+		other := NewManagedIdentities(store, f.box, s.Clients, clock.Now)
+		if _, err := s.ManagedIdentities.byHeaderValue(t.Context(), "nothing yet"); err == nil {
+			t.Fatal("an unknown header was accepted")
+		}
+		made, err := other.Create(t.Context(), f.tenant, "cli-made")
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(snapshotMaxAge)
+		if mi, err := s.ManagedIdentities.byHeaderValue(t.Context(), made.Header); err != nil || mi.ClientID != made.ClientID {
+			t.Fatalf("an identity made elsewhere, after %s: %v %v", snapshotMaxAge, mi, err)
+		}
+		if err := other.Delete(t.Context(), "cli-made"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(snapshotMaxAge)
+		if _, err := s.ManagedIdentities.byHeaderValue(t.Context(), made.Header); err == nil {
+			t.Error("an identity deleted elsewhere still answers")
+		}
+	})
+}

@@ -46,7 +46,7 @@ func (v *visibility) sees(subscriptionID string) bool {
 	}
 	key := "/subscriptions/" + strings.ToLower(subscriptionID)
 	for _, s := range v.scopes {
-		if s == key || strings.HasPrefix(s, key+"/") {
+		if s == key || strings.HasPrefix(s, key+"/") { // at or below (above is "/", see all)
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,7 +63,7 @@ func TestWriteResponseAndErrorCarryLength(t *testing.T) {
 		write func(w http.ResponseWriter)
 	}{
 		{"json", func(w http.ResponseWriter) { WriteResponse(w, http.MethodGet, JSON(200, map[string]int{"a": 1})) }},
-		{"raw", func(w http.ResponseWriter) { WriteResponse(w, http.MethodGet, JSON(200, []byte(`"x"`))) }},
+		{"stored document, written as it is", func(w http.ResponseWriter) { WriteResponse(w, http.MethodGet, JSON(200, json.RawMessage(`{"a":1}`))) }},
 		{"error", func(w http.ResponseWriter) { WriteError(w, FamilyAzureCore, Errorf(404, "NotFound", "<x>")) }},
 	} {
 		w := httptest.NewRecorder()
@@ -75,6 +76,11 @@ func TestWriteResponseAndErrorCarryLength(t *testing.T) {
 		}
 	}
 	w := httptest.NewRecorder()
+	WriteResponse(w, http.MethodGet, JSON(200, json.RawMessage(`{"a":1}`)))
+	if w.Body.String() != `{"a":1}` {
+		t.Errorf("a stored document was re-encoded: %s", w.Body)
+	}
+	w = httptest.NewRecorder()
 	WriteResponse(w, http.MethodHead, JSON(200, map[string]int{"a": 1}))
 	if w.Body.Len() != 0 || w.Code != 200 {
 		t.Errorf("HEAD wrote %d bytes, status %d", w.Body.Len(), w.Code)

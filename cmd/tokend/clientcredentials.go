@@ -54,11 +54,7 @@ PEM from standard input.`,
 		Use:   "list-certificates <client-id>",
 		Short: "List a client's certificates",
 		Args:  cobra.ExactArgs(1),
-		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := a.clients(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: runWithClients(g, func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error {
 			list, err := clients.ListCertificates(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -83,11 +79,7 @@ PEM from standard input.`,
 		Use:   "remove-certificate <client-id> <thumbprint>",
 		Short: "Remove a client's certificate by its SHA-1 thumbprint (hex, colons allowed)",
 		Args:  cobra.ExactArgs(2),
-		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := a.clients(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: runWithClients(g, func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error {
 			return clients.RemoveCertificate(cmd.Context(), args[0], args[1])
 		}),
 	}
@@ -107,11 +99,7 @@ The issuer must be https (http only on a loopback address, for tests).
     --issuer https://token.actions.githubusercontent.com \
     --subject repo:org/repo:ref:refs/heads/main`,
 		Args: cobra.ExactArgs(1),
-		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := a.clients(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: runWithClients(g, func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error {
 			fc, err := clients.AddFederatedCredential(cmd.Context(), args[0], fedName, fedIssuer, fedSubject, nonEmpty(fedAudiences))
 			if err != nil {
 				return err
@@ -134,11 +122,7 @@ The issuer must be https (http only on a loopback address, for tests).
 		Use:   "list-federated-credentials <client-id>",
 		Short: "List a client's federated credentials",
 		Args:  cobra.ExactArgs(1),
-		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := a.clients(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: runWithClients(g, func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error {
 			list, err := clients.ListFederatedCredentials(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -157,11 +141,7 @@ The issuer must be https (http only on a loopback address, for tests).
 		Use:   "remove-federated-credential <client-id> <name>",
 		Short: "Remove a client's federated credential by name",
 		Args:  cobra.ExactArgs(2),
-		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := a.clients(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: runWithClients(g, func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error {
 			return clients.RemoveFederatedCredential(cmd.Context(), args[0], args[1])
 		}),
 	}

@@ -129,11 +129,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "delete <client-id>",
 		Short: "Delete a client and its role assignments",
 		Args:  cobra.ExactArgs(1),
-		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := a.clients(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: runWithClients(g, func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error {
 			return clients.Delete(cmd.Context(), args[0])
 		}),
 	}
@@ -142,11 +138,7 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		Use:   "reset-secret <client-id>",
 		Short: "Replace a client's secret and print the new one (the old one stops working)",
 		Args:  cobra.ExactArgs(1),
-		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			clients, err := a.clients(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: runWithClients(g, func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error {
 			secret, err := clients.ResetSecret(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -180,6 +172,18 @@ type createdClientJSON struct {
 // clients opens the client registry of the workspace.
 func (a *workspace) clients(ctx context.Context) (*identity.Clients, error) {
 	return identity.NewClients(ctx, a.store, a.box, nil)
+}
+
+// runWithClients is runWithWorkspace for the commands that work on the
+// client registry.
+func runWithClients(g *globalFlags, run func(cmd *cobra.Command, args []string, a *workspace, clients *identity.Clients) error) func(*cobra.Command, []string) error {
+	return runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
+		clients, err := a.clients(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return run(cmd, args, a, clients)
+	})
 }
 
 // assignRole grants role to principal at scope; an empty scope is the

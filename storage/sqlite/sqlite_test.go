@@ -199,35 +199,14 @@ func TestUpgradeKeepsClients(t *testing.T) {
 	if _, err := sqlstore.Migrate(ctx, db, before, ""); err != nil {
 		t.Fatal(err)
 	}
-	const id = "00000000-0000-0000-0000-000000000001"
-	_, err = db.ExecContext(ctx, `INSERT INTO clients (id, tenant_id, object_id, display_name, secret_hash, secret_hint, created_at, updated_at)
-VALUES ($1, 't', 'o', 'old', x'00', 'h', 1, 2)`, id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := conformance.OldClient(t, db)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c, err := s.GetClient(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Kind != tokend.ClientApplication || c.IdentifierURIs != nil || c.DisplayName != "old" {
-		t.Errorf("client from before 0300 = %+v, want an application without identifier URIs", c)
-	}
-	if err := s.SetIdentifierURIs(ctx, id, []string{"api://old"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.DeleteClient(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ClientByIdentifierURI(ctx, "api://old"); !errors.Is(err, tokend.ErrNotFound) {
-		t.Errorf("identifier URI of the deleted client: %v, want ErrNotFound", err)
-	}
+	conformance.CheckOldClient(t, s, id)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -31,14 +30,6 @@ VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (client_id, name) DO NOTHING`
 WHERE client_id = $1 ORDER BY name`
 	deleteFederatedSQL = `DELETE FROM federated_credentials WHERE client_id = $1 AND name = $2`
 
-	// recordAssertionSQL inserts an assertion id, or takes over the row of
-	// an expired one ($3 is now), in one statement: of two nodes recording
-	// the same id at once, PostgreSQL makes the second wait for the first
-	// and then evaluates the WHERE on the row the first wrote, so exactly
-	// one affects a row. Nothing affected is a replay.
-	recordAssertionSQL = `INSERT INTO assertion_replays (id, expires_at) VALUES ($1, $2)
-ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at
-WHERE assertion_replays.expires_at <= $3`
 	// purgeAssertionsSQL forgets the ids expired before $1.
 	purgeAssertionsSQL = `DELETE FROM assertion_replays WHERE expires_at <= $1`
 )
@@ -147,34 +138,31 @@ func scanFederated(row scanner) (*tokend.FederatedCredential, error) {
 	return &f, nil
 }
 
-// RecordAssertion records id in one statement. It is on every
-// certificate sign-in's path, so it commits without waiting for the
-// engine's flush where the engine allows (Dialect.RelaxedCommit): a crash
-// of the database server in the instant after could forget an id, which
-// lets that one assertion be replayed until it expires (minutes); every
-// other write keeps the engine's full durability.
-func (q *queries) RecordAssertion(ctx context.Context, id string, expiresAt, now time.Time) (err error) {
-	defer q.done("RecordAssertion", time.Now(), &err)
-	if q.dialect.RelaxedCommit != "" && !q.inTx {
-		err = q.relaxedInsert(ctx, recordAssertionSQL, id, toMicros(expiresAt), toMicros(now))
-	} else {
-		err = q.insert(ctx, recordAssertionSQL, id, toMicros(expiresAt), toMicros(now))
+// RecordAssertion records one id: a batch of one (RecordAssertions).
+func (q *queries) RecordAssertion(ctx context.Context, id string, expiresAt, now time.Time) error {
+	r := &tokend.AssertionRecord{ID: id, ExpiresAt: expiresAt}
+	if err := q.RecordAssertions(ctx, now, []*tokend.AssertionRecord{r}); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("record assertion %s: %w", id, err)
+	if r.Replayed {
+		return fmt.Errorf("record assertion %s: %w", id, tokend.ErrAlreadyExists)
 	}
 	return nil
 }
 
-// RecordAssertions records every record in one transaction, under
-// Dialect.RelaxedCommit where the engine has it (see RecordAssertion): one
-// commit for a batch of concurrent certificate sign-ins instead of one
-// each, which is what the sign-in rate is bound by otherwise.
+// RecordAssertions records every record with one statement. Outside a
+// transaction it commits on its own, under Dialect.RelaxedCommit where the
+// engine has it: this is on every certificate sign-in's path (one commit
+// per batch of concurrent sign-ins, identity/replay.go), and a crash of
+// the database server in the instant after a commit could forget an id,
+// which lets that one assertion be replayed until it expires (minutes);
+// every other write keeps the engine's full durability. Inside a
+// transaction it is part of the caller's.
 func (q *queries) RecordAssertions(ctx context.Context, now time.Time, records []*tokend.AssertionRecord) (err error) {
 	defer q.done("RecordAssertions", time.Now(), &err)
 	db, ok := q.write.(*sql.DB)
 	if !ok {
-		return errors.New("record assertions: a batch commits on its own; call it outside InTx")
+		return q.recordAssertions(ctx, q.write, now, records)
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -186,6 +174,20 @@ func (q *queries) RecordAssertions(ctx context.Context, now time.Time, records [
 			return fmt.Errorf("record assertions: %w", q.classify(err))
 		}
 	}
+	if err := q.recordAssertions(ctx, tx, now, records); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record assertions: commit: %w", q.classify(err))
+	}
+	return nil
+}
+
+// recordAssertions runs the batch's one statement on x. Of two nodes
+// recording the same id at once, PostgreSQL makes the second wait for the
+// first and then evaluates the WHERE on the row the first wrote, so
+// exactly one gets the id back.
+func (q *queries) recordAssertions(ctx context.Context, x querier, now time.Time, records []*tokend.AssertionRecord) error {
 	// One statement for the batch (a round trip each would bound it on
 	// PostgreSQL): the ids it returns are the ones recorded; the others
 	// were recorded before and have not expired. A repeat within the
@@ -209,7 +211,7 @@ func (q *queries) RecordAssertions(ctx context.Context, now time.Time, records [
 		args = append(args, r.ID, toMicros(r.ExpiresAt))
 	}
 	sb.WriteString(` ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE assertion_replays.expires_at <= $1 RETURNING id`)
-	rows, err := tx.QueryContext(ctx, sb.String(), args...)
+	rows, err := x.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
 		return fmt.Errorf("record assertions: %w", q.classify(err))
 	}
@@ -230,9 +232,6 @@ func (q *queries) RecordAssertions(ctx context.Context, now time.Time, records [
 			r.Replayed = false
 			delete(recorded, r.ID) // a repeat stays a replay
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record assertions: commit: %w", q.classify(err))
 	}
 	return nil
 }

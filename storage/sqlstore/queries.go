@@ -96,31 +96,6 @@ func (q *queries) insert(ctx context.Context, query string, args ...any) error {
 	return expectOne(res, tokend.ErrAlreadyExists)
 }
 
-// relaxedInsert is insert in a transaction of its own that commits under
-// Dialect.RelaxedCommit. Outside a transaction only: write is the pool.
-func (q *queries) relaxedInsert(ctx context.Context, query string, args ...any) error {
-	db, ok := q.write.(*sql.DB)
-	if !ok {
-		return q.insert(ctx, query, args...)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return q.classify(err)
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, q.dialect.RelaxedCommit); err != nil {
-		return q.classify(err)
-	}
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return q.classify(err)
-	}
-	if err := expectOne(res, tokend.ErrAlreadyExists); err != nil {
-		return err
-	}
-	return q.classify(tx.Commit())
-}
-
 // execOne runs a write that must affect exactly one row, and reports
 // ErrNotFound when it affected none.
 func (q *queries) execOne(ctx context.Context, query string, args ...any) error {
