@@ -78,9 +78,26 @@ type ManagedIdentity struct {
 type RoleAssignment struct {
 	ID          string // a UUID
 	PrincipalID string // the principal's object id
-	Role        string // built-in role name, e.g. "Contributor"
+	// Role names the role: a built-in role by name ("Contributor"), a
+	// custom role by its id (a custom role's name may change).
+	Role string
 	Scope       string // canonical scope key: "/", "/subscriptions/x", ...
 	CreatedAt   time.Time
+}
+
+// CustomRole is a role definition made through Microsoft.Authorization
+// (an Azure custom role). Its ID is the role definition GUID (lower case);
+// its name is unique among every role, built-in and custom, without regard
+// to case.
+type CustomRole struct {
+	RoleDefinition
+	// AssignableScopes are the canonical scopes (subscriptions, groups,
+	// resources; never "/") at and below which it may be assigned.
+	AssignableScopes []string
+	CreatedBy        string // object id of the principal that created it
+	UpdatedBy        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // SigningKey is one key of the issuer's key set. Its life: published in JWKS

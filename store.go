@@ -28,6 +28,7 @@ type Queries interface {
 	ClientCredentialStore
 	ManagedIdentityStore
 	RoleAssignmentStore
+	CustomRoleStore
 	SigningKeyStore
 	RevocationStore
 	MetaStore
@@ -129,10 +130,22 @@ type ManagedIdentityStore interface {
 
 type RoleAssignmentStore interface {
 	CreateRoleAssignment(ctx context.Context, a *RoleAssignment) error
+	GetRoleAssignment(ctx context.Context, id string) (*RoleAssignment, error) // ErrNotFound
 	DeleteRoleAssignment(ctx context.Context, id string) error
 	// ListRoleAssignments lists every assignment, or one principal's when
 	// principalID is not empty.
 	ListRoleAssignments(ctx context.Context, principalID string) ([]*RoleAssignment, error)
+}
+
+// CustomRoleStore keeps custom role definitions.
+type CustomRoleStore interface {
+	// PutCustomRole creates the role r.ID or replaces it (keeping its
+	// CreatedAt and CreatedBy); ErrAlreadyExists when another custom role
+	// has r.Name (compared without regard to case).
+	PutCustomRole(ctx context.Context, r *CustomRole) error
+	GetCustomRole(ctx context.Context, id string) (*CustomRole, error) // ErrNotFound
+	ListCustomRoles(ctx context.Context) ([]*CustomRole, error)        // by name
+	DeleteCustomRole(ctx context.Context, id string) error             // ErrNotFound
 }
 
 type SigningKeyStore interface {

@@ -85,14 +85,22 @@ func describeAll(list ...described) ([]*pipeline.Provider, error) {
 	return out, nil
 }
 
-// Roles is the catalog of every role: the built-in ones and each
-// provider's. The CLI assigns roles with it, without serving.
-func Roles(store tokend.Store, box *seal.Box) (*identity.RoleCatalog, error) {
+// Roles is the catalog of every role: the built-in ones, each provider's
+// and the custom roles in store. The CLI assigns roles with it, without
+// serving.
+func Roles(ctx context.Context, store tokend.Store, box *seal.Box) (*identity.RoleCatalog, error) {
 	providers, err := Providers(Deps{Store: store, Box: box, Signer: notServing{}, Assignments: &authorization.Binding{}})
 	if err != nil {
 		return nil, err
 	}
-	return rolesOf(providers)
+	roles, err := rolesOf(providers)
+	if err != nil {
+		return nil, err
+	}
+	if err := roles.Reload(ctx, store); err != nil {
+		return nil, err
+	}
+	return roles, nil
 }
 
 func rolesOf(providers []*pipeline.Provider) (*identity.RoleCatalog, error) {

@@ -66,7 +66,7 @@ func TestComposition(t *testing.T) {
 		if w.Code != http.StatusBadRequest {
 			t.Errorf("IMDS listener without Metadata: %d", w.Code)
 		}
-		roles, err := app.Roles(store, box)
+		roles, err := app.Roles(t.Context(), store, box)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,15 +9,9 @@ package authorization
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"regexp"
-	"sort"
-	"strings"
 	"sync/atomic"
-	"time"
 
-	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/pipeline"
@@ -38,6 +32,8 @@ var Versions = wire.NewAPIVersions(
 // issuer's, so that this node's authorization cache drops at once.
 type Assignments interface {
 	AssignAs(ctx context.Context, id, principalID, role, scope string) (*tokend.RoleAssignment, bool, error)
+	PutCustomRole(ctx context.Context, p *tokend.Principal, def tokend.CustomRole) (*identity.Role, bool, error)
+	DeleteCustomRole(ctx context.Context, p *tokend.Principal, id string) (*identity.Role, error)
 	List(ctx context.Context, principalID string) ([]*tokend.RoleAssignment, error)
 	Remove(ctx context.Context, id string) error
 	Roles() *identity.RoleCatalog
@@ -86,6 +82,8 @@ func (p *Provider) Describe() *pipeline.Provider {
 		Routes: []pipeline.Route{
 			pipeline.Op(http.MethodGet, base+"/roleDefinitions", p.listDefinitions),
 			pipeline.Op(http.MethodGet, base+"/roleDefinitions/{roleDefinitionId}", p.getDefinition),
+			pipeline.Op(http.MethodPut, base+"/roleDefinitions/{roleDefinitionId}", p.putDefinition),
+			pipeline.Op(http.MethodDelete, base+"/roleDefinitions/{roleDefinitionId}", p.deleteDefinition),
 			pipeline.Op(http.MethodGet, base+"/roleAssignments", p.listAssignments),
 			pipeline.Op(http.MethodGet, base+"/roleAssignments/{roleAssignmentName}", p.getAssignment),
 			pipeline.Op(http.MethodPut, base+"/roleAssignments/{roleAssignmentName}", p.putAssignment),
@@ -100,292 +98,4 @@ func scopePrefix(scope string) string {
 		return ""
 	}
 	return scope
-}
-
-// --- role definitions
-
-type permission struct {
-	Actions        []string `json:"actions"`
-	NotActions     []string `json:"notActions"`
-	DataActions    []string `json:"dataActions"`
-	NotDataActions []string `json:"notDataActions"`
-}
-
-type definitionBody struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	Type       string `json:"type"`
-	Properties struct {
-		RoleName         string       `json:"roleName"`
-		Description      string       `json:"description"`
-		Type             string       `json:"type"`
-		Permissions      []permission `json:"permissions"`
-		AssignableScopes []string     `json:"assignableScopes"`
-	} `json:"properties"`
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func definitionOf(r *identity.Role, scope string) definitionBody {
-	var b definitionBody
-	b.ID = scopePrefix(scope) + "/providers/Microsoft.Authorization/roleDefinitions/" + r.ID
-	b.Name, b.Type = r.ID, "Microsoft.Authorization/roleDefinitions"
-	b.Properties.RoleName, b.Properties.Description, b.Properties.Type = r.Name, r.Description, "BuiltInRole"
-	b.Properties.Permissions = []permission{{Actions: nonNil(r.Actions), NotActions: nonNil(r.NotActions),
-		DataActions: nonNil(r.DataActions), NotDataActions: nonNil(r.NotDataActions)}}
-	b.Properties.AssignableScopes = []string{"/"}
-	return b
-}
-
-// definitionFilter is the $filter role definitions take: roleName eq '…'
-// and type eq 'BuiltInRole' (or 'CustomRole', which matches none).
-var definitionFilter = regexp.MustCompile(`^\s*(roleName|type)\s+eq\s+'((?:[^']|'')*)'\s*$`)
-
-func (p *Provider) listDefinitions(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	a, err := p.bind.get()
-	if err != nil {
-		return nil, err
-	}
-	var field, value string
-	if f := r.Query("$filter"); strings.TrimSpace(f) != "" {
-		m := definitionFilter.FindStringSubmatch(f)
-		if m == nil {
-			return nil, wire.BadRequest("InvalidFilter", "$filter", "The $filter '"+wire.Clip(f)+"' is not supported: use roleName eq 'name' or type eq 'BuiltInRole'.")
-		}
-		field, value = m[1], strings.ReplaceAll(m[2], "''", "'")
-	}
-	out := []definitionBody{}
-	for _, role := range a.Roles().List() {
-		switch {
-		case field == "roleName" && !strings.EqualFold(role.Name, value):
-			continue
-		case field == "type" && !strings.EqualFold(value, "BuiltInRole"):
-			continue
-		}
-		out = append(out, definitionOf(role, r.Scope))
-	}
-	return wire.JSON(http.StatusOK, map[string]any{"value": out}), nil
-}
-
-func (p *Provider) getDefinition(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	a, err := p.bind.get()
-	if err != nil {
-		return nil, err
-	}
-	role, ok := a.Roles().Lookup(r.Param("roleDefinitionId"))
-	if !ok || !strings.EqualFold(role.ID, r.Param("roleDefinitionId")) {
-		return nil, wire.Errorf(http.StatusNotFound, "RoleDefinitionDoesNotExist", "The specified role definition with ID '"+wire.Clip(r.Param("roleDefinitionId"))+"' does not exist.")
-	}
-	return wire.JSON(http.StatusOK, definitionOf(role, r.Scope)), nil
-}
-
-// --- role assignments
-
-type assignmentProperties struct {
-	Scope            string `json:"scope"`
-	RoleDefinitionID string `json:"roleDefinitionId"`
-	PrincipalID      string `json:"principalId"`
-	PrincipalType    string `json:"principalType"`
-	CreatedOn        string `json:"createdOn,omitempty"`
-	UpdatedOn        string `json:"updatedOn,omitempty"`
-}
-
-type assignmentBody struct {
-	ID         string               `json:"id"`
-	Name       string               `json:"name"`
-	Type       string               `json:"type"`
-	Properties assignmentProperties `json:"properties"`
-}
-
-// assignmentOf renders an assignment; the role definition id is given at
-// the subscription of the scope, as Azure writes it.
-func assignmentOf(a *tokend.RoleAssignment, roles *identity.RoleCatalog) assignmentBody {
-	roleID := a.Role
-	if r, ok := roles.Lookup(a.Role); ok {
-		roleID = r.ID
-	}
-	defScope := ""
-	if parts := strings.Split(strings.Trim(a.Scope, "/"), "/"); len(parts) >= 2 && parts[0] == "subscriptions" {
-		defScope = "/subscriptions/" + parts[1]
-	}
-	created := a.CreatedAt.UTC().Format(time.RFC3339)
-	return assignmentBody{
-		ID:   scopePrefix(a.Scope) + "/providers/Microsoft.Authorization/roleAssignments/" + a.ID,
-		Name: a.ID, Type: "Microsoft.Authorization/roleAssignments",
-		Properties: assignmentProperties{Scope: a.Scope, RoleDefinitionID: defScope + "/providers/Microsoft.Authorization/roleDefinitions/" + roleID,
-			PrincipalID: a.PrincipalID, PrincipalType: "ServicePrincipal", CreatedOn: created, UpdatedOn: created},
-	}
-}
-
-func assignmentName(r *pipeline.Request) (string, error) {
-	name := r.Param("roleAssignmentName")
-	if _, err := uuid.Parse(name); err != nil {
-		return "", wire.BadRequest("InvalidRoleAssignmentId", "roleAssignmentName",
-			"The role assignment ID '"+wire.Clip(name)+"' is not valid. The role assignment ID must be a GUID.")
-	}
-	return strings.ToLower(name), nil
-}
-
-func (p *Provider) putAssignment(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	a, err := p.bind.get()
-	if err != nil {
-		return nil, err
-	}
-	name, err := assignmentName(r)
-	if err != nil {
-		return nil, err
-	}
-	var in struct {
-		Properties *struct {
-			RoleDefinitionID string `json:"roleDefinitionId"`
-			PrincipalID      string `json:"principalId"`
-			PrincipalType    string `json:"principalType"`
-		} `json:"properties"`
-	}
-	if err := r.Decode(&in); err != nil {
-		return nil, err
-	}
-	if in.Properties == nil {
-		return nil, wire.BadRequest("InvalidRequestContent", "properties", "The request content must have 'properties'.")
-	}
-	roleID := in.Properties.RoleDefinitionID[strings.LastIndexByte(in.Properties.RoleDefinitionID, '/')+1:]
-	role, ok := a.Roles().Lookup(roleID)
-	if roleID == "" || !ok {
-		return nil, wire.BadRequest("RoleDefinitionDoesNotExist", "properties.roleDefinitionId",
-			"The specified role definition with ID '"+wire.Clip(roleID)+"' does not exist.")
-	}
-	principal := strings.ToLower(strings.TrimSpace(in.Properties.PrincipalID))
-	if exists, err := p.principalExists(ctx, principal); err != nil {
-		return nil, err
-	} else if !exists {
-		return nil, wire.BadRequest("PrincipalNotFound", "properties.principalId",
-			"Principal "+wire.Clip(principal)+" does not exist in the directory.")
-	}
-	ra, created, err := a.AssignAs(ctx, name, principal, role.Name, r.Scope)
-	switch {
-	case errors.Is(err, identity.ErrAssignmentExists):
-		return nil, wire.Errorf(http.StatusConflict, "RoleAssignmentExists", "The role assignment already exists.")
-	case errors.Is(err, identity.ErrAssignmentChanged):
-		return nil, wire.Errorf(http.StatusConflict, "RoleAssignmentUpdateNotPermitted",
-			"Tenant ID, application ID, principal ID, and scope are not allowed to be updated.")
-	case err != nil:
-		return nil, err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return wire.JSON(status, assignmentOf(ra, a.Roles())), nil
-}
-
-// principalExists reports whether a principal (an application's service
-// principal or a managed identity) of that object id exists.
-func (p *Provider) principalExists(ctx context.Context, objectID string) (bool, error) {
-	if _, err := uuid.Parse(objectID); err != nil {
-		return false, nil
-	}
-	clients, err := p.store.ListClients(ctx)
-	if err != nil {
-		return false, fmt.Errorf("list principals: %w", err)
-	}
-	for _, c := range clients {
-		if strings.EqualFold(c.ObjectID, objectID) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func (p *Provider) find(ctx context.Context, a Assignments, r *pipeline.Request) (*tokend.RoleAssignment, error) {
-	name, err := assignmentName(r)
-	if err != nil {
-		return nil, err
-	}
-	all, err := a.List(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range all {
-		if x.ID == name && x.Scope == r.Scope {
-			return x, nil
-		}
-	}
-	return nil, nil
-}
-
-// addressed returns the assignments and the one the request names (nil
-// when there is none at that scope).
-func (p *Provider) addressed(ctx context.Context, r *pipeline.Request) (Assignments, *tokend.RoleAssignment, error) {
-	a, err := p.bind.get()
-	if err != nil {
-		return nil, nil, err
-	}
-	x, err := p.find(ctx, a, r)
-	return a, x, err
-}
-
-func (p *Provider) getAssignment(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	a, x, err := p.addressed(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if x == nil {
-		return nil, wire.Errorf(http.StatusNotFound, "RoleAssignmentNotFound", "The role assignment '"+wire.Clip(r.Param("roleAssignmentName"))+"' is not found.")
-	}
-	return wire.JSON(http.StatusOK, assignmentOf(x, a.Roles())), nil
-}
-
-// deleteAssignment answers 200 with the deleted assignment, or 204 when
-// there was none, as ARM does.
-func (p *Provider) deleteAssignment(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	a, x, err := p.addressed(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	if x == nil {
-		return wire.Empty(http.StatusNoContent), nil
-	}
-	if err := a.Remove(ctx, x.ID); err != nil && !errors.Is(err, tokend.ErrNotFound) {
-		return nil, err
-	}
-	return wire.JSON(http.StatusOK, assignmentOf(x, a.Roles())), nil
-}
-
-// assignmentFilter is the $filter assignment lists take.
-var assignmentFilter = regexp.MustCompile(`^\s*(?:(atScope\(\))|principalId\s+eq\s+'([^']*)'|assignedTo\('([^']*)'\))\s*$`)
-
-// listAssignments lists the assignments that apply at the scope (there or
-// above) and those below it; $filter=atScope() keeps the first kind,
-// principalId eq / assignedTo() one principal's.
-func (p *Provider) listAssignments(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	a, err := p.bind.get()
-	if err != nil {
-		return nil, err
-	}
-	atScope, principal := false, ""
-	if f := r.Query("$filter"); strings.TrimSpace(f) != "" {
-		m := assignmentFilter.FindStringSubmatch(f)
-		if m == nil {
-			return nil, wire.BadRequest("InvalidFilter", "$filter", "The $filter '"+wire.Clip(f)+"' is not supported: use atScope(), principalId eq 'id' or assignedTo('id').")
-		}
-		atScope, principal = m[1] != "", strings.ToLower(m[2]+m[3])
-	}
-	all, err := a.List(ctx, principal)
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	out := []assignmentBody{}
-	for _, x := range all {
-		// What applies at the scope (there or above), and what lies below.
-		if identity.ScopeCovers(x.Scope, r.Scope) || !atScope && identity.ScopeCovers(r.Scope, x.Scope) {
-			out = append(out, assignmentOf(x, a.Roles()))
-		}
-	}
-	return wire.JSON(http.StatusOK, map[string]any{"value": out}), nil
 }

@@ -71,3 +71,56 @@ func (s actionSet) permits(action string) bool {
 	}
 	return true
 }
+
+// covers reports whether every action a lower-case pattern matches is
+// permitted: one allowed pattern matches the pattern itself (its "*"
+// taken as a literal that a "*" of the allowed one absorbs, so
+// "microsoft.app/*" covers "microsoft.app/containerapps/*"), and no
+// excluded pattern shares an action with it. Sound, not complete: a
+// pattern only a union of roles covers is refused.
+func (s actionSet) covers(pattern string) bool {
+	if !s.permits(pattern) {
+		// permits matches the pattern literally against the allowed
+		// patterns; its deny check alone is not enough for a wildcard.
+		return false
+	}
+	for _, d := range s.deny {
+		if patternsOverlap(d, pattern) {
+			return false
+		}
+	}
+	return true
+}
+
+// patternsOverlap reports whether two "*" patterns match a common action:
+// a dynamic program over (i, j), the positions reached in each.
+func patternsOverlap(x, y string) bool {
+	memo := make([]int8, (len(x)+1)*(len(y)+1)) // 0 unknown, 1 yes, 2 no
+	var f func(i, j int) bool
+	f = func(i, j int) bool {
+		k := i*(len(y)+1) + j
+		if memo[k] != 0 {
+			return memo[k] == 1
+		}
+		var ok bool
+		switch {
+		case i == len(x) && j == len(y):
+			ok = true
+		case i < len(x) && x[i] == '*':
+			// The star matches nothing, or swallows y's next character
+			// (y's own star matching nothing in that case).
+			ok = f(i+1, j) || j < len(y) && f(i, j+1)
+		case j < len(y) && y[j] == '*':
+			ok = f(i, j+1) || i < len(x) && f(i+1, j)
+		case i < len(x) && j < len(y):
+			ok = x[i] == y[j] && f(i+1, j+1)
+		}
+		if ok {
+			memo[k] = 1
+		} else {
+			memo[k] = 2
+		}
+		return ok
+	}
+	return f(0, 0)
+}

@@ -11,10 +11,11 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 )
 
-// rbacGenerationMeta names the meta row that changes on every role
-// assignment change. Nodes poll it (one small read a second) and drop their
-// cached assignments when it moves, so a change made anywhere applies
-// everywhere within a second without a query per authorization.
+// rbacGenerationMeta names the meta row that changes on every change of a
+// role assignment or custom role. Nodes poll it (one small read every
+// SyncInterval), reload the custom roles and drop their cached assignments
+// when it moves, so a change made anywhere applies everywhere within a
+// second without a query per authorization.
 const rbacGenerationMeta = "rbac-generation"
 
 // bumpRBACGeneration marks a change. A fresh random value (rather than a
@@ -32,6 +33,9 @@ type Assignments struct {
 	roles    *RoleCatalog
 	now      func() time.Time
 	onChange func() // drops this node's authorization cache at once
+	// authz checks the author of a custom role; nil where nothing serves
+	// (the CLI), which then cannot write custom roles.
+	authz *Authorizer
 }
 
 // NewAssignments returns the role assignment service over the roles of
@@ -86,12 +90,18 @@ func assignIn(ctx context.Context, q tokend.Queries, roles *RoleCatalog, princip
 		return nil, fmt.Errorf("list role assignments of %s: %w", principalID, err)
 	}
 	for _, a := range existing {
-		if a.Role == def.Name && a.Scope == canon {
+		if namesRole(roles, a.Role, def) && a.Scope == canon {
 			return a, nil
 		}
 	}
+	if !def.AssignableAt(canon) {
+		return nil, fmt.Errorf("%w: role %q at %s", ErrNotAssignableAtScope, def.Name, canon)
+	}
+	if err := requireRole(ctx, q, def); err != nil {
+		return nil, err
+	}
 	a := &tokend.RoleAssignment{
-		ID: uuid.NewString(), PrincipalID: principalID, Role: def.Name, Scope: canon, CreatedAt: now.UTC(),
+		ID: uuid.NewString(), PrincipalID: principalID, Role: def.Ref(), Scope: canon, CreatedAt: now.UTC(),
 	}
 	if err := q.CreateRoleAssignment(ctx, a); err != nil {
 		return nil, fmt.Errorf("create role assignment: %w", err)
@@ -101,6 +111,29 @@ func assignIn(ctx context.Context, q tokend.Queries, roles *RoleCatalog, princip
 	}
 	return a, nil
 }
+
+// requireRole checks, under the role-assignments lock that custom role
+// writes take too, that a custom role still exists: a role deleted after
+// the catalog was read must not gain an assignment.
+func requireRole(ctx context.Context, q tokend.Queries, def *Role) error {
+	if def.Custom == nil {
+		return nil
+	}
+	if _, err := q.GetCustomRole(ctx, def.ID); err != nil {
+		return fmt.Errorf("role %q: %w", def.Name, err)
+	}
+	return nil
+}
+
+// namesRole reports whether an assignment's role reference is def.
+func namesRole(roles *RoleCatalog, ref string, def *Role) bool {
+	r, ok := roles.Lookup(ref)
+	return ok && r.ID == def.ID
+}
+
+// ErrNotAssignableAtScope: a custom role's assignable scopes do not cover
+// the scope.
+var ErrNotAssignableAtScope = errors.New("the role is not assignable at the scope")
 
 // ErrAssignmentExists: the principal already holds the role at the scope,
 // under another assignment name (ARM's RoleAssignmentExists).
@@ -123,27 +156,37 @@ func (s *Assignments) AssignAs(ctx context.Context, id, principalID, role, scope
 		return nil, false, err
 	}
 	id, principalID = strings.ToLower(id), strings.ToLower(principalID)
+	if !def.AssignableAt(canon) {
+		return nil, false, fmt.Errorf("%w: role %q at %s", ErrNotAssignableAtScope, def.Name, canon)
+	}
 	err = s.store.InTx(ctx, func(q tokend.Queries) error {
 		if err := q.Lock(ctx, "role-assignments"); err != nil {
 			return fmt.Errorf("lock role assignments: %w", err)
 		}
-		all, err := q.ListRoleAssignments(ctx, "")
-		if err != nil {
-			return fmt.Errorf("list role assignments: %w", err)
+		switch x, err := q.GetRoleAssignment(ctx, id); {
+		case err == nil && x.PrincipalID == principalID && namesRole(s.roles, x.Role, def) && x.Scope == canon:
+			a = x
+			return nil
+		case err == nil:
+			return ErrAssignmentChanged
+		case !errors.Is(err, tokend.ErrNotFound):
+			return err
 		}
-		for _, x := range all {
-			same := x.PrincipalID == principalID && strings.EqualFold(x.Role, def.Name) && x.Scope == canon
-			switch {
-			case x.ID == id && same:
-				a = x
-				return nil
-			case x.ID == id:
-				return ErrAssignmentChanged
-			case same:
+		if err := requireRole(ctx, q, def); err != nil {
+			return err
+		}
+		// One principal's assignments are few (an indexed read), however
+		// many the deployment holds.
+		mine, err := q.ListRoleAssignments(ctx, principalID)
+		if err != nil {
+			return fmt.Errorf("list role assignments of %s: %w", principalID, err)
+		}
+		for _, x := range mine {
+			if namesRole(s.roles, x.Role, def) && x.Scope == canon {
 				return ErrAssignmentExists
 			}
 		}
-		a = &tokend.RoleAssignment{ID: id, PrincipalID: principalID, Role: def.Name, Scope: canon, CreatedAt: s.now().UTC()}
+		a = &tokend.RoleAssignment{ID: id, PrincipalID: principalID, Role: def.Ref(), Scope: canon, CreatedAt: s.now().UTC()}
 		if err := q.CreateRoleAssignment(ctx, a); err != nil {
 			return fmt.Errorf("create role assignment: %w", err)
 		}

@@ -26,9 +26,6 @@ func CanonicalScope(s string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
-// scopeCovers reports whether an assignment at scope covers target: the same
-// scope, anything below it at a "/" boundary, and everything for the root.
-// Both are canonical keys.
 // ScopeCovers reports whether a grant at scope applies at target (both
 // canonical keys): the same scope, or target below it; "/" covers all.
 func ScopeCovers(scope, target string) bool { return scopeCovers(scope, target) }

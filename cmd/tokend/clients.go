@@ -192,7 +192,7 @@ func assignRole(ctx context.Context, a *workspace, principal, role, scope string
 	if scope == "" {
 		scope = "/subscriptions/" + a.sub.ID
 	}
-	as, err := a.assignments()
+	as, err := a.assignments(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 					return err
 				}
 			}
-			as, err := a.assignments()
+			as, err := a.assignments(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 		Short: "Remove a role assignment",
 		Args:  cobra.ExactArgs(1),
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			as, err := a.assignments()
+			as, err := a.assignments(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -97,18 +97,22 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 
 	defs := &cobra.Command{
 		Use:   "definitions",
-		Short: "List the built-in roles and what they allow",
+		Short: "List the roles (built-in, the providers' and custom ones) and what they allow",
 		Args:  cobra.NoArgs,
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
-			roles, err := tokendapp.Roles(a.store, a.box)
+			roles, err := tokendapp.Roles(cmd.Context(), a.store, a.box)
 			if err != nil {
 				return err
 			}
 			res := make([]roleDefinitionJSON, 0, len(roles.List()))
 			for _, r := range roles.List() {
-				res = append(res, roleDefinitionJSON{Name: r.Name, ID: r.ID, Description: r.Description,
+				def := roleDefinitionJSON{Name: r.Name, ID: r.ID, Description: r.Description,
 					Actions: nonNil(r.Actions), NotActions: nonNil(r.NotActions),
-					DataActions: nonNil(r.DataActions), NotDataActions: nonNil(r.NotDataActions)})
+					DataActions: nonNil(r.DataActions), NotDataActions: nonNil(r.NotDataActions)}
+				if r.Custom != nil {
+					def.AssignableScopes = r.Custom.AssignableScopes
+				}
+				res = append(res, def)
 			}
 			return emit(cmd, res, func(out io.Writer) error {
 				for _, r := range roles.List() {
@@ -117,6 +121,9 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 						fmt.Fprintf(out, " (%s)", r.ID)
 					}
 					fmt.Fprintf(out, "\n  %s\n", r.Description)
+					if r.Custom != nil {
+						fmt.Fprintf(out, "  %-15s %s\n", "Assignable at:", strings.Join(r.Custom.AssignableScopes, ", "))
+					}
 					for _, l := range []struct {
 						k string
 						v []string
@@ -144,6 +151,8 @@ type roleDefinitionJSON struct {
 	NotActions     []string `json:"notActions"`
 	DataActions    []string `json:"dataActions"`
 	NotDataActions []string `json:"notDataActions"`
+	// Custom roles only: where they may be assigned.
+	AssignableScopes []string `json:"assignableScopes,omitempty"`
 }
 
 // resolvePrincipal maps a client id to its object id; anything else is

@@ -163,9 +163,9 @@ func newLogger(level string) *slog.Logger {
 }
 
 // assignments manages role assignments over every role tokend knows: the
-// built-in ones and each provider's.
-func (a *workspace) assignments() (*identity.Assignments, error) {
-	roles, err := tokendapp.Roles(a.store, a.box)
+// built-in ones, each provider's and the custom ones.
+func (a *workspace) assignments(ctx context.Context) (*identity.Assignments, error) {
+	roles, err := tokendapp.Roles(ctx, a.store, a.box)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,8 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"Subscriptions", testSubscriptions},
 		{"Clients", testClients},
 		{"RoleAssignments", testRoleAssignments},
+		{"GetRoleAssignment", testGetRoleAssignment},
+		{"CustomRoles", testCustomRoles},
 		{"SigningKeys", testSigningKeys},
 		{"ResourceCRUD", testResourceCRUD},
 		{"ResourceFields", testResourceFields},

@@ -247,3 +247,90 @@ func idsOf[T any](list []T, id func(T) string) []string {
 	}
 	return out
 }
+
+func testGetRoleAssignment(t *testing.T, s tokend.Store) {
+	ctx := t.Context()
+	a := &tokend.RoleAssignment{ID: uuid.NewString(), PrincipalID: uuid.NewString(), Role: "Reader", Scope: "/subscriptions/x", CreatedAt: stamp(0)}
+	must(t, s.CreateRoleAssignment(ctx, a))
+	got, err := s.GetRoleAssignment(ctx, a.ID)
+	must(t, err)
+	checkTime(t, "CreatedAt", got.CreatedAt, a.CreatedAt)
+	if got.ID != a.ID || got.PrincipalID != a.PrincipalID || got.Role != a.Role || got.Scope != a.Scope {
+		t.Errorf("GetRoleAssignment = %+v, want %+v", got, a)
+	}
+	_, err = s.GetRoleAssignment(ctx, uuid.NewString())
+	wantErr(t, err, tokend.ErrNotFound)
+}
+
+func testCustomRoles(t *testing.T, s tokend.Store) {
+	ctx := t.Context()
+	creator, editor := uuid.NewString(), uuid.NewString()
+	reader := &tokend.CustomRole{
+		RoleDefinition: tokend.RoleDefinition{ID: uuid.NewString(), Name: "Widget Reader", Description: "reads widgets",
+			Actions: []string{"Microsoft.Test/widgets/read"}, DataActions: []string{"Microsoft.Test/widgets/data/read"}},
+		AssignableScopes: []string{"/subscriptions/x"},
+		CreatedBy:        creator, UpdatedBy: creator, CreatedAt: stamp(0), UpdatedAt: stamp(0),
+	}
+	admin := &tokend.CustomRole{
+		RoleDefinition: tokend.RoleDefinition{ID: uuid.NewString(), Name: "Another Role",
+			Actions: []string{"*"}, NotActions: []string{"Microsoft.Authorization/*/Write"}, NotDataActions: []string{"x/*"}},
+		AssignableScopes: []string{"/subscriptions/x", "/subscriptions/y/resourcegroups/rg"},
+		CreatedBy:        creator, UpdatedBy: creator, CreatedAt: stamp(time.Second), UpdatedAt: stamp(time.Second),
+	}
+	must(t, s.PutCustomRole(ctx, reader))
+	must(t, s.PutCustomRole(ctx, admin))
+
+	check := func(got, want *tokend.CustomRole) {
+		t.Helper()
+		checkTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
+		checkTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+		same := got.ID == want.ID && got.Name == want.Name && got.Description == want.Description &&
+			slices.Equal(got.Actions, want.Actions) && slices.Equal(got.NotActions, want.NotActions) &&
+			slices.Equal(got.DataActions, want.DataActions) && slices.Equal(got.NotDataActions, want.NotDataActions) &&
+			slices.Equal(got.AssignableScopes, want.AssignableScopes) &&
+			got.CreatedBy == want.CreatedBy && got.UpdatedBy == want.UpdatedBy
+		if !same {
+			t.Errorf("custom role = %+v, want %+v", got, want)
+		}
+	}
+	got, err := s.GetCustomRole(ctx, reader.ID)
+	must(t, err)
+	check(got, reader)
+
+	// Ordered by name, without regard to case.
+	list, err := s.ListCustomRoles(ctx)
+	must(t, err)
+	if len(list) != 2 || list[0].ID != admin.ID || list[1].ID != reader.ID {
+		t.Fatalf("ListCustomRoles = %v, want [Another Role, Widget Reader]", idsOf(list, func(r *tokend.CustomRole) string { return r.Name }))
+	}
+	check(list[0], admin)
+
+	// A replace changes everything but who created it and when.
+	changed := *reader
+	changed.Name, changed.Description = "Widget Viewer", "views widgets"
+	changed.Actions = []string{"Microsoft.Test/*/read"}
+	changed.AssignableScopes = []string{"/subscriptions/x", "/subscriptions/z"}
+	changed.UpdatedBy, changed.UpdatedAt = editor, stamp(time.Hour)
+	replace := changed
+	replace.CreatedBy, replace.CreatedAt = editor, stamp(time.Hour)
+	must(t, s.PutCustomRole(ctx, &replace))
+	got, err = s.GetCustomRole(ctx, reader.ID)
+	must(t, err)
+	check(got, &changed)
+
+	// Names are unique without regard to case.
+	clash := *admin
+	clash.ID, clash.Name = uuid.NewString(), "WIDGET viewer"
+	wantErr(t, s.PutCustomRole(ctx, &clash), tokend.ErrAlreadyExists)
+	rename := *admin
+	rename.Name = "widget VIEWER"
+	wantErr(t, s.PutCustomRole(ctx, &rename), tokend.ErrAlreadyExists)
+
+	must(t, s.DeleteCustomRole(ctx, reader.ID))
+	wantErr(t, s.DeleteCustomRole(ctx, reader.ID), tokend.ErrNotFound)
+	_, err = s.GetCustomRole(ctx, reader.ID)
+	wantErr(t, err, tokend.ErrNotFound)
+	// The name is free again.
+	clash.Name = "Widget Viewer"
+	must(t, s.PutCustomRole(ctx, &clash))
+}

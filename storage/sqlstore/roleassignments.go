@@ -13,6 +13,7 @@ const (
 	createRoleAssignmentSQL = `INSERT INTO role_assignments (` + roleAssignmentColumns + `)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
 	deleteRoleAssignmentSQL = `DELETE FROM role_assignments WHERE id = $1`
+	getRoleAssignmentSQL    = `SELECT ` + roleAssignmentColumns + ` FROM role_assignments WHERE id = $1`
 	listRoleAssignmentsSQL  = `SELECT ` + roleAssignmentColumns + ` FROM role_assignments
 ORDER BY created_at, id`
 	listPrincipalRoleAssignmentsSQL = `SELECT ` + roleAssignmentColumns + ` FROM role_assignments
@@ -27,6 +28,15 @@ func (q *queries) CreateRoleAssignment(ctx context.Context, a *tokend.RoleAssign
 		return fmt.Errorf("create role assignment %s: %w", a.ID, err)
 	}
 	return nil
+}
+
+func (q *queries) GetRoleAssignment(ctx context.Context, id string) (_ *tokend.RoleAssignment, err error) {
+	defer q.done("GetRoleAssignment", time.Now(), &err)
+	a, err := scanRoleAssignment(q.queryRow(ctx, getRoleAssignmentSQL, id))
+	if err != nil {
+		return nil, fmt.Errorf("get role assignment %s: %w", id, q.classify(err))
+	}
+	return a, nil
 }
 
 func (q *queries) DeleteRoleAssignment(ctx context.Context, id string) (err error) {

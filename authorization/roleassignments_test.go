@@ -1,22 +1,15 @@
 package authorization_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/authorization"
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/internal/azurespec"
 	"github.com/tokend-dev/tokend/internal/testkit"
-	"github.com/tokend-dev/tokend/pipeline"
-	"github.com/tokend-dev/tokend/seal"
 )
 
 const (
@@ -35,70 +28,14 @@ func TestRoleAssignments(t *testing.T) {
 
 func testRoleAssignments(t *testing.T, store tokend.Store) {
 	ctx := t.Context()
-	if err := store.CreateTenant(ctx, &tokend.Tenant{ID: tenant, DisplayName: "t", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	testkit.Subscription(t, store, sub, tenant)
-	box, _ := seal.New(bytes.Repeat([]byte{9}, 32))
-	id, err := identity.New(ctx, identity.Config{Store: store, Box: box, DefaultTenantID: tenant})
-	if err != nil {
-		t.Fatal(err)
-	}
-	principal := func(name string) string {
-		c, _, err := id.Clients.Create(ctx, tenant, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.ObjectID
-	}
-	owner, contrib, reader, uaa, target := principal("owner"), principal("contributor"), principal("reader"), principal("uaa"), principal("target")
+	f := newFixture(t, store)
+	id, do, code := f.id, f.do, errorCode
+	owner, contrib, reader, uaa, target := f.principal("owner"), f.principal("contributor"), f.principal("reader"), f.principal("uaa"), f.principal("target")
 	subScope, rgScope := "/subscriptions/"+sub, "/subscriptions/"+sub+"/resourcegroups/rg"
-	for _, a := range []struct{ who, role, scope string }{
-		{owner, identity.RoleOwner, "/"}, {contrib, identity.RoleContributor, subScope},
-		{reader, identity.RoleReader, subScope}, {uaa, identity.RoleUserAccessAdministrator, rgScope},
-	} {
-		if _, err := id.Assignments.Assign(ctx, a.who, a.role, a.scope); err != nil {
-			t.Fatal(err)
-		}
-	}
-	binding := &authorization.Binding{}
-	binding.Bind(id.Assignments)
-	prov, err := authorization.New(authorization.Config{Store: store, Assignments: binding})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := testkit.Stack{Store: store, Providers: []*pipeline.Provider{prov.Describe()},
-		Options: pipeline.Options{Authenticator: &testkit.HeaderAuth{}, Authorizer: id.Authorizer()}}.ServePlain(t)
-	do := func(who, method, path, body string) (int, map[string]any, []byte) {
-		var rd io.Reader
-		if body != "" {
-			rd = strings.NewReader(body)
-		}
-		if !strings.Contains(path, "api-version=") {
-			sep := "?"
-			if strings.Contains(path, "?") {
-				sep = "&"
-			}
-			path += sep + "api-version=2022-04-01"
-		}
-		req, _ := http.NewRequest(method, srv.URL+path, rd)
-		req.Header.Set("Authorization", "Bearer good-"+who)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return resp.StatusCode, m, b
-	}
-	code := func(m map[string]any) string {
-		e, _ := m["error"].(map[string]any)
-		c, _ := e["code"].(string)
-		return c
-	}
+	f.grant(owner, identity.RoleOwner, "/")
+	f.grant(contrib, identity.RoleContributor, subScope)
+	f.grant(reader, identity.RoleReader, subScope)
+	f.grant(uaa, identity.RoleUserAccessAdministrator, rgScope)
 	readerID := "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 	assign := func(roleID, principalID string) string {
 		return `{"properties":{"roleDefinitionId":"/subscriptions/` + sub + `/providers/Microsoft.Authorization/roleDefinitions/` + roleID + `","principalId":"` + principalID + `"}}`
@@ -195,70 +132,5 @@ func testRoleAssignments(t *testing.T, store tokend.Store) {
 	list, err := id.Assignments.List(ctx, target)
 	if err != nil || len(list) != 1 || list[0].Scope != rgScope {
 		t.Errorf("assignments of the target in storage: %v %v", list, err)
-	}
-}
-
-// Role definitions: every role the authorizer enforces, with Azure's ids.
-func TestRoleDefinitions(t *testing.T) {
-	t.Parallel()
-	store := testkit.Engines()[0].Open(t)
-	testkit.Subscription(t, store, sub, tenant)
-	roles, err := identity.NewRoleCatalog(tokend.RoleDefinition{Name: "Data Owner", DataActions: []string{"Example/things/*"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	binding := &authorization.Binding{}
-	binding.Bind(identity.NewAssignments(store, roles, nil))
-	prov, _ := authorization.New(authorization.Config{Store: store, Assignments: binding})
-	srv := testkit.Stack{Store: store, Providers: []*pipeline.Provider{prov.Describe()},
-		Options: pipeline.Options{Authenticator: &testkit.HeaderAuth{}}}.ServePlain(t)
-	get := func(path string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer good-x")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
-	base := "/subscriptions/" + sub + "/providers/Microsoft.Authorization/roleDefinitions"
-	status, b := get(base + "?api-version=2022-04-01")
-	if status != 200 {
-		t.Fatalf("list: %d %s", status, b)
-	}
-	azurespec.Validate(t, definitions, "RoleDefinitionListResult", b)
-	var l struct {
-		Value []struct {
-			Name       string
-			Properties struct{ RoleName string }
-		}
-	}
-	_ = json.Unmarshal(b, &l)
-	if len(l.Value) != 5 {
-		t.Errorf("%d roles, want the 4 built-in ones and Data Owner", len(l.Value))
-	}
-	status, b = get(base + "?api-version=2022-04-01&$filter=roleName%20eq%20'Reader'")
-	_ = json.Unmarshal(b, &l)
-	if status != 200 || len(l.Value) != 1 || l.Value[0].Name != "acdd72a7-3385-48ef-bd42-f606fba81ae7" {
-		t.Errorf("filter by name: %d %s", status, b)
-	}
-	status, b = get(base + "/acdd72a7-3385-48ef-bd42-f606fba81ae7?api-version=2022-04-01")
-	if status != 200 {
-		t.Errorf("get: %d %s", status, b)
-	}
-	azurespec.Validate(t, definitions, "RoleDefinition", b)
-	if status, _ = get(base + "/" + uuid.NewString() + "?api-version=2022-04-01"); status != 404 {
-		t.Errorf("an unknown role definition: %d", status)
-	}
-	// A role without an Azure GUID gets a stable derived one.
-	dataOwner, _ := roles.Lookup("Data Owner")
-	if _, err := uuid.Parse(dataOwner.ID); err != nil {
-		t.Errorf("derived role id %q", dataOwner.ID)
-	}
-	again, _ := identity.NewRoleCatalog(tokend.RoleDefinition{Name: "Data Owner"})
-	if r, _ := again.Lookup("data owner"); r.ID != dataOwner.ID {
-		t.Error("the derived role id is not stable")
 	}
 }
