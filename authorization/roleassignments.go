@@ -135,21 +135,22 @@ func (p *Provider) principalExists(ctx context.Context, objectID string) (bool, 
 	return false, nil
 }
 
-func (p *Provider) find(ctx context.Context, a Assignments, r *pipeline.Request) (*tokend.RoleAssignment, error) {
+func (p *Provider) find(ctx context.Context, r *pipeline.Request) (*tokend.RoleAssignment, error) {
 	name, err := assignmentName(r)
 	if err != nil {
 		return nil, err
 	}
-	all, err := a.List(ctx, "")
-	if err != nil {
+	x, err := p.store.GetRoleAssignment(ctx, name)
+	switch {
+	case errors.Is(err, tokend.ErrNotFound):
+		return nil, nil
+	case err != nil:
 		return nil, err
+	case x.Scope != r.Scope:
+		// ARM addresses an assignment at its own scope only.
+		return nil, nil
 	}
-	for _, x := range all {
-		if x.ID == name && x.Scope == r.Scope {
-			return x, nil
-		}
-	}
-	return nil, nil
+	return x, nil
 }
 
 // addressed returns the assignments and the one the request names (nil
@@ -159,7 +160,7 @@ func (p *Provider) addressed(ctx context.Context, r *pipeline.Request) (Assignme
 	if err != nil {
 		return nil, nil, err
 	}
-	x, err := p.find(ctx, a, r)
+	x, err := p.find(ctx, r)
 	return a, x, err
 }
 
