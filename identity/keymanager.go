@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/seal"
 )
@@ -105,7 +106,24 @@ func (m *KeyManager) expiryFor(retire time.Time) time.Time {
 // Ensure runs the scheduled decisions and reports whether it changed the
 // key set. It is cheap to call often: most calls find nothing to do.
 func (m *KeyManager) Ensure(ctx context.Context) (changed bool, err error) {
-	err = m.store.InTx(ctx, func(q tokend.Queries) error {
+	err = m.change(ctx, func(q tokend.Queries, keys []*tokend.SigningKey, now time.Time) (bool, error) {
+		changed, err = m.decide(ctx, q, keys, now)
+		return changed, err
+	})
+	return changed, err
+}
+
+// keysGenerationMeta names the meta row that changes with every change of
+// the key set. Nodes poll it with the RBAC generation (every
+// SyncInterval) and reload their keys when it moves, so a rotation or a
+// revocation made anywhere applies everywhere within a second, instead
+// of at the next periodic key refresh.
+const keysGenerationMeta = "signing-keys-generation"
+
+// change runs fn on the key set under the key lock, in one transaction,
+// and marks the key set changed for every node when fn says it changed it.
+func (m *KeyManager) change(ctx context.Context, fn func(q tokend.Queries, keys []*tokend.SigningKey, now time.Time) (bool, error)) error {
+	return m.store.InTx(ctx, func(q tokend.Queries) error {
 		if err := q.Lock(ctx, signingKeysLock); err != nil {
 			return fmt.Errorf("lock signing keys: %w", err)
 		}
@@ -113,10 +131,15 @@ func (m *KeyManager) Ensure(ctx context.Context) (changed bool, err error) {
 		if err != nil {
 			return fmt.Errorf("list signing keys: %w", err)
 		}
-		changed, err = m.decide(ctx, q, keys, m.now().UTC())
-		return err
+		changed, err := fn(q, keys, m.now().UTC())
+		if err != nil || !changed {
+			return err
+		}
+		if err := q.PutMeta(ctx, keysGenerationMeta, []byte(uuid.NewString())); err != nil {
+			return fmt.Errorf("mark signing key change: %w", err)
+		}
+		return nil
 	})
-	return changed, err
 }
 
 func (m *KeyManager) decide(ctx context.Context, q tokend.Queries, keys []*tokend.SigningKey, now time.Time) (bool, error) {
@@ -220,31 +243,24 @@ func (m *KeyManager) create(ctx context.Context, q tokend.Queries, now, activate
 // one new key, not several.
 func (m *KeyManager) Rotate(ctx context.Context, immediate bool) (*tokend.SigningKey, error) {
 	var out *tokend.SigningKey
-	err := m.store.InTx(ctx, func(q tokend.Queries) error {
-		if err := q.Lock(ctx, signingKeysLock); err != nil {
-			return fmt.Errorf("lock signing keys: %w", err)
-		}
-		keys, err := q.ListSigningKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("list signing keys: %w", err)
-		}
-		now := m.now().UTC()
+	err := m.change(ctx, func(q tokend.Queries, keys []*tokend.SigningKey, now time.Time) (bool, error) {
 		if p := pendingKey(keys, now); p != nil {
-			if immediate {
-				cur := activeKey(keys, now) // before p becomes active itself
-				p.ActivateAt = now
-				if cur != nil {
-					m.retire(cur, now)
-					if err := q.UpdateSigningKey(ctx, cur); err != nil {
-						return fmt.Errorf("retire signing key %s: %w", cur.ID, err)
-					}
-				}
-				if err := q.UpdateSigningKey(ctx, p); err != nil {
-					return fmt.Errorf("activate signing key %s: %w", p.ID, err)
+			out = p
+			if !immediate {
+				return false, nil
+			}
+			cur := activeKey(keys, now) // before p becomes active itself
+			p.ActivateAt = now
+			if cur != nil {
+				m.retire(cur, now)
+				if err := q.UpdateSigningKey(ctx, cur); err != nil {
+					return false, fmt.Errorf("retire signing key %s: %w", cur.ID, err)
 				}
 			}
-			out = p
-			return nil
+			if err := q.UpdateSigningKey(ctx, p); err != nil {
+				return false, fmt.Errorf("activate signing key %s: %w", p.ID, err)
+			}
+			return true, nil
 		}
 		activate := now.Add(m.policy.PrePublish)
 		if immediate || len(keys) == 0 {
@@ -253,11 +269,12 @@ func (m *KeyManager) Rotate(ctx context.Context, immediate bool) (*tokend.Signin
 		if cur := activeKey(keys, now); cur != nil {
 			m.retire(cur, activate)
 			if err := q.UpdateSigningKey(ctx, cur); err != nil {
-				return fmt.Errorf("retire signing key %s: %w", cur.ID, err)
+				return false, fmt.Errorf("retire signing key %s: %w", cur.ID, err)
 			}
 		}
+		var err error
 		out, err = m.create(ctx, q, now, activate)
-		return err
+		return true, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rotate signing keys: %w", err)
@@ -265,29 +282,72 @@ func (m *KeyManager) Rotate(ctx context.Context, immediate bool) (*tokend.Signin
 	return out, nil
 }
 
+// Revoke withdraws key kid at once, for a key that may be compromised: it
+// stops signing, leaves the JWKS and every token it signed is refused, on
+// every node within a second. When it was the signing key, a new key signs
+// from now on (relying parties that cached the JWKS learn it on their next
+// fetch for an unknown kid, as they must after a compromise anyway). It
+// returns the key that signs afterwards.
+func (m *KeyManager) Revoke(ctx context.Context, kid string) (*tokend.SigningKey, error) {
+	var signer *tokend.SigningKey
+	err := m.change(ctx, func(q tokend.Queries, keys []*tokend.SigningKey, now time.Time) (bool, error) {
+		var revoked *tokend.SigningKey
+		var rest []*tokend.SigningKey
+		for _, k := range keys {
+			if k.ID == kid {
+				revoked = k
+			} else {
+				rest = append(rest, k)
+			}
+		}
+		if revoked == nil {
+			return false, fmt.Errorf("signing key %s: %w", kid, tokend.ErrNotFound)
+		}
+		// The row goes: a key no node can load is one no node signs or
+		// verifies with.
+		if err := q.DeleteSigningKey(ctx, kid); err != nil {
+			return false, fmt.Errorf("delete signing key %s: %w", kid, err)
+		}
+		signer = activeKey(rest, now)
+		if signer != nil {
+			return true, nil
+		}
+		// Nothing else signs now: a pending successor takes over at once,
+		// or a new key does.
+		if p := pendingKey(rest, now); p != nil {
+			p.ActivateAt = now
+			if err := q.UpdateSigningKey(ctx, p); err != nil {
+				return false, fmt.Errorf("activate signing key %s: %w", p.ID, err)
+			}
+			signer = p
+			return true, nil
+		}
+		var err error
+		signer, err = m.create(ctx, q, now, now)
+		return true, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("revoke signing key: %w", err)
+	}
+	return signer, nil
+}
+
 // ExtendExpiry keeps key kid published until at least until: a token it
 // signs that outlives the usual window (a provider's long-lived token)
 // must stay verifiable to its end.
 func (m *KeyManager) ExtendExpiry(ctx context.Context, kid string, until time.Time) error {
-	err := m.store.InTx(ctx, func(q tokend.Queries) error {
-		if err := q.Lock(ctx, signingKeysLock); err != nil {
-			return fmt.Errorf("lock signing keys: %w", err)
-		}
-		keys, err := q.ListSigningKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("list signing keys: %w", err)
-		}
+	err := m.change(ctx, func(q tokend.Queries, keys []*tokend.SigningKey, _ time.Time) (bool, error) {
 		for _, k := range keys {
 			if k.ID != kid {
 				continue
 			}
 			if !k.ExpireAt.Before(until) {
-				return nil
+				return false, nil
 			}
 			k.ExpireAt = until.UTC()
-			return q.UpdateSigningKey(ctx, k)
+			return true, q.UpdateSigningKey(ctx, k)
 		}
-		return fmt.Errorf("signing key %s: %w", kid, tokend.ErrNotFound)
+		return false, fmt.Errorf("signing key %s: %w", kid, tokend.ErrNotFound)
 	})
 	if err != nil {
 		return fmt.Errorf("extend signing key %s: %w", kid, err)

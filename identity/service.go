@@ -83,6 +83,9 @@ type Service struct {
 	router            *pipeline.Router
 	listenURL         baseURLHolder
 	log               *slog.Logger
+	// keysGeneration is the key-set generation last loaded; only New and
+	// Run's goroutine touch it.
+	keysGeneration string
 }
 
 // New opens the service: the secret-hashing key, the key set (creating the
@@ -177,6 +180,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if _, err := km.Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("identity: prepare signing keys: %w", err)
 	}
+	if err := s.syncKeys(ctx); err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
 	if err := s.keys.reload(ctx); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
@@ -213,6 +219,9 @@ func (s *Service) Run(ctx context.Context) {
 			if err := s.authz.syncGeneration(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("identity sync", "err", err.Error())
 			}
+			if err := s.syncKeys(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("identity sync", "err", err.Error())
+			}
 			if err := s.Clients.cache.sync(ctx, s.cfg.Store); err != nil && ctx.Err() == nil {
 				s.log.Warn("identity sync", "err", err.Error())
 			}
@@ -232,6 +241,26 @@ func (s *Service) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// syncKeys reloads the key set when any node changed it (a rotation, a
+// revocation, a scheduled decision): one small read when nothing moved.
+func (s *Service) syncKeys(ctx context.Context) error {
+	v, err := s.cfg.Store.GetMeta(ctx, keysGenerationMeta)
+	if errors.Is(err, tokend.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read signing key generation: %w", err)
+	}
+	if string(v) == s.keysGeneration {
+		return nil
+	}
+	if err := s.keys.reload(ctx); err != nil {
+		return err
+	}
+	s.keysGeneration = string(v)
+	return nil
 }
 
 // RefreshKeys reloads the key set and runs any key-set decision that has

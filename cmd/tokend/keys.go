@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -48,10 +49,10 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 	rotate := &cobra.Command{
 		Use:   "rotate",
 		Short: "Publish a new signing key now; it signs after the pre-publish window (or at once with --immediate)",
-		Long: "Publishes a new key at once. Running servers pick it up within their key refresh (30s) and switch to it\n" +
-			"when it activates; the old key stays published until every token it signed has expired. A rotation\n" +
-			"while a new key is already pending returns that key. --immediate (for a suspected compromise) makes\n" +
-			"the new key sign at once; other nodes learn it the first time they see its kid.",
+		Long: "Publishes a new key at once. Running servers pick it up within a second and switch to it when it\n" +
+			"activates; the old key stays published until every token it signed has expired. A rotation while a\n" +
+			"new key is already pending returns that key. --immediate makes the new key sign at once (the old\n" +
+			"key's tokens stay valid: after a compromise, use `keys revoke` as well).",
 		Args: cobra.NoArgs,
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			if alg == "" {
@@ -79,8 +80,34 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 	rf.DurationVar(&prePublish, "key-pre-publish", time.Hour, "how long the new key is published before it signs")
 	rf.DurationVar(&rotation, "key-rotation", 30*24*time.Hour, "how long the new key signs")
 	rf.DurationVar(&lifetime, "token-lifetime", time.Hour, "the servers' --token-lifetime (how long the old key must stay published)")
-	addOutputFlag(list, rotate)
-	cmd.AddCommand(list, rotate)
+	revoke := &cobra.Command{
+		Use:   "revoke KID",
+		Short: "Withdraw a signing key at once (a suspected compromise): it stops signing, leaves the JWKS and its tokens are refused",
+		Long: "Deletes the key. Every running server stops signing with it, drops it from the JWKS and refuses every\n" +
+			"token it signed within a second. When it was the signing key, a pending key signs at once, or a new\n" +
+			"key is made to (relying parties fetch the JWKS again on the unknown kid). Prints the key that signs now.",
+		Example: "  tokend keys list\n  tokend keys revoke <kid> --output json",
+		Args:    cobra.ExactArgs(1),
+		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
+			km, err := identity.NewKeyManager(a.store, a.box, identity.KeyPolicy{Algorithm: currentAlg(cmd, a)}, nil)
+			if err != nil {
+				return err
+			}
+			k, err := km.Revoke(cmd.Context(), args[0])
+			if errors.Is(err, tokend.ErrNotFound) {
+				return fmt.Errorf("no signing key %q (see `tokend keys list`)", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			return emit(cmd, toSigningKeyJSON(k, time.Now()), func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "revoked %s; %s (%s) signs now\n", args[0], k.ID, k.Algorithm)
+				return err
+			})
+		}),
+	}
+	addOutputFlag(list, rotate, revoke)
+	cmd.AddCommand(list, rotate, revoke)
 	return cmd
 }
 
