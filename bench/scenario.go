@@ -44,6 +44,7 @@ func Scenarios() []Scenario {
 		&tokenMI{},
 		&armGet{},
 		&getAuthtoken{},
+		&caPut{},
 		&pwCreate{},
 		&pwList{},
 		&pwList{page: 50},

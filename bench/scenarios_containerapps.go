@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 )
 
 // getAuthtoken is Container Apps' getAuthtoken: POST .../containerApps/{app}/getAuthtoken.
@@ -42,4 +44,45 @@ func (s *getAuthtoken) Setup(ctx context.Context, env *Env) error {
 
 func (s *getAuthtoken) Next(ctx context.Context, _ int) (*http.Request, error) {
 	return bearer(ctx, http.MethodPost, s.url, s.token, nil)
+}
+
+// caPut is Container Apps' CreateOrUpdate of a new app each request (PUT
+// .../containerApps/{new name}): one validated document written in one
+// transaction, no signature. It is the write whose cost synchronous=FULL
+// shows most plainly.
+type caPut struct {
+	base, token string
+	body        []byte
+	seq         atomic.Uint64
+}
+
+func (*caPut) Name() string   { return "ca-put" }
+func (*caPut) Target() string { return "" }
+func (*caPut) Bound() Bound   { return BoundHTTPS }
+
+func (s *caPut) Setup(ctx context.Context, env *Env) error {
+	tok, err := env.Token(ctx, armScope)
+	if err != nil {
+		return err
+	}
+	s.token = tok
+	s.base = env.BaseURL + env.armPath("/providers/Microsoft.App/containerApps/")
+	s.body = []byte(`{"location":"eastus","properties":{"template":{"containers":[{"name":"main","image":"nginx"}]}}}`)
+	req, err := s.Next(ctx, 0)
+	if err != nil {
+		return err
+	}
+	status, b, _, err := env.send(req)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusCreated && status != http.StatusOK {
+		return &apiError{Method: req.Method, Path: req.URL.Path, Status: status, Body: clip(b)}
+	}
+	return nil
+}
+
+func (s *caPut) Next(ctx context.Context, _ int) (*http.Request, error) {
+	name := "put-" + strconv.FormatUint(s.seq.Add(1), 36)
+	return bearer(ctx, http.MethodPut, s.base+name+"?api-version="+containerAppsAPI, s.token, s.body)
 }

@@ -24,8 +24,9 @@ const DefaultSQLiteFile = "tokend.db"
 //
 //   - "" (the default): SQLite at <dataDir>/tokend.db;
 //   - "sqlite:///abs/path.db" or "sqlite:relative/path.db": SQLite at that
-//     path; "?synchronous=full" makes every commit survive power loss too
-//     (the default, normal, survives a crash of the process);
+//     path; "?synchronous=normal" trades durability against power loss
+//     for speed (a commit then survives a crash of the process, not of
+//     the machine; the default, full, survives both);
 //   - "postgres://..." or "postgresql://...": PostgreSQL, the URL passed to
 //     pgx as is (sslmode, search_path, ... included).
 func Open(ctx context.Context, databaseURL, dataDir string, opts sqlstore.Options) (tokend.Store, error) {
@@ -50,7 +51,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts sqlstore.Option
 		}
 		return sqlite.Open(ctx, path, append(sqliteOpts, sqlite.WithObserver(opts.Observer))...)
 	case "postgres", "postgresql":
-		return postgres.Open(ctx, databaseURL, postgres.WithObserver(opts.Observer))
+		return postgres.Open(ctx, databaseURL, postgres.WithObserver(opts.Observer), postgres.WithWarn(opts.Warn))
 	}
 	// Only the scheme: the rest may hold a password.
 	return nil, fmt.Errorf("storage: unsupported database URL scheme %q (want sqlite: or postgres://)", scheme)

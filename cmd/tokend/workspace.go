@@ -42,7 +42,8 @@ func openWorkspace(ctx context.Context, g *globalFlags, observe func(string, tim
 	if err != nil {
 		return nil, fmt.Errorf("load key-encryption key: %w", err)
 	}
-	store, err := storage.Open(ctx, g.database, g.dataDir, sqlstore.Options{Observer: observe})
+	store, err := storage.Open(ctx, g.database, g.dataDir, sqlstore.Options{Observer: observe,
+		Warn: func(msg string) { log.Warn(msg) }})
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}

@@ -42,6 +42,8 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"TxRollback", testTxRollback},
 		{"TxRollbackOnPanic", testTxRollbackOnPanic},
 		{"TxCommit", testTxCommit},
+		{"TxConcurrentOutcomes", testTxConcurrentOutcomes},
+		{"TxCanceledBeforeStart", testTxCanceledBeforeStart},
 		{"TxContinuesAfterConflict", testTxContinuesAfterConflict},
 		{"TxLock", testTxLock},
 		{"TxLockSerializes", testTxLockSerializes},

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"sync"
@@ -172,4 +173,70 @@ func testTxLockSerializes(t *testing.T, s tokend.Store) {
 	}
 	wg.Wait()
 	checkMeta(t, s, "counter", strconv.Itoa(workers*each))
+}
+
+// testTxConcurrentOutcomes: many transactions at once, some failing and
+// some panicking, as an engine that batches commits (SQLite) runs them in
+// one: each one's writes stand or go by its own outcome alone.
+func testTxConcurrentOutcomes(t *testing.T, s tokend.Store) {
+	ctx := t.Context()
+	const n = 48
+	key := func(i int) string { return "outcome-" + strconv.Itoa(i) }
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	panics := make([]any, n)
+	for i := range n {
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			errs[i] = s.InTx(ctx, func(q tokend.Queries) error {
+				if err := q.PutMeta(ctx, key(i), []byte("x")); err != nil {
+					return err
+				}
+				switch i % 4 {
+				case 1:
+					return errAbort
+				case 2:
+					panic("share " + strconv.Itoa(i))
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		_, err := s.GetMeta(ctx, key(i))
+		switch i % 4 {
+		case 1:
+			if !errors.Is(errs[i], errAbort) {
+				t.Errorf("tx %d: InTx = %v, want its own error", i, errs[i])
+			}
+			wantErr(t, err, tokend.ErrNotFound)
+		case 2:
+			if panics[i] != "share "+strconv.Itoa(i) {
+				t.Errorf("tx %d: panic %v did not reach its caller", i, panics[i])
+			}
+			wantErr(t, err, tokend.ErrNotFound)
+		default:
+			if errs[i] != nil || panics[i] != nil || err != nil {
+				t.Errorf("tx %d: InTx = %v, panic %v, then GetMeta = %v", i, errs[i], panics[i], err)
+			}
+		}
+	}
+}
+
+// testTxCanceledBeforeStart: a transaction whose context has ended does
+// not run, and writes nothing.
+func testTxCanceledBeforeStart(t *testing.T, s tokend.Store) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ran := false
+	err := s.InTx(ctx, func(q tokend.Queries) error {
+		ran = true
+		return q.PutMeta(ctx, "canceled", []byte("x"))
+	})
+	if err == nil || ran {
+		t.Errorf("InTx with an ended context = %v (ran %v)", err, ran)
+	}
+	_, err = s.GetMeta(t.Context(), "canceled")
+	wantErr(t, err, tokend.ErrNotFound)
 }

@@ -9,9 +9,11 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +30,7 @@ var migrationFiles embed.FS
 
 type config struct {
 	observer sqlstore.Observer
+	warn     func(string)
 	maxConns int
 }
 
@@ -36,6 +39,10 @@ type Option func(*config)
 
 // WithObserver reports every storage call's duration and error.
 func WithObserver(o sqlstore.Observer) Option { return func(c *config) { c.observer = o } }
+
+// WithWarn is told about server settings that put acknowledged writes at
+// risk (fsync or synchronous_commit off).
+func WithWarn(w func(string)) Option { return func(c *config) { c.warn = w } }
 
 // WithMaxConns caps the connection pool (default 16).
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
@@ -102,6 +109,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (tokend.Store, error)
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", describe(cfg), err)
 	}
+	if c.warn != nil {
+		if err := checkDurability(ctx, db, c.warn); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("postgres %s: %w", describe(cfg), err)
+		}
+	}
 	migrations, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		db.Close()
@@ -122,6 +135,23 @@ func Open(ctx context.Context, dsn string, opts ...Option) (tokend.Store, error)
 		return nil, err
 	}
 	return s, nil
+}
+
+// checkDurability warns when the server may acknowledge a commit it then
+// loses: tokend answers 2xx after a commit, so with fsync off (a crash of
+// the server machine) or synchronous_commit off (a crash of PostgreSQL) a
+// revocation, a deleted client or a revoked key can come back.
+func checkDurability(ctx context.Context, db *sql.DB, warn func(string)) error {
+	for _, setting := range []string{"fsync", "synchronous_commit"} {
+		var v string
+		if err := db.QueryRowContext(ctx, "SHOW "+setting).Scan(&v); err != nil {
+			return fmt.Errorf("read setting %s: %w", setting, err)
+		}
+		if strings.EqualFold(v, "off") {
+			warn(fmt.Sprintf("PostgreSQL runs with %s=off: writes tokend has acknowledged (revocations, deleted clients, revoked keys) can be lost in a crash and credentials come back; set %s=on for anything but a throwaway database", setting, setting))
+		}
+	}
+	return nil
 }
 
 // describe names the database for error messages, without credentials.

@@ -133,3 +133,33 @@ func TestUpgradeKeepsClients(t *testing.T) {
 	id := conformance.OldClient(t, db)
 	conformance.CheckOldClient(t, storagetest.PostgresOn(t, dsn), id)
 }
+
+// A server that may lose acknowledged commits is named at start; one that
+// will not, is not.
+func TestWarnsWhenCommitsMayBeLost(t *testing.T) {
+	dsn := storagetest.PostgresDSN(t)
+	relaxed := dsn + " synchronous_commit=off" // key=value form
+	if strings.Contains(dsn, "://") {
+		relaxed = dsn + "&synchronous_commit=off"
+	}
+	for _, c := range []struct {
+		name, dsn string
+		want      string
+	}{
+		{"durable", dsn, ""},
+		{"synchronous_commit off", relaxed, "synchronous_commit=off"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var warnings []string
+			s, err := postgres.Open(t.Context(), c.dsn, postgres.WithWarn(func(m string) { warnings = append(warnings, m) }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			got := strings.Join(warnings, "\n")
+			if c.want == "" && got != "" || c.want != "" && !strings.Contains(got, c.want) {
+				t.Errorf("warnings %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -16,6 +16,24 @@ func pragma(t *testing.T, db *sql.DB, name string) string {
 	return v
 }
 
+// TestDefaultSurvivesPowerLoss: without options a commit is synced
+// (synchronous=FULL), so a lost revocation cannot bring a credential back
+// after a power cut.
+func TestDefaultSurvivesPowerLoss(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokend.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	w, err := openWriter(t.Context(), path, defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if got := pragma(t, w, "synchronous"); got != "2" {
+		t.Errorf("default writer PRAGMA synchronous = %s, want 2 (FULL)", got)
+	}
+}
+
 // TestConnectionSettings checks that the DSN settings reach SQLite: a
 // misspelled parameter would otherwise be silently ignored.
 func TestConnectionSettings(t *testing.T) {
@@ -23,7 +41,7 @@ func TestConnectionSettings(t *testing.T) {
 	if err := createPrivate(path); err != nil {
 		t.Fatal(err)
 	}
-	c := config{synchronous: SyncFull, busyTimeout: 1234_000_000, readConns: 2}
+	c := config{synchronous: SyncNormal, busyTimeout: 1234_000_000, readConns: 2}
 	w, err := openWriter(t.Context(), path, c)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +55,7 @@ func TestConnectionSettings(t *testing.T) {
 
 	for name, want := range map[string]string{
 		"journal_mode": "wal",
-		"synchronous":  "2", // FULL
+		"synchronous":  "1", // NORMAL
 		"foreign_keys": "1",
 		"busy_timeout": "1234",
 	} {

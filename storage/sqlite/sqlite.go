@@ -38,14 +38,17 @@ var migrationFiles embed.FS
 type Synchronous string
 
 const (
-	// SyncNormal (the default) syncs the WAL at checkpoints, not at every
-	// commit: a committed transaction survives the process being killed
-	// (kill -9, a crash), because it is in the WAL file the OS holds, but
-	// the last transactions may be lost if the machine loses power or the
-	// kernel crashes.
+	// SyncNormal syncs the WAL at checkpoints, not at every commit: a
+	// committed transaction survives the process being killed (kill -9, a
+	// crash), because it is in the WAL file the OS holds, but the last
+	// transactions may be lost if the machine loses power or the kernel
+	// crashes — and a lost revocation, client deletion, secret reset or
+	// key revocation brings a credential back. Opt in for speed only
+	// where that is acceptable (a throwaway CI instance).
 	SyncNormal Synchronous = "NORMAL"
-	// SyncFull syncs the WAL at every commit, so commits also survive power
-	// loss, at the price of one fsync per write transaction.
+	// SyncFull (the default) syncs the WAL at every commit, so commits
+	// also survive power loss, at the price of one fsync per write
+	// transaction (docs/performance.md has what it costs).
 	SyncFull Synchronous = "FULL"
 )
 
@@ -108,14 +111,19 @@ func isForeignKeyViolation(err error) bool {
 	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
-// Open opens (creating if needed) the database file at path, brings its
-// schema up to date and returns it as a tokend.Store.
-func Open(ctx context.Context, path string, opts ...Option) (tokend.Store, error) {
-	c := config{
-		synchronous: SyncNormal,
+// defaults is the configuration Open starts from.
+func defaults() config {
+	return config{
+		synchronous: SyncFull,
 		busyTimeout: 5 * time.Second,
 		readConns:   max(4, 2*runtime.GOMAXPROCS(0)),
 	}
+}
+
+// Open opens (creating if needed) the database file at path, brings its
+// schema up to date and returns it as a tokend.Store.
+func Open(ctx context.Context, path string, opts ...Option) (tokend.Store, error) {
+	c := defaults()
 	for _, o := range opts {
 		o(&c)
 	}
@@ -163,6 +171,9 @@ func Open(ctx context.Context, path string, opts ...Option) (tokend.Store, error
 		Read:     reader,
 		Write:    writer,
 		Observer: c.observer,
+		// One writer connection: batching its transactions is what makes
+		// a synced commit affordable (sqlstore/groupcommit.go).
+		GroupCommit: true,
 	})
 	if err != nil {
 		reader.Close()

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -66,7 +65,7 @@ func (q *queries) GetPlaywrightAccount(ctx context.Context, id string) (_ *token
 // transaction (the caller's, or its own), so no token outlives its account.
 func (q *queries) DeletePlaywrightAccount(ctx context.Context, id string) (err error) {
 	defer q.done("DeletePlaywrightAccount", time.Now(), &err)
-	err = q.atomically(ctx, func(tx querier) error {
+	err = q.inWriteTx(ctx, func(tx querier) error {
 		if _, err := tx.ExecContext(ctx, deleteAccountAccessTokensSQL, id); err != nil {
 			return q.classify(err)
 		}
@@ -109,7 +108,7 @@ func (q *queries) CreateAccessToken(ctx context.Context, t *tokend.AccessToken) 
 // transaction: a conflict anywhere rolls every row back.
 func (q *queries) CreateAccessTokens(ctx context.Context, list []*tokend.AccessToken) (err error) {
 	defer q.done("CreateAccessTokens", time.Now(), &err)
-	err = q.atomically(ctx, func(tx querier) error {
+	err = q.inWriteTx(ctx, func(tx querier) error {
 		for start := 0; start < len(list); start += accessTokenBatch {
 			batch := list[start:min(start+accessTokenBatch, len(list))]
 			var b strings.Builder
@@ -373,28 +372,4 @@ func writeKeysetAfter(b *strings.Builder, keys []tokend.AccessTokenOrder, t *tok
 	}
 	b.WriteString(`)`)
 	return args
-}
-
-// atomically runs fn in the caller's transaction, or in a new one when
-// there is none, so multi-statement writes commit as one.
-func (q *queries) atomically(ctx context.Context, fn func(tx querier) error) error {
-	if q.inTx {
-		return fn(q.write)
-	}
-	db, ok := q.write.(*sql.DB)
-	if !ok {
-		return fmt.Errorf("write pool is a %T, not a *sql.DB", q.write)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -160,25 +159,17 @@ func (q *queries) RecordAssertion(ctx context.Context, id string, expiresAt, now
 // transaction it is part of the caller's.
 func (q *queries) RecordAssertions(ctx context.Context, now time.Time, records []*tokend.AssertionRecord) (err error) {
 	defer q.done("RecordAssertions", time.Now(), &err)
-	db, ok := q.write.(*sql.DB)
-	if !ok {
-		return q.recordAssertions(ctx, q.write, now, records)
-	}
-	tx, err := db.BeginTx(ctx, nil)
+	relax := !q.inTx && q.dialect.RelaxedCommit != ""
+	err = q.inWriteTx(ctx, func(tx querier) error {
+		if relax {
+			if _, err := tx.ExecContext(ctx, q.dialect.RelaxedCommit); err != nil {
+				return err
+			}
+		}
+		return q.recordAssertions(ctx, tx, now, records)
+	})
 	if err != nil {
 		return fmt.Errorf("record assertions: %w", q.classify(err))
-	}
-	defer func() { _ = tx.Rollback() }()
-	if q.dialect.RelaxedCommit != "" {
-		if _, err := tx.ExecContext(ctx, q.dialect.RelaxedCommit); err != nil {
-			return fmt.Errorf("record assertions: %w", q.classify(err))
-		}
-	}
-	if err := q.recordAssertions(ctx, tx, now, records); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record assertions: commit: %w", q.classify(err))
 	}
 	return nil
 }

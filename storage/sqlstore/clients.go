@@ -120,7 +120,7 @@ func (q *queries) CreateClient(ctx context.Context, c *tokend.Client) (err error
 		}
 		return nil
 	}
-	err = q.atomically(ctx, func(tx querier) error {
+	err = q.inWriteTx(ctx, func(tx querier) error {
 		uris, err := q.planIdentifierURIs(ctx, tx, c.ID, c.IdentifierURIs)
 		if err != nil {
 			return err
@@ -167,7 +167,7 @@ func (q *queries) ListClients(ctx context.Context) (_ []*tokend.Client, err erro
 // one of them). URIs equal to the stored ones are not rewritten.
 func (q *queries) UpdateClient(ctx context.Context, c *tokend.Client) (err error) {
 	defer q.done("UpdateClient", time.Now(), &err)
-	err = q.atomically(ctx, func(tx querier) error {
+	err = q.inWriteTx(ctx, func(tx querier) error {
 		// Every check comes before the first write, so an error leaves
 		// the client as it was, also inside the caller's transaction.
 		uris, err := q.planIdentifierURIs(ctx, tx, c.ID, c.IdentifierURIs)
@@ -203,7 +203,7 @@ func (q *queries) DeleteClient(ctx context.Context, id string) (err error) {
 // SetIdentifierURIs replaces the client's identifier URIs.
 func (q *queries) SetIdentifierURIs(ctx context.Context, clientID string, uris []string) (err error) {
 	defer q.done("SetIdentifierURIs", time.Now(), &err)
-	err = q.atomically(ctx, func(tx querier) error {
+	err = q.inWriteTx(ctx, func(tx querier) error {
 		if err := q.requireClient(ctx, tx, clientID); err != nil {
 			return err
 		}

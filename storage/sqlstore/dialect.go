@@ -27,9 +27,9 @@ type Dialect struct {
 	// RelaxedCommit, run first in a transaction, lets its commit return
 	// before the engine has flushed it (PostgreSQL: SET LOCAL
 	// synchronous_commit TO OFF), for the few writes whose loss in a
-	// database crash costs little (see RecordAssertion). Empty where
-	// commits are already cheap (SQLite in WAL mode with
-	// synchronous=NORMAL does not flush on commit).
+	// database crash costs little (see RecordAssertion). Empty where the
+	// engine has no such setting per transaction (SQLite, whose commits
+	// are batched instead: groupcommit.go).
 	RelaxedCommit string
 	// PlanEachTime, when set, marks a query's arguments so the engine plans
 	// that execution for its own values. List queries need it on

@@ -20,6 +20,9 @@ type Observer func(op string, d time.Duration, err error)
 type Options struct {
 	// Observer, when set, is told about every storage call.
 	Observer Observer
+	// Warn, when set, is told about engine settings that put acknowledged
+	// writes at risk.
+	Warn func(msg string)
 }
 
 // Config is what an engine hands to New.
@@ -32,6 +35,10 @@ type Config struct {
 	// Write serves writes and every transaction.
 	Write    *sql.DB
 	Observer Observer
+	// GroupCommit batches write transactions into one commit each while
+	// the previous commit runs (see groupCommitter); for an engine whose
+	// Write pool is one connection (SQLite).
+	GroupCommit bool
 }
 
 // Store is tokend.Store over database/sql. It owns the pools it was given and
@@ -40,6 +47,9 @@ type Store struct {
 	queries // outside a transaction: reads on Read, writes on Write
 
 	readDB, writeDB *sql.DB
+	// group commits write transactions in batches; nil when the engine
+	// commits each on its own.
+	group *groupCommitter
 }
 
 var _ tokend.Store = (*Store)(nil)
@@ -63,6 +73,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		},
 		readDB:  cfg.Read,
 		writeDB: cfg.Write,
+	}
+	if cfg.GroupCommit {
+		s.group = newGroupCommitter(cfg.Write)
+		s.write = groupWriter{s.group}
 	}
 	prepared, err := prepareAll(ctx, cfg.Read, hotReads)
 	if err != nil {
@@ -118,32 +132,9 @@ func closeAll(prepared map[string]*sql.Stmt) {
 // upgrading from a read lock.
 func (s *Store) InTx(ctx context.Context, fn func(q tokend.Queries) error) (err error) {
 	defer s.done("InTx", time.Now(), &err)
-	tx, err := s.writeDB.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			// Also runs when fn panics; the panic continues after it.
-			_ = tx.Rollback()
-		}
-	}()
-	txq := &queries{
-		dialect:  s.dialect,
-		observer: s.observer,
-		read:     tx,
-		write:    tx,
-		inTx:     true,
-	}
-	if err := fn(txq); err != nil {
-		return err
-	}
-	committed = true
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
-	}
-	return nil
+	return s.inWriteTx(ctx, func(tx querier) error {
+		return fn(&queries{dialect: s.dialect, observer: s.observer, read: tx, write: tx, inTx: true})
+	})
 }
 
 // Ping reports whether both pools answer.
@@ -164,6 +155,9 @@ func (s *Store) Ping(ctx context.Context) (err error) {
 // first so that, on SQLite, the writer is the last connection and can
 // checkpoint the WAL on its way out.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	closeAll(s.prepared)
 	if s.stmts != nil {
 		s.stmts.close()
