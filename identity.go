@@ -80,9 +80,9 @@ type RoleAssignment struct {
 	PrincipalID string // the principal's object id
 	// Role names the role: a built-in role by name ("Contributor"), a
 	// custom role by its id (a custom role's name may change).
-	Role string
-	Scope       string // canonical scope key: "/", "/subscriptions/x", ...
-	CreatedAt   time.Time
+	Role      string
+	Scope     string // canonical scope key: "/", "/subscriptions/x", ...
+	CreatedAt time.Time
 }
 
 // CustomRole is a role definition made through Microsoft.Authorization

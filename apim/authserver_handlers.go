@@ -14,10 +14,6 @@ import (
 	"github.com/tokend-dev/tokend/wire"
 )
 
-// maxWriteAttempts bounds the retries of an unconditional write that keeps
-// losing compare-and-set races to other writers.
-const maxWriteAttempts = 5
-
 func serviceIDOf(r *pipeline.Request) arm.ID {
 	return arm.ID{SubscriptionID: r.Param("subscriptionId"), ResourceGroup: r.Param("resourceGroupName"),
 		Namespace: Namespace, Types: []string{"service"}, Names: []string{r.Param("serviceName")}}
@@ -156,7 +152,7 @@ func (p *Provider) putAuthServer(ctx context.Context, r *pipeline.Request) (*wir
 	cond := parseIfMatch(r)
 	id := authServerIDOf(r)
 
-	for range maxWriteAttempts {
+	return arm.LastWriterWins(ctx, errBusy(), func() (*wire.Response, error) {
 		var out *tokend.AuthorizationServer
 		created := false
 		err := p.store.InTx(ctx, func(q tokend.Queries) error {
@@ -208,18 +204,17 @@ func (p *Provider) putAuthServer(ctx context.Context, r *pipeline.Request) (*wir
 		case err == nil:
 			return contractResponse(http.StatusOK, out), nil
 		case errors.Is(err, tokend.ErrAlreadyExists), errors.Is(err, tokend.ErrPreconditionFailed) && !cond.specific():
-			continue // raced with another writer; look again
+			return nil, arm.ErrRaced // raced with another writer; look again
 		case errors.Is(err, tokend.ErrPreconditionFailed):
 			return nil, errStale()
 		default:
 			return nil, err
 		}
-	}
-	return nil, errBusy()
+	})
 }
 
-func errBusy() error {
-	return wire.Errorf(http.StatusConflict, "Conflict", "The authorization server is being changed by other requests; retry.")
+func errBusy() *wire.Error {
+	return wire.Errorf(http.StatusConflict, "Conflict", "The authorization server is being changed by many requests at once; retry.")
 }
 
 // lockName names the lock that serializes writes to one service's servers
@@ -282,7 +277,7 @@ func (p *Provider) patchAuthServer(ctx context.Context, r *pipeline.Request) (*w
 		return nil, err
 	}
 	sent := patch.takeSecrets()
-	for range maxWriteAttempts {
+	return arm.LastWriterWins(ctx, errBusy(), func() (*wire.Response, error) {
 		cur, err := p.loadAuthServer(ctx, r)
 		if err != nil {
 			return nil, err
@@ -318,12 +313,11 @@ func (p *Provider) patchAuthServer(ctx context.Context, r *pipeline.Request) (*w
 		case errors.Is(err, tokend.ErrPreconditionFailed) && cond.specific():
 			return nil, errStale()
 		case errors.Is(err, tokend.ErrPreconditionFailed), errors.Is(err, tokend.ErrNotFound):
-			continue // "*": changed or deleted meanwhile; look again
+			return nil, arm.ErrRaced // "*": changed or deleted meanwhile; look again
 		default:
 			return nil, fmt.Errorf("update authorization server %s: %w", cur.ID, err)
 		}
-	}
-	return nil, errBusy()
+	})
 }
 
 // deleteAuthServer is Delete: If-Match required; 200 when deleted, 204 when

@@ -192,7 +192,7 @@ func (p *Provider) putService(ctx context.Context, r *pipeline.Request) (*wire.R
 		return nil, err
 	}
 	sid := serviceIDOf(r)
-	for range maxWriteAttempts {
+	return arm.LastWriterWins(ctx, errServiceBusy(), func() (*wire.Response, error) {
 		existing, err := p.store.GetResource(ctx, sid.Key())
 		switch {
 		case errors.Is(err, tokend.ErrNotFound):
@@ -207,7 +207,7 @@ func (p *Provider) putService(ctx context.Context, r *pipeline.Request) (*wire.R
 				return q.CreateResource(ctx, res)
 			})
 			if errors.Is(err, tokend.ErrAlreadyExists) {
-				continue // lost a race with another creator: now it is an update
+				return nil, arm.ErrRaced // lost a race with another creator: now it is an update
 			}
 			if err != nil {
 				return nil, fmt.Errorf("create service %s: %w", sid, err)
@@ -227,11 +227,14 @@ func (p *Provider) putService(ctx context.Context, r *pipeline.Request) (*wire.R
 		cur.Tags, cur.SKU, cur.Identity, cur.Zones, cur.Properties = in.Tags, in.SKU, in.Identity, in.Zones, in.Properties
 		resp, err := p.saveService(ctx, existing, &cur, r.Caller())
 		if errors.Is(err, tokend.ErrPreconditionFailed) {
-			continue
+			return nil, arm.ErrRaced
 		}
 		return resp, err
-	}
-	return nil, wire.Errorf(http.StatusConflict, "Conflict", "The service is being changed by other requests; retry.")
+	})
+}
+
+func errServiceBusy() *wire.Error {
+	return wire.Errorf(http.StatusConflict, "Conflict", "The service is being changed by many requests at once; retry.")
 }
 
 func (p *Provider) newService(sid arm.ID, in *serviceRequest, caller string) (*tokend.Resource, error) {
@@ -288,7 +291,7 @@ func (p *Provider) patchService(ctx context.Context, r *pipeline.Request) (*wire
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	for range maxWriteAttempts {
+	return arm.LastWriterWins(ctx, errServiceBusy(), func() (*wire.Response, error) {
 		res, err := p.loadService(ctx, r)
 		if err != nil {
 			return nil, err
@@ -308,11 +311,10 @@ func (p *Provider) patchService(ctx context.Context, r *pipeline.Request) (*wire
 		}
 		resp, err := p.saveService(ctx, res, &cur, r.Caller())
 		if errors.Is(err, tokend.ErrPreconditionFailed) {
-			continue
+			return nil, arm.ErrRaced
 		}
 		return resp, err
-	}
-	return nil, wire.Errorf(http.StatusConflict, "Conflict", "The service is being changed by other requests; retry.")
+	})
 }
 
 // deleteService deletes the service with its authorization servers (and any

@@ -68,6 +68,13 @@ func decodeRequest(r *pipeline.Request) (map[string]any, error) {
 	return doc, nil
 }
 
+// lastWriterWins runs one read-modify-write of app id until it does not
+// race with another request's.
+func lastWriterWins(ctx context.Context, id arm.ID, attempt func() (*wire.Response, error)) (*wire.Response, error) {
+	return arm.LastWriterWins(ctx, wire.Errorf(http.StatusConflict, "Conflict",
+		"The container app '"+id.Name()+"' is being changed by many requests at once; retry."), attempt)
+}
+
 // normalizeProbe maps encoding/json's float64 to the json.Number typeName knows.
 func normalizeProbe(v any) any {
 	if _, ok := v.(float64); ok {
@@ -157,7 +164,9 @@ func keepEnvironment(prev, doc map[string]any) error {
 }
 
 // save completes doc's read-only properties and writes the app: a create
-// when prev is nil, else a compare-and-set replace of prev.
+// when prev is nil, else a compare-and-set replace of prev (arm.ErrRaced
+// when another write came first: the caller reads again, see
+// lastWriterWins).
 func (s *Service) save(ctx context.Context, r *pipeline.Request, id arm.ID, prev *tokend.Resource, prevDoc, doc map[string]any, secrets map[string]string) (*tokend.Resource, error) {
 	now := s.now().UTC()
 	var res tokend.Resource
@@ -195,8 +204,7 @@ func (s *Service) save(ctx context.Context, r *pipeline.Request, id arm.ID, prev
 	}
 	switch {
 	case errors.Is(err, tokend.ErrAlreadyExists), errors.Is(err, tokend.ErrPreconditionFailed), errors.Is(err, tokend.ErrNotFound):
-		return nil, wire.Errorf(http.StatusConflict, "Conflict",
-			"The container app '"+id.Name()+"' was changed by another request at the same time; retry.")
+		return nil, arm.ErrRaced
 	case err != nil:
 		return nil, fmt.Errorf("save container app %s: %w", id, err)
 	}

@@ -27,6 +27,10 @@ func (s *Service) get(ctx context.Context, r *pipeline.Request) (*wire.Response,
 // so the SDK's poller completes without polling.
 func (s *Service) put(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := appID(r)
+	return lastWriterWins(ctx, id, func() (*wire.Response, error) { return s.putOnce(ctx, r, id) })
+}
+
+func (s *Service) putOnce(ctx context.Context, r *pipeline.Request, id arm.ID) (*wire.Response, error) {
 	prev, err := s.store.GetResource(ctx, id.Key())
 	switch {
 	case errors.Is(err, tokend.ErrNotFound):
@@ -80,6 +84,10 @@ func (s *Service) put(ctx context.Context, r *pipeline.Request) (*wire.Response,
 // which must still be a valid ContainerApp.
 func (s *Service) patch(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := appID(r)
+	return lastWriterWins(ctx, id, func() (*wire.Response, error) { return s.patchOnce(ctx, r, id) })
+}
+
+func (s *Service) patchOnce(ctx context.Context, r *pipeline.Request, id arm.ID) (*wire.Response, error) {
 	prev, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/wire"
 )
@@ -31,6 +32,10 @@ func (s *Service) setRunning(ctx context.Context, r *pipeline.Request, status st
 	if err := validateActionName(id.Name()); err != nil {
 		return nil, err
 	}
+	return lastWriterWins(ctx, id, func() (*wire.Response, error) { return s.setRunningOnce(ctx, r, id, status) })
+}
+
+func (s *Service) setRunningOnce(ctx context.Context, r *pipeline.Request, id arm.ID, status string) (*wire.Response, error) {
 	prev, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err

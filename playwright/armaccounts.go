@@ -82,18 +82,17 @@ func (s *Service) putAccount(ctx context.Context, r *pipeline.Request) (*wire.Re
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	for attempt := 0; ; attempt++ {
-		resp, err := s.putAccountOnce(ctx, r, id, in, flags)
-		// A concurrent PUT created or changed the account between our read
-		// and our write: read again and apply this request on top.
-		if errors.Is(err, errRaced) && attempt < 3 {
-			continue
-		}
-		return resp, err
-	}
+	// A concurrent PUT that created or changed the account between this
+	// one's read and write makes it read again and apply on top.
+	return accountWriteWins(ctx, id, func() (*wire.Response, error) { return s.putAccountOnce(ctx, r, id, in, flags) })
 }
 
-var errRaced = errors.New("raced with a concurrent write")
+// accountWriteWins runs one read-modify-write of account id until it does
+// not race with another request's.
+func accountWriteWins(ctx context.Context, id arm.ID, attempt func() (*wire.Response, error)) (*wire.Response, error) {
+	return arm.LastWriterWins(ctx, wire.Errorf(http.StatusConflict, "Conflict",
+		"The account '"+id.Name()+"' is being changed by many requests at once; retry."), attempt)
+}
 
 func (s *Service) putAccountOnce(ctx context.Context, r *pipeline.Request, id arm.ID, in accountInput, flags accountFlags) (*wire.Response, error) {
 	existing, err := s.store.GetResource(ctx, id.Key())
@@ -146,7 +145,7 @@ func (s *Service) createAccount(ctx context.Context, r *pipeline.Request, id arm
 		return q.CreatePlaywrightAccount(ctx, &tokend.PlaywrightAccount{ID: doc.AccountID, ResourceKey: res.Key, CreatedAt: now})
 	})
 	if errors.Is(err, tokend.ErrAlreadyExists) {
-		return nil, errRaced
+		return nil, arm.ErrRaced
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create account %s: %w", id, err)
@@ -163,7 +162,7 @@ func (s *Service) saveAccount(ctx context.Context, r *pipeline.Request, res *tok
 	res.Body, res.ETag, res.UpdatedAt, res.UpdatedBy = body, arm.NewETag(), s.now().UTC(), r.Caller()
 	if err := s.store.UpdateResource(ctx, res, prev); err != nil {
 		if errors.Is(err, tokend.ErrPreconditionFailed) || errors.Is(err, tokend.ErrNotFound) {
-			return nil, errRaced
+			return nil, arm.ErrRaced
 		}
 		return nil, fmt.Errorf("update account %s: %w", res.ID, err)
 	}
@@ -190,7 +189,7 @@ func (s *Service) patchAccount(ctx context.Context, r *pipeline.Request) (*wire.
 			return nil, err
 		}
 	}
-	for attempt := 0; ; attempt++ {
+	return accountWriteWins(ctx, id, func() (*wire.Response, error) {
 		res, doc, err := s.loadAccount(ctx, id)
 		if err != nil {
 			return nil, err
@@ -203,15 +202,8 @@ func (s *Service) patchAccount(ctx context.Context, r *pipeline.Request) (*wire.
 				return nil, err
 			}
 		}
-		resp, err := s.saveAccount(ctx, r, res, doc)
-		if errors.Is(err, errRaced) && attempt < 3 {
-			continue
-		}
-		if errors.Is(err, errRaced) {
-			return nil, wire.Errorf(http.StatusConflict, "Conflict", "The account was changed by another request; retry.")
-		}
-		return resp, err
-	}
+		return s.saveAccount(ctx, r, res, doc)
+	})
 }
 
 // deleteAccount removes the account, its index row and all of its access

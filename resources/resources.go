@@ -206,13 +206,24 @@ func (p *Provider) putGroup(ctx context.Context, r *pipeline.Request) (*wire.Res
 	if strings.TrimSpace(in.Location) == "" {
 		return nil, wire.BadRequest("LocationRequired", "location", "The location property is required for this definition.")
 	}
+	return groupWriteWins(ctx, id, func() (*wire.Response, error) { return p.putGroupOnce(ctx, r, id, in) })
+}
+
+// groupWriteWins runs one read-modify-write of group id until it does not
+// race with another request's.
+func groupWriteWins(ctx context.Context, id arm.ID, attempt func() (*wire.Response, error)) (*wire.Response, error) {
+	return arm.LastWriterWins(ctx, wire.Errorf(http.StatusConflict, "Conflict",
+		"The resource group '"+id.ResourceGroup+"' is being changed by many requests at once; retry."), attempt)
+}
+
+func (p *Provider) putGroupOnce(ctx context.Context, r *pipeline.Request, id arm.ID, in arm.ResourceGroup) (*wire.Response, error) {
 	existing, err := p.cfg.Store.GetResource(ctx, id.Key())
 	switch {
 	case errors.Is(err, tokend.ErrNotFound):
 		res := arm.NewGroupResource(id, in.Location, in.Tags, in.ManagedBy, r.Caller(), p.cfg.Now())
 		if err := p.cfg.Store.CreateResource(ctx, res); err != nil {
 			if errors.Is(err, tokend.ErrAlreadyExists) {
-				return p.putGroup(ctx, r) // lost a race with another creator: now it is an update
+				return nil, arm.ErrRaced // another creator won: now it is an update
 			}
 			return nil, fmt.Errorf("create resource group %s: %w", id, err)
 		}
@@ -234,15 +245,22 @@ func (p *Provider) putGroup(ctx context.Context, r *pipeline.Request) (*wire.Res
 
 func (p *Provider) patchGroup(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	id := groupID(r)
-	existing, err := p.loadGroup(ctx, id)
-	if err != nil {
+	var patch groupPatch
+	if err := r.Decode(&patch); err != nil {
 		return nil, err
 	}
-	var patch struct {
-		Tags      *map[string]string `json:"tags"`
-		ManagedBy *string            `json:"managedBy"`
-	}
-	if err := r.Decode(&patch); err != nil {
+	return groupWriteWins(ctx, id, func() (*wire.Response, error) { return p.patchGroupOnce(ctx, r, id, patch) })
+}
+
+// groupPatch is what a resource group PATCH may change.
+type groupPatch struct {
+	Tags      *map[string]string `json:"tags"`
+	ManagedBy *string            `json:"managedBy"`
+}
+
+func (p *Provider) patchGroupOnce(ctx context.Context, r *pipeline.Request, id arm.ID, patch groupPatch) (*wire.Response, error) {
+	existing, err := p.loadGroup(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	var cur arm.ResourceGroup
@@ -266,8 +284,8 @@ func (p *Provider) saveGroup(ctx context.Context, res *tokend.Resource, g arm.Re
 	prev := res.ETag
 	res.Body, res.ETag, res.UpdatedAt, res.UpdatedBy = body, arm.NewETag(), p.cfg.Now().UTC(), caller
 	if err := p.cfg.Store.UpdateResource(ctx, res, prev); err != nil {
-		if errors.Is(err, tokend.ErrPreconditionFailed) {
-			return nil, wire.Errorf(http.StatusConflict, "Conflict", "The resource group was changed by another request; retry.")
+		if errors.Is(err, tokend.ErrPreconditionFailed) || errors.Is(err, tokend.ErrNotFound) {
+			return nil, arm.ErrRaced
 		}
 		return nil, fmt.Errorf("update resource group %s: %w", res.ID, err)
 	}
