@@ -11,4 +11,8 @@ var (
 	ErrAlreadyExists = errors.New("already exists")
 	// ErrPreconditionFailed: an optimistic-concurrency check (ETag) failed.
 	ErrPreconditionFailed = errors.New("precondition failed")
+	// ErrUnavailable: the database cannot be reached or cannot write (a
+	// stopped server, a full disk); the request may succeed if retried
+	// later (503 with Retry-After).
+	ErrUnavailable = errors.New("storage is unavailable")
 )

@@ -128,8 +128,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 	case errors.As(err, &bad):
 		s.invalidClient(w, r, false, bad.aadsts, bad.message)
 	default:
-		s.log.ErrorContext(r.Context(), "client authentication failed", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
-		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0,
+		s.oauthError(w, r, s.troubleStatus(w, r, "client authentication failed", err), "temporarily_unavailable", 0,
 			"The server could not check the client credentials; retry later.")
 	}
 	return nil, "", false

@@ -2,10 +2,12 @@ package identity
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
+	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/wire"
 )
 
@@ -59,3 +61,15 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 }
 
 func jsonEncode(w http.ResponseWriter, body any) error { return json.NewEncoder(w).Encode(body) }
+
+// troubleStatus is the status of a failure that is not the client's: 503
+// with Retry-After when storage is unavailable (retrying later helps), else
+// 500. The cause is logged with the request id, never shown.
+func (s *Service) troubleStatus(w http.ResponseWriter, r *http.Request, what string, err error) int {
+	s.log.ErrorContext(r.Context(), what, "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
+	if errors.Is(err, tokend.ErrUnavailable) {
+		w.Header().Set("Retry-After", wire.RetryAfterSeconds)
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

@@ -103,8 +103,7 @@ func (s *Service) answerMIFailure(w http.ResponseWriter, r *http.Request, resour
 	case errors.Is(err, tokend.ErrNotFound):
 		msiError(w, http.StatusBadRequest, "invalid_request", "Identity not found: "+what)
 	default:
-		s.log.ErrorContext(r.Context(), "managed identity token", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
-		msiError(w, http.StatusInternalServerError, "temporarily_unavailable", "The token could not be issued; retry later.")
+		msiError(w, s.troubleStatus(w, r, "managed identity token", err), "temporarily_unavailable", "The token could not be issued; retry later.")
 	}
 }
 

@@ -62,8 +62,14 @@ func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID s
 		return
 	}
 	if err := s.Revoke(r.Context(), c.ID, c.Expiry()); err != nil {
-		s.log.ErrorContext(r.Context(), "revoke token", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
-		s.oauthError(w, r, http.StatusServiceUnavailable, "temporarily_unavailable", 0, "The token could not be revoked; retry later.")
+		status := s.troubleStatus(w, r, "revoke token", err)
+		if status == http.StatusInternalServerError {
+			// RFC 7009 §2.2.1: a revocation the server could not make is
+			// a 503 the client may retry, whatever the cause.
+			w.Header().Set("Retry-After", wire.RetryAfterSeconds)
+			status = http.StatusServiceUnavailable
+		}
+		s.oauthError(w, r, status, "temporarily_unavailable", 0, "The token could not be revoked; retry later.")
 		return
 	}
 	w.WriteHeader(http.StatusOK)

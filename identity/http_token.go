@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
-	"github.com/tokend-dev/tokend/wire"
 )
 
 // tokenResponse is Entra's token response. expires_in and ext_expires_in
@@ -64,8 +63,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	}
 	tok, err := s.issueAccessToken(r.Context(), s.baseURL(r), tenantID, client.ID, client.ObjectID, aud, acr)
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "issue access token", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
-		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0, "The token could not be issued; retry later.")
+		s.oauthError(w, r, s.troubleStatus(w, r, "issue access token", err), "temporarily_unavailable", 0, "The token could not be issued; retry later.")
 		return
 	}
 	secs := int64(tok.expires.Seconds())
@@ -124,8 +122,7 @@ func (s *Service) requestedAudience(w http.ResponseWriter, r *http.Request, form
 		return "", false
 	}
 	if err != nil {
-		s.log.ErrorContext(r.Context(), "resolve resource", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
-		s.oauthError(w, r, http.StatusInternalServerError, "temporarily_unavailable", 0, "The resource could not be resolved; retry later.")
+		s.oauthError(w, r, s.troubleStatus(w, r, "resolve resource", err), "temporarily_unavailable", 0, "The resource could not be resolved; retry later.")
 		return "", false
 	}
 	return aud, true

@@ -37,6 +37,8 @@ func FromError(ctx context.Context, err error, w http.ResponseWriter, log *slog.
 		return Errorf(http.StatusPreconditionFailed, "PreconditionFailed", "The resource has changed since the ETag given in If-Match.")
 	case errors.Is(err, context.Canceled):
 		return Errorf(499, "RequestCanceled", "The client canceled the request.")
+	case errors.Is(err, tokend.ErrUnavailable):
+		return Unavailable(ctx, err, w, log)
 	}
 	reqID := TraceFrom(ctx).RequestID
 	if log == nil {
@@ -44,6 +46,25 @@ func FromError(ctx context.Context, err error, w http.ResponseWriter, log *slog.
 	}
 	log.ErrorContext(ctx, "request failed", "request_id", reqID, "err", err.Error())
 	return InternalError(reqID)
+}
+
+// RetryAfterSeconds is what a 503 asks clients to wait: long enough for a
+// database failover or a freed disk to matter, short enough that the
+// Azure SDKs' retry policies (which honour Retry-After) try again soon.
+const RetryAfterSeconds = "5"
+
+// Unavailable is the answer when storage cannot serve (tokend.ErrUnavailable):
+// 503 with Retry-After, in the route's family, the cause logged with the
+// request id and not shown.
+func Unavailable(ctx context.Context, err error, w http.ResponseWriter, log *slog.Logger) *Error {
+	reqID := TraceFrom(ctx).RequestID
+	if log == nil {
+		log = slog.Default()
+	}
+	log.WarnContext(ctx, "storage unavailable", "request_id", reqID, "err", err.Error())
+	w.Header().Set("Retry-After", RetryAfterSeconds)
+	return Errorf(http.StatusServiceUnavailable, "ServiceUnavailable",
+		"The service is temporarily unable to reach its storage; retry after "+RetryAfterSeconds+" seconds. Request id '"+reqID+"'.")
 }
 
 // InternalError is the answer to an unexpected failure: the request id to

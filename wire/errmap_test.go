@@ -35,6 +35,7 @@ func TestFromError(t *testing.T) {
 		{"precondition", tokend.ErrPreconditionFailed, 412, "PreconditionFailed", false},
 		{"canceled", context.Canceled, 499, "RequestCanceled", false},
 		{"anything else", errors.New("disk on fire: password=hunter2"), 500, "InternalServerError", false},
+		{"storage unavailable", fmt.Errorf("put: %w: disk full, password=hunter2", tokend.ErrUnavailable), 503, "ServiceUnavailable", false},
 	} {
 		var log bytes.Buffer
 		w := httptest.NewRecorder()
@@ -45,9 +46,12 @@ func TestFromError(t *testing.T) {
 		if got := w.Header().Get("WWW-Authenticate") != ""; got != c.challenge {
 			t.Errorf("%s: challenge header set %v", c.name, got)
 		}
-		if c.status == 500 {
+		if got := w.Header().Get("Retry-After") != ""; got != (c.status == 503) {
+			t.Errorf("%s: Retry-After set %v", c.name, got)
+		}
+		if c.status >= 500 {
 			if strings.Contains(e.Message, "hunter2") || !strings.Contains(e.Message, "req-42") {
-				t.Errorf("500 message %q leaks or lacks the request id", e.Message)
+				t.Errorf("%d message %q leaks or lacks the request id", c.status, e.Message)
 			}
 			if !strings.Contains(log.String(), "req-42") {
 				t.Errorf("the failure was not logged with its request id: %s", log.String())

@@ -10,10 +10,14 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -62,6 +66,7 @@ var dialect = sqlstore.Dialect{
 	OData:                 odata.PostgreSQL,
 	IsUniqueViolation:     isUniqueViolation,
 	IsForeignKeyViolation: isForeignKeyViolation,
+	IsUnavailable:         isUnavailable,
 	LockSQL:               lockSQL,
 	RelaxedCommit:         `SET LOCAL synchronous_commit TO OFF`,
 	// QueryExecModeCacheDescribe runs the statement as the unnamed one,
@@ -71,6 +76,24 @@ var dialect = sqlstore.Dialect{
 	// bodies arrived hex-encoded at twice their size (hex decoding alone
 	// was 8% of an APIM list's CPU).
 	PlanEachTime: func(args []any) []any { return append([]any{pgx.QueryExecModeCacheDescribe}, args...) },
+}
+
+// isUnavailable reports the errors that say the server cannot serve now:
+// no connection (refused, reset, timed out, closed by the server), the
+// server shutting down or starting (57P01–57P03), connection exceptions
+// (class 08), insufficient resources such as a full disk (class 53).
+func isUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && len(pgErr.Code) == 5 {
+		class := pgErr.Code[:2]
+		return class == "08" || class == "53" || class == "57" && pgErr.Code != "57014" // 57014: a canceled query
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 func isUniqueViolation(err error) bool {

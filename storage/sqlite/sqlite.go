@@ -66,6 +66,9 @@ type config struct {
 	synchronous Synchronous
 	busyTimeout time.Duration
 	readConns   int
+	// writerPragmas are extra "name(value)" pragmas of the writer
+	// connection; tests use them to fake a full disk.
+	writerPragmas []string
 }
 
 // Option configures Open.
@@ -90,6 +93,7 @@ var dialect = sqlstore.Dialect{
 	OData:                 odata.SQLite,
 	IsUniqueViolation:     isUniqueViolation,
 	IsForeignKeyViolation: isForeignKeyViolation,
+	IsUnavailable:         isUnavailable,
 	// No LockSQL: every transaction begins IMMEDIATE and so
 	// already holds the database's only write lock.
 }
@@ -101,6 +105,23 @@ func isUniqueViolation(err error) bool {
 	}
 	switch e.Code() {
 	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return false
+}
+
+// isUnavailable reports the SQLite errors that say the database cannot be
+// used now rather than that the request is wrong: a full disk, an I/O
+// error, a file that cannot be opened or has become read-only, the lock
+// still held by another process after the busy timeout, no memory.
+func isUnavailable(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	switch coded.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY,
+		sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
 		return true
 	}
 	return false
@@ -233,6 +254,9 @@ func openWriter(ctx context.Context, path string, c config) (*sql.DB, error) {
 		"_synchronous":  {string(c.synchronous)},
 		"_busy_timeout": {strconv.FormatInt(c.busyTimeout.Milliseconds(), 10)},
 		"_foreign_keys": {"1"},
+	}
+	for _, p := range c.writerPragmas {
+		params.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", dsn(path, params))
 	if err != nil {

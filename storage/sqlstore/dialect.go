@@ -20,6 +20,10 @@ type Dialect struct {
 	// would abort the surrounding transaction); this maps the violation
 	// that a concurrent delete can still cause to tokend.ErrNotFound.
 	IsForeignKeyViolation func(err error) bool
+	// IsUnavailable reports an engine error that says the database is
+	// unreachable or cannot write (a stopped server, a full disk), not
+	// that the request is wrong: such errors become tokend.ErrUnavailable.
+	IsUnavailable func(err error) bool
 	// LockSQL takes a transaction-scoped named lock, with the name bound to
 	// $1. Empty means Lock only checks that it runs inside InTx: the engine
 	// already serializes write transactions (SQLite's BEGIN IMMEDIATE).

@@ -36,6 +36,9 @@ type queries struct {
 	// transaction, whose own writes a shared cache must not see.
 	counts *countCache
 	inTx   bool
+	// health remembers that storage failed, shared by the store and its
+	// transactions.
+	health *health
 }
 
 var _ tokend.Queries = (*queries)(nil)
@@ -65,8 +68,18 @@ func (q *queries) queryRows(ctx context.Context, query string, args ...any) (*sq
 }
 
 // done reports one call to the observer; use it as
-// defer q.done("Op", time.Now(), &err) with a named error result.
+// defer q.done("Op", time.Now(), &err) with a named error result. An
+// error that says the database is unreachable or cannot write becomes
+// tokend.ErrUnavailable here, for every call alike, and marks the store
+// unhealthy until a write succeeds again (see Store.Ping).
 func (q *queries) done(op string, start time.Time, errp *error) {
+	if err := *errp; err != nil && q.dialect.IsUnavailable != nil &&
+		!errors.Is(err, tokend.ErrUnavailable) && q.dialect.IsUnavailable(err) {
+		*errp = fmt.Errorf("%w: %w", tokend.ErrUnavailable, err)
+		if q.health != nil {
+			q.health.failed()
+		}
+	}
 	if q.observer != nil {
 		q.observer(op, time.Since(start), *errp)
 	}

@@ -70,6 +70,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			read:     cfg.Read,
 			write:    cfg.Write,
 			counts:   newCountCache(),
+			health:   &health{},
 		},
 		readDB:  cfg.Read,
 		writeDB: cfg.Write,
@@ -133,11 +134,12 @@ func closeAll(prepared map[string]*sql.Stmt) {
 func (s *Store) InTx(ctx context.Context, fn func(q tokend.Queries) error) (err error) {
 	defer s.done("InTx", time.Now(), &err)
 	return s.inWriteTx(ctx, func(tx querier) error {
-		return fn(&queries{dialect: s.dialect, observer: s.observer, read: tx, write: tx, inTx: true})
+		return fn(&queries{dialect: s.dialect, observer: s.observer, read: tx, write: tx, inTx: true, health: s.health})
 	})
 }
 
-// Ping reports whether both pools answer.
+// Ping reports whether both pools answer and, after a storage failure,
+// whether writes work again (readiness).
 func (s *Store) Ping(ctx context.Context) (err error) {
 	defer s.done("Ping", time.Now(), &err)
 	if err := s.writeDB.PingContext(ctx); err != nil {
@@ -148,7 +150,7 @@ func (s *Store) Ping(ctx context.Context) (err error) {
 			return fmt.Errorf("ping %s read pool: %w", s.dialect.Name, err)
 		}
 	}
-	return nil
+	return s.checkWrites(ctx)
 }
 
 // Close closes the prepared statements and both pools. The read pool closes
