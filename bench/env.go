@@ -38,7 +38,10 @@ type Env struct {
 	// Workers is the number of closed-loop workers (and so of setup
 	// requests in flight).
 	Workers int
-	Log     func(format string, args ...any)
+	// Window is how long a scenario's requests run (warm-up and measured
+	// time), for scenarios that prepare their requests ahead.
+	Window time.Duration
+	Log    func(format string, args ...any)
 
 	// analyze refreshes the database's planner statistics after a bulk
 	// load (PostgreSQL started by bench; nil otherwise).

@@ -225,7 +225,7 @@ func runConfig(ctx context.Context, o Options, cfg config, ceil *Ceiling, logf f
 	defer cleanup()
 
 	env := &Env{Target: target, BaseURL: target.BaseURL, Client: target.Client, Group: "tokend-bench",
-		Seeds: o.Seeds, Workers: o.Workers, tokens: map[string]string{}, fixtures: map[string]any{},
+		Seeds: o.Seeds, Workers: o.Workers, Window: o.Warmup + o.Duration, tokens: map[string]string{}, fixtures: map[string]any{},
 		Log: func(format string, args ...any) { logf("%s: "+format, append([]any{label}, args...)...) }}
 	if schema != nil {
 		env.analyze = schema.analyze
