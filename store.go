@@ -64,6 +64,10 @@ type ResourceStore interface {
 	// key (a resource group's contents, a service's children).
 	DeleteResourcesUnder(ctx context.Context, scope string) (int, error)
 	ListResources(ctx context.Context, q ResourceQuery) ([]*Resource, error)
+	// ListResourcesUnder pages through the resources of every type strictly
+	// below q.Scope (required) in key order, or of q.Type when it is set:
+	// the generic lists of Microsoft.Resources, which filter the rest.
+	ListResourcesUnder(ctx context.Context, q ResourceQuery) ([]*Resource, error)
 }
 
 type ClientStore interface {

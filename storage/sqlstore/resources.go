@@ -30,23 +30,32 @@ WHERE key = $1`
 	deleteResourcesUnderSQL = `DELETE FROM resources WHERE key > $1 AND key < $2`
 )
 
-// listResourcesSQL is indexed by [scoped][limited]. Every variant walks the
-// (type, key) index in key order from the lower bound $2.
-var listResourcesSQL = func() (v [2][2]string) {
-	for scoped := range 2 {
-		for limited := range 2 {
-			var b strings.Builder
-			b.WriteString(`SELECT ` + resourceColumns + ` FROM resources WHERE type = $1 AND key > $2`)
-			n := 3
-			if scoped == 1 {
-				fmt.Fprintf(&b, ` AND key < $%d`, n)
+// listResourcesSQL is indexed by [typed][scoped][limited]. A typed variant
+// walks the (type, key) index, an untyped one the primary key, both in key
+// order from the lower bound (the second argument, or the first untyped).
+var listResourcesSQL = func() (v [2][2][2]string) {
+	for typed := range 2 {
+		for scoped := range 2 {
+			for limited := range 2 {
+				var b strings.Builder
+				b.WriteString(`SELECT ` + resourceColumns + ` FROM resources WHERE `)
+				n := 1
+				if typed == 1 {
+					b.WriteString(`type = $1 AND `)
+					n++
+				}
+				fmt.Fprintf(&b, `key > $%d`, n)
 				n++
+				if scoped == 1 {
+					fmt.Fprintf(&b, ` AND key < $%d`, n)
+					n++
+				}
+				b.WriteString(` ORDER BY key`)
+				if limited == 1 {
+					fmt.Fprintf(&b, ` LIMIT $%d`, n)
+				}
+				v[typed][scoped][limited] = b.String()
 			}
-			b.WriteString(` ORDER BY key`)
-			if limited == 1 {
-				fmt.Fprintf(&b, ` LIMIT $%d`, n)
-			}
-			v[scoped][limited] = b.String()
 		}
 	}
 	return v
@@ -173,26 +182,45 @@ func (q *queries) ListResources(ctx context.Context, rq tokend.ResourceQuery) (_
 	if rq.Type == "" {
 		return nil, errors.New("list resources: type is required")
 	}
+	return q.listResources(ctx, rq)
+}
+
+// ListResourcesUnder is ListResources across types: the scope is required
+// instead of the type, so that no caller walks the whole table by mistake.
+func (q *queries) ListResourcesUnder(ctx context.Context, rq tokend.ResourceQuery) (_ []*tokend.Resource, err error) {
+	defer q.done("ListResourcesUnder", time.Now(), &err)
+	if rq.Scope == "" {
+		return nil, errors.New("list resources under a scope: scope is required")
+	}
+	return q.listResources(ctx, rq)
+}
+
+func (q *queries) listResources(ctx context.Context, rq tokend.ResourceQuery) ([]*tokend.Resource, error) {
 	if rq.Limit < 0 {
 		return nil, fmt.Errorf("list resources: negative limit %d", rq.Limit)
 	}
-	args := []any{rq.Type, rq.After}
-	scoped, limited := 0, 0
+	var args []any
+	typed, scoped, limited := 0, 0, 0
+	if rq.Type != "" {
+		args = append(args, rq.Type)
+		typed = 1
+	}
+	after := rq.After
 	if rq.Scope != "" {
 		lo, hi := scopeRange(rq.Scope)
-		if rq.After < lo {
-			args[1] = lo
-		}
-		args = append(args, hi)
+		after = max(after, lo)
+		args = append(args, after, hi)
 		scoped = 1
+	} else {
+		args = append(args, after)
 	}
 	if rq.Limit > 0 {
 		args = append(args, rq.Limit)
 		limited = 1
 	}
-	list, err := queryAll(ctx, q.read, scanResource, listResourcesSQL[scoped][limited], args...)
+	list, err := queryAll(ctx, q.read, scanResource, listResourcesSQL[typed][scoped][limited], args...)
 	if err != nil {
-		return nil, fmt.Errorf("list resources of type %s under %q: %w", rq.Type, rq.Scope, err)
+		return nil, fmt.Errorf("list resources of type %q under %q: %w", rq.Type, rq.Scope, err)
 	}
 	return list, nil
 }
