@@ -15,9 +15,25 @@ import (
 // request.
 const scanBudget = 5000
 
-// scanBatch is how many rows each further read takes once the first one
-// (sized for a page that matches everything) fell short.
-const scanBatch = 500
+// maxScanBatch caps one read of a filtered list; minScanBatch keeps the
+// reads that complete a page from being round trips of a row or two.
+const (
+	maxScanBatch = 500
+	minScanBatch = 16
+)
+
+// nextBatch sizes the read that follows one that left the page short:
+// what is missing (and one more, to know whether a nextLink is due) at the
+// share of rows kept so far, with half again as margin. A list that keeps
+// almost everything (the groups between resources are the misses) reads a
+// few rows more; a selective filter reads the most a batch may.
+func nextBatch(missing, kept, scanned int) int {
+	if kept == 0 {
+		return maxScanBatch
+	}
+	n := (missing + 1) * scanned / kept
+	return min(maxScanBatch, max(minScanBatch, n+n/2))
+}
 
 // ListMatching pages through the resources of every type below q.Scope (of
 // q.Type when set) in key order, keeping those keep accepts and rendering
@@ -32,7 +48,10 @@ func ListMatching[T any](ctx context.Context, store tokend.ResourceStore, r *pip
 		return nil, "", err
 	}
 	var items []T
-	q.After, q.Limit = w.after, w.size+1
+	// The first read expects nearly every row to match, with a tenth more
+	// for the misses (the groups between their resources), so that a page
+	// of an unfiltered list is one statement.
+	q.After, q.Limit = w.after, w.size+w.size/10+1
 	lastKept, scanned := "", 0
 	for {
 		batch, err := store.ListResourcesUnder(ctx, q)
@@ -59,6 +78,6 @@ func ListMatching[T any](ctx context.Context, store tokend.ResourceStore, r *pip
 		if scanned >= scanBudget {
 			return items, w.next(r, len(items), q.After), nil
 		}
-		q.Limit = scanBatch
+		q.Limit = nextBatch(w.size-len(items), len(items), scanned)
 	}
 }

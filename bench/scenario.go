@@ -49,6 +49,7 @@ func Scenarios() []Scenario {
 		&pwList{page: 50},
 		&apimGet{},
 		&apimList{},
+		&resourcesList{},
 	}
 }
 

@@ -1,7 +1,6 @@
 package resources
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -24,39 +23,39 @@ import (
 // maxResourceTop is the largest $top served: a bound on one request's work.
 const maxResourceTop = 1000
 
-// genericResource is GenericResourceExpanded: what the lists show of any
-// provider's resource, read from the document the provider stored.
-type genericResource struct {
-	ID                string          `json:"id"`
-	Name              string          `json:"name"`
-	Type              string          `json:"type"`
-	Location          string          `json:"location,omitempty"`
-	ExtendedLocation  json.RawMessage `json:"extendedLocation,omitempty"`
-	Tags              json.RawMessage `json:"tags,omitempty"`
-	Kind              json.RawMessage `json:"kind,omitempty"`
-	SKU               json.RawMessage `json:"sku,omitempty"`
-	Identity          json.RawMessage `json:"identity,omitempty"`
-	ManagedBy         json.RawMessage `json:"managedBy,omitempty"`
-	Plan              json.RawMessage `json:"plan,omitempty"`
-	CreatedTime       string          `json:"createdTime,omitempty"`
-	ChangedTime       string          `json:"changedTime,omitempty"`
-	ProvisioningState string          `json:"provisioningState,omitempty"`
+// listedMembers are the members of a stored document that an item of the
+// lists (GenericResourceExpanded) shows as they are, in the schema's order.
+var listedMembers = [...]string{"location", "extendedLocation", "tags", "kind", "sku", "identity", "managedBy", "plan"}
+
+// documentMembers are the raw values eachMember found of a document.
+type documentMembers struct {
+	typ, properties []byte
+	listed          [len(listedMembers)][]byte
 }
 
-// storedDocument is what the lists read of a provider's document.
-type storedDocument struct {
-	Type             string          `json:"type"`
-	Location         string          `json:"location"`
-	ExtendedLocation json.RawMessage `json:"extendedLocation"`
-	Tags             json.RawMessage `json:"tags"`
-	Kind             json.RawMessage `json:"kind"`
-	SKU              json.RawMessage `json:"sku"`
-	Identity         json.RawMessage `json:"identity"`
-	ManagedBy        json.RawMessage `json:"managedBy"`
-	Plan             json.RawMessage `json:"plan"`
-	Properties       struct {
-		ProvisioningState string `json:"provisioningState"`
-	} `json:"properties"`
+func readDocument(body []byte) documentMembers {
+	var d documentMembers
+	ok := eachMember(body, func(key, value []byte) {
+		if string(value) == "null" { // the schema's objects do not allow null
+			return
+		}
+		switch k := string(key); k {
+		case "type":
+			d.typ = value
+		case "properties":
+			d.properties = value
+		default:
+			for i, name := range listedMembers {
+				if k == name {
+					d.listed[i] = value
+				}
+			}
+		}
+	})
+	if !ok {
+		return documentMembers{} // listed by what its row says
+	}
+	return d
 }
 
 // expansion is the $expand of the lists: which extra fields to show.
@@ -90,14 +89,6 @@ func checkTop(s string) error {
 	return nil
 }
 
-// nullJSON drops a JSON null, which the schema's objects do not allow.
-func nullJSON(raw json.RawMessage) json.RawMessage {
-	if string(raw) == "null" {
-		return nil
-	}
-	return raw
-}
-
 // isTopLevelInGroup reports a canonical key of the form
 // /subscriptions/{s}/resourcegroups/{g}/providers/{ns}/{type}/{name}.
 func isTopLevelInGroup(key string) bool {
@@ -129,37 +120,53 @@ func (m resourceMatcher) keep(res *tokend.Resource) (json.RawMessage, bool, erro
 		f.ResourceGroup != "" && groupOfKey(res.Key) != strings.ToLower(f.ResourceGroup) {
 		return nil, false, nil
 	}
-	var doc storedDocument
-	// A document that does not decode is still listed by what its row says.
-	_ = json.Unmarshal(res.Body, &doc)
-	if f.TagName != "" && !hasTag(doc.Tags, f.TagName, f.TagValue) {
+	doc := readDocument(res.Body)
+	const tags = 2 // listedMembers[2]
+	if f.TagName != "" && !hasTag(doc.listed[tags], f.TagName, f.TagValue) {
 		return nil, false, nil
 	}
-	typ := doc.Type
-	if !strings.EqualFold(typ, res.Type) {
-		typ = res.Type
-		if id, err := arm.ParseID(res.ID); err == nil {
-			typ = id.Type()
+	b := make([]byte, 0, 256+len(res.Body)/2)
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, res.ID)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, res.Name)
+	b = append(b, `,"type":`...)
+	if typ, ok := plainString(doc.typ); ok && strings.EqualFold(typ, res.Type) {
+		b = append(b, doc.typ...) // the provider's casing
+	} else if id, err := arm.ParseID(res.ID); err == nil {
+		b = appendJSONString(b, id.Type())
+	} else {
+		b = appendJSONString(b, res.Type)
+	}
+	for i, raw := range doc.listed {
+		if len(raw) > 0 {
+			b = append(append(append(append(b, ',', '"'), listedMembers[i]...), '"', ':'), raw...)
 		}
 	}
-	g := genericResource{
-		ID: res.ID, Name: res.Name, Type: typ, Location: doc.Location,
-		ExtendedLocation: nullJSON(doc.ExtendedLocation), Tags: nullJSON(doc.Tags), Kind: nullJSON(doc.Kind),
-		SKU: nullJSON(doc.SKU), Identity: nullJSON(doc.Identity), ManagedBy: nullJSON(doc.ManagedBy), Plan: nullJSON(doc.Plan),
-	}
 	if m.expand.created {
-		g.CreatedTime = arm.FormatTime(res.CreatedAt)
+		b = append(append(append(b, `,"createdTime":"`...), arm.FormatTime(res.CreatedAt)...), '"')
 	}
 	if m.expand.changed {
-		g.ChangedTime = arm.FormatTime(res.UpdatedAt)
+		b = append(append(append(b, `,"changedTime":"`...), arm.FormatTime(res.UpdatedAt)...), '"')
 	}
 	if m.expand.state {
-		// Every write completes before tokend answers it, so a stored
-		// document that does not keep a state of its own has succeeded.
-		g.ProvisioningState = cmp.Or(doc.Properties.ProvisioningState, "Succeeded")
+		b = append(b, `,"provisioningState":`...)
+		b = append(b, provisioningState(doc.properties)...)
 	}
-	b, err := json.Marshal(g)
-	return b, err == nil, err
+	return append(b, '}'), true, nil
+}
+
+// provisioningState is the raw properties.provisioningState of a document.
+// Every write completes before tokend answers it, so a document that does
+// not keep a state of its own has succeeded.
+func provisioningState(properties []byte) []byte {
+	state := []byte(`"Succeeded"`)
+	eachMember(properties, func(key, value []byte) {
+		if string(key) == "provisioningState" && value[0] == '"' {
+			state = value
+		}
+	})
+	return state
 }
 
 // hasTag reports a tag named name (without regard to case, as ARM's tag

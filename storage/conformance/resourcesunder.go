@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +41,13 @@ func testListResourcesUnder(t *testing.T, s tokend.Store) {
 	must(t, err)
 	if got := keysOf(list); !slices.Equal(got, inSub) {
 		t.Fatalf("ListResourcesUnder(%s) =\n%v\nwant\n%v", scope, got, inSub)
+	}
+	// A row carries what a list shows.
+	want, err := s.GetResource(ctx, list[0].Key)
+	must(t, err)
+	if got := list[0]; got.ID != want.ID || got.Type != want.Type || got.Name != want.Name || !bytes.Equal(got.Body, want.Body) ||
+		!got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
+		t.Errorf("listed row %+v, stored %+v", got, want)
 	}
 	var paged []string
 	after := ""
