@@ -90,10 +90,21 @@ func checkTop(s string) error {
 }
 
 // isTopLevelInGroup reports a canonical key of the form
-// /subscriptions/{s}/resourcegroups/{g}/providers/{ns}/{type}/{name}.
+// /subscriptions/{s}/resourcegroups/{g}/providers/{ns}/{type}/{name},
+// without splitting it: it runs on every row a list reads.
 func isTopLevelInGroup(key string) bool {
-	segs := strings.Split(key, "/")
-	return len(segs) == 9 && segs[3] == "resourcegroups" && segs[5] == "providers"
+	var at [9]int // where each '/' is
+	n := 0
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			if n == len(at) {
+				return false
+			}
+			at[n] = i
+			n++
+		}
+	}
+	return n == 8 && key[at[2]+1:at[3]] == "resourcegroups" && key[at[4]+1:at[5]] == "providers"
 }
 
 // groupOfKey is the resource group segment of a canonical key.

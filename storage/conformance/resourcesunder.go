@@ -49,23 +49,7 @@ func testListResourcesUnder(t *testing.T, s tokend.Store) {
 		!got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
 		t.Errorf("listed row %+v, stored %+v", got, want)
 	}
-	var paged []string
-	after := ""
-	for range len(inSub) + 1 {
-		page, err := s.ListResourcesUnder(ctx, tokend.ResourceQuery{Scope: scope, After: after, Limit: 3})
-		must(t, err)
-		if len(page) > 3 {
-			t.Fatalf("page of %d, limit 3", len(page))
-		}
-		if len(page) == 0 {
-			break
-		}
-		paged = append(paged, keysOf(page)...)
-		after = page[len(page)-1].Key
-	}
-	if !slices.Equal(paged, inSub) {
-		t.Errorf("paged =\n%v\nwant\n%v", paged, inSub)
-	}
+	checkPaged(t, s.ListResourcesUnder, tokend.ResourceQuery{Scope: scope, Limit: 3}, inSub)
 	// An After before the scope starts at the scope; one past it ends it.
 	list, err = s.ListResourcesUnder(ctx, tokend.ResourceQuery{Scope: scope, After: "/subscriptions/s0"})
 	must(t, err)
