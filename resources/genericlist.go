@@ -119,9 +119,13 @@ func groupOfKey(key string) string {
 type resourceMatcher struct {
 	filter resourceFilter
 	expand expansion
+	// rendered holds the page's items one after another: an item is a
+	// slice of it, which stays valid when it grows (only appended to),
+	// so a page allocates a few buffers rather than one per item.
+	rendered []byte
 }
 
-func (m resourceMatcher) keep(res *tokend.Resource) (json.RawMessage, bool, error) {
+func (m *resourceMatcher) keep(res *tokend.Resource) (json.RawMessage, bool, error) {
 	f := m.filter
 	if !isTopLevelInGroup(res.Key) || res.Type == arm.GroupTypeKey {
 		return nil, false, nil
@@ -136,7 +140,8 @@ func (m resourceMatcher) keep(res *tokend.Resource) (json.RawMessage, bool, erro
 	if f.TagName != "" && !hasTag(doc.listed[tags], f.TagName, f.TagValue) {
 		return nil, false, nil
 	}
-	b := make([]byte, 0, 256+len(res.Body)/2)
+	start := len(m.rendered)
+	b := m.rendered
 	b = append(b, `{"id":`...)
 	b = appendJSONString(b, res.ID)
 	b = append(b, `,"name":`...)
@@ -164,7 +169,8 @@ func (m resourceMatcher) keep(res *tokend.Resource) (json.RawMessage, bool, erro
 		b = append(b, `,"provisioningState":`...)
 		b = append(b, provisioningState(doc.properties)...)
 	}
-	return append(b, '}'), true, nil
+	m.rendered = append(b, '}')
+	return m.rendered[start:len(m.rendered):len(m.rendered)], true, nil
 }
 
 // provisioningState is the raw properties.provisioningState of a document.
@@ -215,7 +221,7 @@ func (p *Provider) listResources(ctx context.Context, r *pipeline.Request) (*wir
 	case filter.ResourceGroup != "" && !strings.Contains(filter.ResourceGroup, "/"):
 		q.Scope += "/" + strings.ToLower(filter.ResourceGroup) // the group's range only
 	}
-	m := resourceMatcher{filter: filter, expand: expand}
+	m := &resourceMatcher{filter: filter, expand: expand, rendered: make([]byte, 0, 400*p.cfg.ResourcePageSize)}
 	items, next, err := arm.ListMatching(ctx, p.cfg.Store, r, q, filter.canonical(), p.cfg.ResourcePageSize, m.keep)
 	if err != nil {
 		return nil, err
