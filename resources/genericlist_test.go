@@ -328,6 +328,7 @@ func TestOperationsList(t *testing.T) {
 		Routes: []pipeline.Route{
 			{Method: http.MethodGet, Pattern: "/widgetdata/{id}/things", Action: "Microsoft.Test/widgets/things/read"},
 			{Method: http.MethodGet, Pattern: "/widgetdata/{id}/again", Action: "Microsoft.Test/widgets/things/read"},
+			{Method: http.MethodGet, Pattern: "/widgetdata/{id}", Action: "Microsoft.Test/widgets/read"},
 			{Method: http.MethodGet, Pattern: "/widgetdata/page", Anonymous: true},
 		}}
 	widgets := widgetProvider(store)
@@ -354,11 +355,14 @@ func TestOperationsList(t *testing.T) {
 	var names []string
 	for _, op := range list.Value {
 		names = append(names, op.Name)
-		if op.Display.Provider != "Microsoft.Test" || op.Display.Operation == "" || op.IsDataAction != strings.Contains(op.Name, "things") {
+		if op.Display.Provider != "Microsoft.Test" || op.Display.Operation == "" {
 			t.Errorf("operation %+v", op)
 		}
+		if op.IsDataAction {
+			names[len(names)-1] += " (data)"
+		}
 	}
-	want := []string{"Microsoft.Test/widgets/listKeys/action", "Microsoft.Test/widgets/read", "Microsoft.Test/widgets/things/read"}
+	want := []string{"Microsoft.Test/widgets/listKeys/action", "Microsoft.Test/widgets/read", "Microsoft.Test/widgets/read (data)", "Microsoft.Test/widgets/things/read (data)"}
 	if !slices.Equal(names, want) {
 		t.Errorf("operations %v, want %v", names, want)
 	}

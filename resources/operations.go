@@ -34,11 +34,17 @@ type operationDisplay struct {
 // route of a generic pattern (its namespace a parameter) names no action
 // of d's own and is left out.
 func providerOperations(d *pipeline.Provider) []operation {
-	seen := map[string]bool{}
+	// An action and a data action may share a name (Playwright's
+	// accounts/read is both): each is listed once.
+	type listed struct {
+		action string
+		data   bool
+	}
+	seen := map[listed]bool{}
 	var out []operation
 	add := func(action string, data bool) {
-		key := strings.ToLower(action)
-		if action == "" || strings.Contains(action, "{") || seen[key] || !strings.HasPrefix(key, strings.ToLower(d.Namespace)+"/") {
+		key := listed{strings.ToLower(action), data}
+		if action == "" || strings.Contains(action, "{") || seen[key] || !strings.HasPrefix(key.action, strings.ToLower(d.Namespace)+"/") {
 			return
 		}
 		seen[key] = true
@@ -62,7 +68,7 @@ func providerOperations(d *pipeline.Provider) []operation {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b operation) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(out, func(a, b operation) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
