@@ -47,7 +47,8 @@ type ResourceQuery struct {
 	// Scope is a canonical key prefix: only resources strictly below it are
 	// returned (e.g. "/subscriptions/x/resourcegroups/rg").
 	Scope string
-	// Type limits results to one canonical type; required.
+	// Type limits results to one canonical type; required by
+	// ListResources, optional for ListResourcesUnder.
 	Type string
 	// After is the last key of the previous page ("" for the first page).
 	After string

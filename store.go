@@ -65,6 +65,12 @@ type ResourceStore interface {
 	// key (a resource group's contents, a service's children).
 	DeleteResourcesUnder(ctx context.Context, scope string) (int, error)
 	ListResources(ctx context.Context, q ResourceQuery) ([]*Resource, error)
+	// ListResourcesUnder pages through the resources of every type strictly
+	// below q.Scope (required) in key order, or of q.Type when it is set:
+	// the generic lists of Microsoft.Resources, which filter the rest. A
+	// row carries what such a list shows: Key, ID, Type, Name, Body,
+	// CreatedAt and UpdatedAt (the rest is left empty; GetResource has it).
+	ListResourcesUnder(ctx context.Context, q ResourceQuery) ([]*Resource, error)
 }
 
 type ClientStore interface {

@@ -55,6 +55,7 @@ func (s *Surface) Pipeline() pipeline.Surface {
 	return pipeline.Surface{
 		Audience: tokend.AudienceManagement, Authorization: pipeline.Actions,
 		Scope: s, Action: DeriveAction, NotFound: s.notFound, Family: wire.FamilyARM,
+		HeadFromGet: true,
 	}
 }
 

@@ -75,6 +75,9 @@ type Seeds struct {
 	PlaywrightOtherAccounts int `json:"playwright_other_accounts"`
 	// APIMServers is how many authorization servers the listed service holds.
 	APIMServers int `json:"apim_servers"`
+	// Resources is how many resources the subscription's generic list
+	// walks.
+	Resources int `json:"resources"`
 }
 
 // Token returns an access token for scope, obtained once per Env with the

@@ -50,6 +50,7 @@ func Scenarios() []Scenario {
 		&pwList{page: 50},
 		&apimGet{},
 		&apimList{},
+		&resourcesList{},
 	}
 }
 

@@ -20,34 +20,33 @@ import (
 
 const playwrightAPI = "2024-12-01"
 
-// Seeder writes Playwright access tokens in bulk: storage opened directly
-// (tokend.Store's CreateAccessTokens) when bench started the servers, or
-// PUTs over HTTP against a remote target.
+// Seeder writes Playwright access tokens and generic resources in bulk:
+// storage opened directly (tokend.Store) when bench started the servers,
+// or PUTs over HTTP against a remote target.
 type Seeder interface {
 	CreateAccessTokens(ctx context.Context, list []*tokend.AccessToken) error
+	CreateResources(ctx context.Context, list []*tokend.Resource) error
 }
 
 // seedBatch is how many tokens one Seeder call gets: one transaction of a
 // direct seeder, whose commit it amortizes.
 const seedBatch = 10000
 
-// seedStatement is how many tokens one CreateAccessTokens statement
-// inserts inside a direct seeder's transaction. SQLite looks numbered
-// parameters up linearly, so a statement's parse cost grows with the square
-// of its rows: small statements in one transaction are several times
-// faster than large ones.
-const seedStatement = 50
-
-// StoreSeeder seeds through storage opened directly: each call is one
-// transaction of small multi-row statements.
+// StoreSeeder seeds through storage opened directly: the store's own
+// batched insert of access tokens, and resources in one transaction per
+// call.
 func StoreSeeder(s tokend.Store) Seeder { return storeSeeder{s} }
 
 type storeSeeder struct{ s tokend.Store }
 
 func (t storeSeeder) CreateAccessTokens(ctx context.Context, list []*tokend.AccessToken) error {
+	return t.s.CreateAccessTokens(ctx, list)
+}
+
+func (t storeSeeder) CreateResources(ctx context.Context, list []*tokend.Resource) error {
 	return t.s.InTx(ctx, func(q tokend.Queries) error {
-		for start := 0; start < len(list); start += seedStatement {
-			if err := q.CreateAccessTokens(ctx, list[start:min(start+seedStatement, len(list))]); err != nil {
+		for _, r := range list {
+			if err := q.CreateResource(ctx, r); err != nil {
 				return err
 			}
 		}
@@ -423,6 +422,18 @@ func (h *httpSeeder) CreateAccessTokens(ctx context.Context, list []*tokend.Acce
 		}
 		body := map[string]string{"name": t.Name, "expiryAt": exp.UTC().Format(time.RFC3339)}
 		_, _, err := h.env.Call(ctx, http.MethodPut, base+"/access-tokens/"+t.ID+"?api-version="+playwrightAPI, body, tok)
+		return err
+	})
+}
+
+// CreateResources PUTs a Playwright account under each resource's group
+// and name: the one type a remote target creates from a location alone.
+func (h *httpSeeder) CreateResources(ctx context.Context, list []*tokend.Resource) error {
+	return parallel(ctx, len(list), h.env.Workers*2, func(ctx context.Context, i int) error {
+		id := list[i].ID
+		group := id[:strings.Index(id, "/providers/")]
+		_, err := h.env.PutARM(ctx, group+"/providers/Microsoft.AzurePlaywrightService/accounts/"+list[i].Name+"?api-version="+playwrightAPI,
+			map[string]any{"location": "eastus"})
 		return err
 	})
 }

@@ -31,7 +31,6 @@ func pwValidate(t testing.TB, req *http.Request, resp *http.Response, body []byt
 	dataPlane := strings.HasPrefix(path, "/playwright/")
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	last := segs[len(segs)-1]
-	const common = "common-types/resource-management/v5/types.json"
 	switch {
 	case resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusAccepted:
 		if len(bytes.TrimSpace(body)) > 0 {
@@ -42,7 +41,7 @@ func pwValidate(t testing.TB, req *http.Request, resp *http.Response, body []byt
 	case resp.StatusCode >= 400 && dataPlane:
 		azurespec.Validate(t, azurespec.Playwright, "Azure.Core.Foundations.ErrorResponse", body)
 	case resp.StatusCode >= 400:
-		azurespec.Validate(t, common, "ErrorResponse", body)
+		azurespec.Validate(t, commonTypesV5, "ErrorResponse", body)
 	case dataPlane && len(segs) == 3:
 		azurespec.Validate(t, azurespec.Playwright, "Microsoft.PlaywrightTesting.Shared.Account", body)
 	case dataPlane && last == "access-tokens" && req.URL.Query().Get("$select") != "":
@@ -79,7 +78,7 @@ func pwValidate(t testing.TB, req *http.Request, resp *http.Response, body []byt
 	case dataPlane:
 		azurespec.Validate(t, azurespec.Playwright, "AccessToken", body)
 	case len(segs) > 2 && segs[len(segs)-2] == "operationstatuses":
-		azurespec.Validate(t, common, "OperationStatusResult", body)
+		azurespec.Validate(t, commonTypesV5, "OperationStatusResult", body)
 	case last == "accounts":
 		azurespec.Validate(t, azurespec.PlaywrightARM, "AccountListResult", body)
 	default:

@@ -57,6 +57,10 @@ type Surface struct {
 	NotFound func(path string, segs []string) (wire.Family, *wire.Error)
 	// Family is the envelope of answers no route owns, without NotFound.
 	Family wire.Family
+	// HeadFromGet serves a HEAD that no route takes with the GET route of
+	// the same path, answering 204 for its 200 and its errors as they are:
+	// ARM's CheckExistence of any resource, whose provider serves GET.
+	HeadFromGet bool
 	// WriteError, if set, writes the surface's errors instead of
 	// wire.WriteError (identity answers in OAuth's shape).
 	WriteError func(w http.ResponseWriter, r *http.Request, f wire.Family, e *wire.Error)
@@ -148,7 +152,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	segs := strings.Split(strings.Trim(hr.URL.Path, "/"), "/")
 
-	var matched *Route
+	var matched, get *Route
 	var allowed []string
 	for _, r := range rt.routes {
 		if !r.matchPath(segs) || r.When != nil && !r.When(hr) {
@@ -158,10 +162,17 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			if !slices.Contains(allowed, r.Method) {
 				allowed = append(allowed, r.Method)
 			}
+			if r.Method == http.MethodGet && get == nil {
+				get = r
+			}
 			continue
 		}
 		matched = r
 		break
+	}
+	headAsGet := matched == nil && get != nil && hr.Method == http.MethodHead && rt.surface.HeadFromGet
+	if headAsGet {
+		matched = get
 	}
 	if matched == nil {
 		rt.unmatched(w, hr, segs, allowed)
@@ -193,6 +204,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if err != nil {
 		rt.fail(ctx, w, req, err)
 		return
+	}
+	if headAsGet && resp.Status == http.StatusOK {
+		resp = wire.Empty(http.StatusNoContent)
 	}
 	if done := rt.opts.Hooks.Done; done != nil {
 		done(ctx, req, resp.Status)

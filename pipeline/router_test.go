@@ -263,3 +263,39 @@ func TestScopeParameter(t *testing.T) {
 		}
 	}
 }
+
+// A surface with HeadFromGet answers a HEAD no route takes with the GET
+// route of its path: 204 for its 200 (no body), its errors as they are;
+// without it, such a HEAD is a 405. A HEAD route of its own still wins.
+func TestHeadFromGet(t *testing.T) {
+	t.Parallel()
+	get := func(_ context.Context, r *pipeline.Request) (*wire.Response, error) {
+		if r.Param("name") == "missing" {
+			return nil, wire.Errorf(http.StatusNotFound, "ResourceNotFound", "not found")
+		}
+		return wire.JSON(http.StatusOK, map[string]string{"name": r.Param("name")}), nil
+	}
+	head := func(context.Context, *pipeline.Request) (*wire.Response, error) {
+		return wire.Empty(http.StatusOK), nil
+	}
+	for _, c := range []struct {
+		fromGet bool
+		path    string
+		status  int
+	}{
+		{true, "/things/a", http.StatusNoContent},
+		{true, "/things/missing", http.StatusNotFound},
+		{true, "/own/a", http.StatusOK},
+		{true, "/nothing/a", http.StatusNotFound},
+		{false, "/things/a", http.StatusMethodNotAllowed},
+	} {
+		rt := pipeline.New(pipeline.Surface{Name: "test", HeadFromGet: c.fromGet}, &pipeline.Options{})
+		rt.Add(pipeline.Op(http.MethodGet, "/things/{name}", get), pipeline.Op(http.MethodPut, "/things/{name}", get),
+			pipeline.Op(http.MethodGet, "/own/{name}", get), pipeline.Op(http.MethodHead, "/own/{name}", head))
+		w, _ := serve(rt, http.MethodHead, c.path, "")
+		// (The recorder keeps an error's body, which net/http drops for HEAD.)
+		if w.Code != c.status || c.status < 300 && w.Body.Len() != 0 {
+			t.Errorf("HEAD %s (from GET %v): %d %q, want %d", c.path, c.fromGet, w.Code, w.Body.String(), c.status)
+		}
+	}
+}

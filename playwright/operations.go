@@ -124,33 +124,3 @@ func (s *Service) checkNameAvailability(ctx context.Context, r *pipeline.Request
 		q.After = page[len(page)-1].Key
 	}
 }
-
-// operationsList is the provider's Operations_List: what RBAC knows it for.
-func (s *Service) listOperations(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	type display struct {
-		Provider    string `json:"provider"`
-		Resource    string `json:"resource"`
-		Operation   string `json:"operation"`
-		Description string `json:"description"`
-	}
-	type op struct {
-		Name         string  `json:"name"`
-		IsDataAction bool    `json:"isDataAction"`
-		Display      display `json:"display"`
-		Origin       string  `json:"origin"`
-		ActionType   string  `json:"actionType,omitempty"`
-	}
-	const provider = "Microsoft Playwright Testing"
-	ops := []op{
-		{Name: accountARMType + "/read", Display: display{provider, "accounts", "Read account", "Reads Playwright Testing accounts."}, Origin: "user,system"},
-		{Name: accountARMType + "/write", Display: display{provider, "accounts", "Write account", "Creates or updates Playwright Testing accounts."}, Origin: "user,system"},
-		{Name: accountARMType + "/delete", Display: display{provider, "accounts", "Delete account", "Deletes Playwright Testing accounts."}, Origin: "user,system"},
-		{Name: Namespace + "/checkNameAvailability/action", Display: display{provider, "accounts", "Check name availability", "Checks whether an account name is available."}, Origin: "user,system"},
-		{Name: Namespace + "/locations/operationStatuses/read", Display: display{provider, "operations", "Read operation status", "Reads the status of long-running operations."}, Origin: "user,system"},
-		{Name: actionReadAccount, IsDataAction: true, Display: display{provider, "accounts", "Read account (data plane)", "Reads an account on the Playwright data plane."}, Origin: "user"},
-		{Name: actionReadTokens, IsDataAction: true, Display: display{provider, "accessTokens", "Read access tokens", "Lists and reads access tokens."}, Origin: "user"},
-		{Name: actionWriteTokens, IsDataAction: true, Display: display{provider, "accessTokens", "Write access tokens", "Creates access tokens."}, Origin: "user"},
-		{Name: actionDeleteToken, IsDataAction: true, Display: display{provider, "accessTokens", "Delete access tokens", "Deletes access tokens."}, Origin: "user"},
-	}
-	return wire.JSON(http.StatusOK, map[string]any{"value": ops}), nil
-}

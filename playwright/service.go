@@ -78,7 +78,6 @@ func (s *Service) Describe() *pipeline.Provider {
 	return &pipeline.Provider{
 		Namespace: Namespace, Family: wire.FamilyARM, Versions: APIVersions,
 		Routes: []pipeline.Route{
-			pipeline.Op(http.MethodGet, ns+"/operations", s.listOperations),
 			pipeline.Op(http.MethodGet, sub+ns+"/accounts", s.listAccountsBySubscription),
 			pipeline.Op(http.MethodGet, group+ns+"/accounts", s.listAccountsByGroup),
 			pipeline.Op(http.MethodGet, account, s.getAccount),

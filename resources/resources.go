@@ -31,6 +31,8 @@ type Config struct {
 	Store tokend.Store
 	// GroupPageSize is resource groups per list page; default 100.
 	GroupPageSize int
+	// ResourcePageSize is resources per page of Resources_List; default 100.
+	ResourcePageSize int
 	// OnGroupDelete are the other providers' hooks, run in the transaction
 	// that deletes a group.
 	OnGroupDelete []pipeline.GroupDeleteHook
@@ -55,6 +57,9 @@ type Provider struct {
 func New(cfg Config) *pipeline.Provider {
 	if cfg.GroupPageSize == 0 {
 		cfg.GroupPageSize = 100
+	}
+	if cfg.ResourcePageSize == 0 {
+		cfg.ResourcePageSize = 100
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -81,6 +86,16 @@ func New(cfg Config) *pipeline.Provider {
 			{Method: http.MethodPut, Pattern: group, Handler: p.putGroup},
 			{Method: http.MethodPatch, Pattern: group, Handler: p.patchGroup},
 			{Method: http.MethodDelete, Pattern: group, Handler: p.deleteGroup},
+			// Every provider's top-level resources, from the one resources
+			// table; moving them is refused in words (tokend does not move).
+			{Method: http.MethodGet, Pattern: sub + "/resources", Handler: p.listResources},
+			{Method: http.MethodGet, Pattern: group + "/resources", Handler: p.listResources},
+			{Method: http.MethodPost, Pattern: group + "/moveResources", Handler: p.refuseMove},
+			{Method: http.MethodPost, Pattern: group + "/validateMoveResources", Handler: p.refuseMove},
+			// Operations_List of every namespace served, derived from the
+			// routes; any signed-in caller may read it, as in Azure.
+			{Method: http.MethodGet, Pattern: ns + "/operations", Handler: p.listOperations, AuthorizesItself: true,
+				Versions: servedVersions(cfg.Providers)},
 			// Resource providers: any caller may read what tokend serves;
 			// registering needs the action Contributor holds.
 			{Method: http.MethodGet, Pattern: "/providers", Handler: p.listProviders, AuthorizesItself: true},

@@ -80,6 +80,7 @@ briefly on small seeds (CI). See docs/performance.md.`,
 	fl.IntVar(&f.seeds.PlaywrightOtherTokens, "pw-other-tokens", 1_000_000, "access tokens spread over other Playwright accounts")
 	fl.IntVar(&f.seeds.PlaywrightOtherAccounts, "pw-other-accounts", 100, "how many other Playwright accounts")
 	fl.IntVar(&f.seeds.APIMServers, "apim-servers", 10_000, "authorization servers in the listed APIM service")
+	fl.IntVar(&f.seeds.Resources, "resources", 100_000, "resources (container apps, APIM services) the subscription's generic list walks")
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the whole run after this long (default: 5m with --smoke, else 60m)")
 	fl.StringArrayVar(&f.serveArgs, "serve-arg", nil, "extra argument for every started `tokend serve` (repeatable)")
 	fl.StringVar(&f.profileDir, "server-profile", "", "save a CPU profile of the (first) server for every scenario's measured window into this directory (starts servers with --pprof-addr)")
@@ -100,6 +101,7 @@ func runBench(cmd *cobra.Command, f *benchFlags) error {
 		setUnless(fl.Changed("pw-other-tokens"), &f.seeds.PlaywrightOtherTokens, 4000)
 		setUnless(fl.Changed("pw-other-accounts"), &f.seeds.PlaywrightOtherAccounts, 4)
 		setUnless(fl.Changed("apim-servers"), &f.seeds.APIMServers, 400)
+		setUnless(fl.Changed("resources"), &f.seeds.Resources, 1000)
 	}
 	if f.target != "" {
 		// A running server is seeded over HTTP, one PUT per token: a
@@ -107,6 +109,7 @@ func runBench(cmd *cobra.Command, f *benchFlags) error {
 		setUnless(fl.Changed("pw-tokens"), &f.seeds.PlaywrightTokens, 4000)
 		setUnless(fl.Changed("pw-other-tokens"), &f.seeds.PlaywrightOtherTokens, 4000)
 		setUnless(fl.Changed("pw-other-accounts"), &f.seeds.PlaywrightOtherAccounts, 4)
+		setUnless(fl.Changed("resources"), &f.seeds.Resources, 200)
 	}
 	if f.timeout == 0 {
 		f.timeout = 60 * time.Minute
@@ -216,7 +219,7 @@ func openBenchStore(ctx context.Context, dataDir, database, _ string) (bench.See
 	if err != nil {
 		return nil, nil, err
 	}
-	return store, store.Close, nil
+	return bench.StoreSeeder(store), store.Close, nil
 }
 
 func scenarioNames() string {

@@ -116,6 +116,21 @@ func BenchListResources(b *testing.B, s tokend.Store) {
 	}
 }
 
+// BenchListResourcesUnder measures the first page of a subscription's
+// resources of every type (Resources_List): 101 rows in key order.
+func BenchListResourcesUnder(b *testing.B, s tokend.Store) {
+	seedResources(b, s)
+	ctx := b.Context()
+	q := tokend.ResourceQuery{Scope: "/subscriptions/s1/resourcegroups", Limit: 101}
+	b.ReportAllocs()
+	for b.Loop() {
+		list, err := s.ListResourcesUnder(ctx, q)
+		if err != nil || len(list) != 101 {
+			b.Fatalf("%d, %v", len(list), err)
+		}
+	}
+}
+
 // BenchIsRevoked measures the token-check lookup of an unrevoked token.
 func BenchIsRevoked(b *testing.B, s tokend.Store) {
 	ctx := b.Context()

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"ListResources", testListResources},
 		{"ListResourcesScopeIsolation", testListResourcesScopeIsolation},
 		{"ListResourcesPagingStable", testListResourcesPagingStable},
+		{"ListResourcesUnder", testListResourcesUnder},
 		{"DeleteResourcesUnder", testDeleteResourcesUnder},
 		{"Revocations", testRevocations},
 		{"Meta", testMeta},

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -58,6 +59,28 @@ func checkResource(t *testing.T, got, want *tokend.Resource) {
 		!bytes.Equal(got.Secrets, want.Secrets) || got.SortName != want.SortName ||
 		got.CreatedBy != want.CreatedBy || got.UpdatedBy != want.UpdatedBy {
 		t.Errorf("resource =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// checkPaged pages through list with q's Limit, each page after the last
+// key of the previous one, and checks the keys it gathers are want.
+func checkPaged(t *testing.T, list func(context.Context, tokend.ResourceQuery) ([]*tokend.Resource, error), q tokend.ResourceQuery, want []string) {
+	t.Helper()
+	var paged []string
+	for range len(want) + 1 {
+		page, err := list(t.Context(), q)
+		must(t, err)
+		if len(page) > q.Limit {
+			t.Fatalf("page of %d, limit %d", len(page), q.Limit)
+		}
+		if len(page) == 0 {
+			break
+		}
+		paged = append(paged, keysOf(page)...)
+		q.After = page[len(page)-1].Key
+	}
+	if !slices.Equal(paged, want) {
+		t.Errorf("paged =\n%v\nwant\n%v", paged, want)
 	}
 }
 
@@ -291,23 +314,7 @@ func testListResources(t *testing.T, s tokend.Store) {
 	}
 
 	// Paging: Limit caps, After continues strictly after a key.
-	var paged []string
-	after := ""
-	for range len(apps) + 1 {
-		page, err := s.ListResources(ctx, tokend.ResourceQuery{Type: typeContainerApp, After: after, Limit: 4})
-		must(t, err)
-		if len(page) > 4 {
-			t.Fatalf("page of %d, limit 4", len(page))
-		}
-		if len(page) == 0 {
-			break
-		}
-		paged = append(paged, keysOf(page)...)
-		after = page[len(page)-1].Key
-	}
-	if !slices.Equal(paged, apps) {
-		t.Errorf("paged =\n%v\nwant\n%v", paged, apps)
-	}
+	checkPaged(t, s.ListResources, tokend.ResourceQuery{Type: typeContainerApp, Limit: 4}, apps)
 
 	// Scope and After together.
 	scope := strings.ToLower(rgID("s1", "rg2"))

@@ -23,4 +23,8 @@ func BenchmarkUpdateResourceIfMatch(b *testing.B) {
 
 func BenchmarkListResources(b *testing.B) { conformance.BenchListResources(b, storagetest.Postgres(b)) }
 
+func BenchmarkListResourcesUnder(b *testing.B) {
+	conformance.BenchListResourcesUnder(b, storagetest.Postgres(b))
+}
+
 func BenchmarkIsRevoked(b *testing.B) { conformance.BenchIsRevoked(b, storagetest.Postgres(b)) }

@@ -21,4 +21,8 @@ func BenchmarkUpdateResourceIfMatch(b *testing.B) {
 
 func BenchmarkListResources(b *testing.B) { conformance.BenchListResources(b, storagetest.SQLite(b)) }
 
+func BenchmarkListResourcesUnder(b *testing.B) {
+	conformance.BenchListResourcesUnder(b, storagetest.SQLite(b))
+}
+
 func BenchmarkIsRevoked(b *testing.B) { conformance.BenchIsRevoked(b, storagetest.SQLite(b)) }

@@ -77,7 +77,23 @@ func (r listReader) QueryContext(ctx context.Context, query string, args ...any)
 	switch {
 	case q.dialect.PlanEachTime != nil:
 		return q.read.QueryContext(ctx, query, q.dialect.PlanEachTime(args)...)
-	case q.stmts != nil:
+	}
+	return preparedReader(r).QueryContext(ctx, query, args...)
+}
+
+// preparedReader runs reads whose SQL is one of a fixed few (the resource
+// lists): kept prepared on SQLite, as listReader does, and on PostgreSQL
+// left to the driver's statement cache, whose generic plan — the key index
+// in order, stopped at the limit — is right for every value. Planned for
+// its values, a scope holding most of the table made PostgreSQL sort it
+// instead (1.5 ms rather than 0.4 for a page).
+type preparedReader struct {
+	q *queries
+}
+
+func (r preparedReader) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q := r.q
+	if q.stmts != nil {
 		st, err := q.stmts.stmt(ctx, query)
 		if err != nil {
 			return nil, err
