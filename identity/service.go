@@ -180,10 +180,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if _, err := km.Ensure(ctx); err != nil {
 		return nil, fmt.Errorf("identity: prepare signing keys: %w", err)
 	}
-	if err := s.syncKeys(ctx); err != nil {
-		return nil, fmt.Errorf("identity: %w", err)
-	}
-	if err := s.keys.reload(ctx); err != nil {
+	if err := s.syncKeys(ctx, true); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	if err := s.deny.sync(ctx); err != nil {
@@ -219,7 +216,7 @@ func (s *Service) Run(ctx context.Context) {
 			if err := s.authz.syncGeneration(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("identity sync", "err", err.Error())
 			}
-			if err := s.syncKeys(ctx); err != nil && ctx.Err() == nil {
+			if err := s.syncKeys(ctx, false); err != nil && ctx.Err() == nil {
 				s.log.Warn("identity sync", "err", err.Error())
 			}
 			if err := s.Clients.cache.sync(ctx, s.cfg.Store); err != nil && ctx.Err() == nil {
@@ -244,16 +241,18 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 // syncKeys reloads the key set when any node changed it (a rotation, a
-// revocation, a scheduled decision): one small read when nothing moved.
-func (s *Service) syncKeys(ctx context.Context) error {
+// revocation, a scheduled decision), or always with force: one small read
+// when nothing moved. The generation is read before the keys, so a change
+// made in between is reloaded on the next call.
+func (s *Service) syncKeys(ctx context.Context, force bool) error {
 	v, err := s.cfg.Store.GetMeta(ctx, keysGenerationMeta)
-	if errors.Is(err, tokend.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, tokend.ErrNotFound):
+		v = nil
+	case err != nil:
 		return fmt.Errorf("read signing key generation: %w", err)
 	}
-	if string(v) == s.keysGeneration {
+	if !force && string(v) == s.keysGeneration {
 		return nil
 	}
 	if err := s.keys.reload(ctx); err != nil {
