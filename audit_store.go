@@ -25,7 +25,7 @@ type AuditRecord struct {
 	Hash string
 }
 
-// AuditQuery selects audit records, newest first.
+// AuditQuery selects audit records, newest first (one node's: by seq).
 type AuditQuery struct {
 	Node      string // "": every node
 	Principal string

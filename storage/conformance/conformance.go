@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"ListResourcesPagingStable", testListResourcesPagingStable},
 		{"DeleteResourcesUnder", testDeleteResourcesUnder},
 		{"Revocations", testRevocations},
+		{"AuditRecords", testAuditRecords},
 		{"Meta", testMeta},
 		{"MetaCreateRace", testMetaCreateRace},
 		{"TxRollback", testTxRollback},

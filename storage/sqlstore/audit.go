@@ -92,7 +92,13 @@ func (q *queries) ListAuditRecords(ctx context.Context, aq tokend.AuditQuery) (_
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	query += fmt.Sprintf(` ORDER BY time DESC, node, seq DESC LIMIT %d`, limit)
+	// One chain is read in its own order (times within a batch need not
+	// follow seq); several are merged by time.
+	order := `time DESC, node, seq DESC`
+	if aq.Node != "" {
+		order = `seq DESC`
+	}
+	query += fmt.Sprintf(` ORDER BY %s LIMIT %d`, order, limit)
 	list, err := queryAll(ctx, q.read, scanAuditRecord, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit records: %w", err)
