@@ -148,7 +148,27 @@ func TestRotationBySize(t *testing.T) {
 func TestResumeAfterRestart(t *testing.T) {
 	l, path := openTestFile(t, 0)
 	recordN(t, l, 0, 3)
+	// A live file ends in zeros written ahead; it verifies, and a copy
+	// taken now is what a crash leaves.
+	crashed := path + ".crashed"
+	live, _ := os.ReadFile(path)
+	if !bytes.HasSuffix(live, []byte{0}) {
+		t.Fatal("no zeros written ahead")
+	}
+	if v := verifyFiles(t, path); v.Break != nil || v.Lines != 3 {
+		t.Fatalf("live file: %+v %v", v, v.Break)
+	}
+	os.WriteFile(crashed, live, 0o600)
 	l.Close()
+	if closed, _ := os.ReadFile(path); bytes.HasSuffix(closed, []byte{0}) {
+		t.Fatal("zeros left after close")
+	}
+	l = openFileAt(t, crashed, 0)
+	recordN(t, l, 3, 2)
+	l.Close()
+	if v := verifyFiles(t, crashed); v.Break != nil || v.Lines != 5 {
+		t.Fatalf("after a crash: %+v %v", v, v.Break)
+	}
 	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"seq":4,"half`)
 	f.Close()

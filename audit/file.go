@@ -21,11 +21,24 @@ type fileSink struct {
 	path    string
 	maxSize int64
 	f       *os.File
-	size    int64
+	size    int64 // the end of the lines
+	alloc   int64 // the file's length: lines, then zeros written ahead
 	head    head
 	next    int // index of the next rotated file
 	buf     []byte
+	// noSync leaves flushing to the OS (--audit-log-fsync=false): an
+	// event is written before its response, which survives a crash of
+	// tokend but not of the machine.
+	noSync bool
 }
+
+// preallocChunk is how far ahead of the lines the file is zero-filled
+// (and synced, once per chunk). Each batch then overwrites allocated
+// space and needs only fdatasync, not a journal commit: the batch's
+// durable write, which every audited request waits for, got 30 % faster
+// on the 2-core machine under load (docs/performance.md). The zeros are
+// cut off at rotation, at shutdown and at the next start after a crash.
+const preallocChunk = 1 << 20
 
 // rotatedName is PATH.NNNNNN: names that sort in the order they were made.
 func rotatedName(path string, index int) string {
@@ -67,15 +80,15 @@ func rotatedIndexes(path string) ([]int, error) {
 // openFileSink opens PATH for appending and finds the chain's head: the
 // last line of PATH, or of the newest rotated file when PATH is gone (a
 // crash between rotation's rename and create), or genesis.
-func openFileSink(path string, maxSize int64, log *slog.Logger) (*fileSink, error) {
+func openFileSink(path string, maxSize int64, noSync bool, log *slog.Logger) (*fileSink, error) {
 	indexes, err := rotatedIndexes(path)
 	if err != nil {
 		return nil, err
 	}
-	s := &fileSink{path: path, maxSize: maxSize, head: genesisHead(), next: 1}
+	s := &fileSink{path: path, maxSize: maxSize, head: genesisHead(), next: 1, noSync: noSync}
 	if n := len(indexes); n > 0 {
 		s.next = indexes[n-1] + 1
-		if s.head, err = lastHead(rotatedName(path, indexes[n-1]), nil); err != nil {
+		if s.head, _, err = lastHead(rotatedName(path, indexes[n-1]), nil); err != nil {
 			return nil, err
 		}
 	}
@@ -89,15 +102,20 @@ func openFileSink(path string, maxSize int64, log *slog.Logger) (*fileSink, erro
 		return nil, fmt.Errorf("stat audit log: %w", err)
 	}
 	if info.Size() > 0 {
-		if s.head, err = lastHead(path, log); err != nil {
+		h, found, err := lastHead(path, log)
+		if err != nil {
 			_ = f.Close()
 			return nil, err
+		}
+		if found {
+			s.head = h
 		}
 	}
 	if s.size, err = f.Seek(0, io.SeekEnd); err != nil {
 		_ = f.Close()
 		return nil, fmt.Errorf("seek audit log: %w", err)
 	}
+	s.alloc = s.size
 	if err := syncDir(path); err != nil {
 		_ = f.Close()
 		return nil, err
@@ -110,53 +128,63 @@ func openFileSink(path string, maxSize int64, log *slog.Logger) (*fileSink, erro
 // line is far shorter.
 const tailWindow = 64 << 10
 
-// lastHead reads the head a file's last line leaves the chain at. A
+// lastHead reads the head a file's last line leaves the chain at (found
+// is false for a file without lines, which leaves it where it was). A
 // partial last line is an event never acknowledged (the process died
 // between write and fsync, so no response was sent for it): with log set
 // (the file being reopened for writing) it is cut off, with a warning;
 // otherwise it is an error.
-func lastHead(path string, log *slog.Logger) (head, error) {
+func lastHead(path string, log *slog.Logger) (_ head, found bool, _ error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return head{}, fmt.Errorf("open audit log %s: %w", path, err)
+		return head{}, false, fmt.Errorf("open audit log %s: %w", path, err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return head{}, fmt.Errorf("stat audit log %s: %w", path, err)
+		return head{}, false, fmt.Errorf("stat audit log %s: %w", path, err)
 	}
-	size := info.Size()
+	size, err := dataEnd(f, info.Size())
+	if err != nil {
+		return head{}, false, fmt.Errorf("read audit log %s: %w", path, err)
+	}
+	if size < info.Size() {
+		// Zeros written ahead by a process that did not shut down.
+		if err := f.Truncate(size); err != nil {
+			return head{}, false, fmt.Errorf("cut preallocated tail off audit log %s: %w", path, err)
+		}
+	}
 	off := max(0, size-tailWindow)
 	tail := make([]byte, size-off)
 	if _, err := f.ReadAt(tail, off); err != nil && !errors.Is(err, io.EOF) {
-		return head{}, fmt.Errorf("read audit log %s: %w", path, err)
+		return head{}, false, fmt.Errorf("read audit log %s: %w", path, err)
 	}
 	end := strings.LastIndexByte(string(tail), '\n')
 	if end+1 < len(tail) {
 		if log == nil {
-			return head{}, fmt.Errorf("audit log %s ends in a partial line", path)
+			return head{}, false, fmt.Errorf("audit log %s ends in a partial line", path)
 		}
 		log.Warn("audit log ends in a partial line (an unacknowledged event); cutting it off", "file", path, "bytes", len(tail)-end-1)
 		if err := f.Truncate(off + int64(end) + 1); err != nil {
-			return head{}, fmt.Errorf("cut partial line off audit log %s: %w", path, err)
+			return head{}, false, fmt.Errorf("cut partial line off audit log %s: %w", path, err)
 		}
 		if err := f.Sync(); err != nil {
-			return head{}, fmt.Errorf("sync audit log %s: %w", path, err)
+			return head{}, false, fmt.Errorf("sync audit log %s: %w", path, err)
 		}
 	}
 	if end < 0 {
-		return genesisHead(), nil
+		return genesisHead(), false, nil
 	}
 	start := strings.LastIndexByte(string(tail[:end]), '\n') + 1
 	if start == 0 && off > 0 {
-		return head{}, fmt.Errorf("audit log %s: last line longer than %d bytes", path, tailWindow)
+		return head{}, false, fmt.Errorf("audit log %s: last line longer than %d bytes", path, tailWindow)
 	}
 	line := tail[start:end]
 	seq, _, err := parseLine(line)
 	if err != nil {
-		return head{}, fmt.Errorf("audit log %s: last line: %w", path, err)
+		return head{}, false, fmt.Errorf("audit log %s: last line: %w", path, err)
 	}
-	return head{seq: seq, hash: lineHash(line)}, nil
+	return head{seq: seq, hash: lineHash(line)}, true, nil
 }
 
 func (s *fileSink) write(_ context.Context, batch []*entry) error {
@@ -170,30 +198,84 @@ func (s *fileSink) write(_ context.Context, batch []*entry) error {
 	for _, e := range batch {
 		s.buf, h, _ = h.appendLine(s.buf, e.body)
 	}
+	if err := s.allocate(s.size + int64(len(s.buf))); err != nil {
+		return err
+	}
 	if _, err := s.f.WriteAt(s.buf, s.size); err != nil {
 		return s.undo(fmt.Errorf("write audit log: %w", err))
 	}
-	if err := s.f.Sync(); err != nil {
-		return s.undo(fmt.Errorf("fsync audit log: %w", err))
+	if !s.noSync {
+		if err := datasync(s.f); err != nil {
+			return s.undo(fmt.Errorf("fsync audit log: %w", err))
+		}
 	}
 	s.size += int64(len(s.buf))
 	s.head = h
 	return nil
 }
 
-// undo cuts off a batch that failed, so the next one follows the last
-// durable line.
+// allocate zero-fills the file up to at least end, a chunk at a time, and
+// makes the new length durable.
+func (s *fileSink) allocate(end int64) error {
+	if end <= s.alloc {
+		return nil
+	}
+	grown := (end/preallocChunk + 1) * preallocChunk
+	for off := s.alloc; off < grown; off += int64(len(zeros)) {
+		if _, err := s.f.WriteAt(zeros[:min(int64(len(zeros)), grown-off)], off); err != nil {
+			return s.undo(fmt.Errorf("allocate audit log: %w", err))
+		}
+	}
+	if err := s.f.Sync(); err != nil {
+		return s.undo(fmt.Errorf("fsync audit log: %w", err))
+	}
+	s.alloc = grown
+	return nil
+}
+
+// zeros is what allocation and undo write, a block at a time.
+var zeros = make([]byte, 64<<10)
+
+// undo overwrites a failed batch with zeros (or cuts it off, past the
+// allocated space), so the next one follows the last durable line.
 func (s *fileSink) undo(err error) error {
-	if terr := s.f.Truncate(s.size); terr != nil {
-		return errors.Join(err, fmt.Errorf("cut failed batch off audit log: %w", terr))
+	if s.alloc <= s.size {
+		if terr := s.f.Truncate(s.size); terr != nil {
+			return errors.Join(err, fmt.Errorf("cut failed batch off audit log: %w", terr))
+		}
+		return err
+	}
+	for off := s.size; off < s.alloc; off += int64(len(zeros)) {
+		if _, werr := s.f.WriteAt(zeros[:min(int64(len(zeros)), s.alloc-off)], off); werr != nil {
+			return errors.Join(err, fmt.Errorf("clear failed batch from audit log: %w", werr))
+		}
 	}
 	return err
+}
+
+// trim cuts the zeros written ahead off the file and makes that durable:
+// a file that is closed (rotated or at shutdown) ends with its last line.
+func (s *fileSink) trim() error {
+	if s.alloc == s.size {
+		return nil
+	}
+	if err := s.f.Truncate(s.size); err != nil {
+		return fmt.Errorf("cut preallocated tail off audit log: %w", err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("fsync audit log: %w", err)
+	}
+	s.alloc = s.size
+	return nil
 }
 
 // rotate renames PATH to the next rotated name and starts a new PATH. The
 // directory is synced so that after a crash the rename and the new file
 // are there or not, as a pair the next start resolves.
 func (s *fileSink) rotate() error {
+	if err := s.trim(); err != nil {
+		return err
+	}
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("close audit log for rotation: %w", err)
 	}
@@ -204,12 +286,16 @@ func (s *fileSink) rotate() error {
 	if err != nil {
 		return fmt.Errorf("create audit log after rotation: %w", err)
 	}
-	s.f, s.size = f, 0
+	s.f, s.size, s.alloc = f, 0, 0
 	s.next++
 	return syncDir(s.path)
 }
 
 func (s *fileSink) close() error {
+	if err := s.trim(); err != nil {
+		_ = s.f.Close()
+		return err
+	}
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("close audit log: %w", err)
 	}
@@ -226,4 +312,23 @@ func syncDir(path string) error {
 		return fmt.Errorf("sync audit log directory: %w", err)
 	}
 	return nil
+}
+
+// dataEnd is where a file's lines end: before the zeros written ahead.
+func dataEnd(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, tailWindow)
+	for end := size; end > 0; {
+		off := max(0, end-tailWindow)
+		chunk := buf[:end-off]
+		if _, err := f.ReadAt(chunk, off); err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		for i := len(chunk) - 1; i >= 0; i-- {
+			if chunk[i] != 0 {
+				return off + int64(i) + 1, nil
+			}
+		}
+		end = off
+	}
+	return 0, nil
 }

@@ -18,6 +18,9 @@ type Options struct {
 	// File is the log file's path; MaxSize rotates it (0: never).
 	File    string
 	MaxSize int64
+	// NoSync writes file batches without fsync: durable against a crash
+	// of the process, not of the machine (docs/audit.md).
+	NoSync bool
 	// Stream receives the lines too (stdout with --audit-log -).
 	Stream io.Writer
 	// Store, when set, receives the lines into audit_events.
@@ -40,7 +43,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	}
 	var sinks []sink
 	if o.File != "" {
-		f, err := openFileSink(o.File, o.MaxSize, o.Logger)
+		f, err := openFileSink(o.File, o.MaxSize, o.NoSync, o.Logger)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 type auditFlags struct {
 	path    string
 	maxSize int64
+	fsync   bool
 	db      bool
 	node    string
 }
@@ -24,6 +25,7 @@ type auditFlags struct {
 func addAuditFlags(fl *pflag.FlagSet, f *auditFlags) {
 	fl.StringVar(&f.path, "audit-log", "", "write the audit log (docs/audit.md) to this file, or to stdout with -; requests whose event cannot be written fail with 503 [TOKEND_AUDIT_LOG]")
 	fl.Int64Var(&f.maxSize, "audit-log-max-size", 100<<20, "rotate the audit log file once it reaches this many bytes (0: never) [TOKEND_AUDIT_LOG_MAX_SIZE]")
+	fl.BoolVar(&f.fsync, "audit-log-fsync", true, "fsync the audit log file before each response it records (group-committed); false leaves flushing to the OS: events survive a crash of tokend, not of the machine [TOKEND_AUDIT_LOG_FSYNC]")
 	fl.BoolVar(&f.db, "audit-db", false, "also write the audit log into the database (audit_events; read with tokend audit list) [TOKEND_AUDIT_DB]")
 	fl.StringVar(&f.node, "audit-node", "", "name of this node's audit chain, unique among running nodes (default: host name and a random suffix, a new database chain per start) [TOKEND_AUDIT_NODE]")
 }
@@ -51,7 +53,7 @@ func (f *auditFlags) open(ctx context.Context, a *workspace, stdout io.Writer) (
 	if err != nil {
 		return nil, nil, err
 	}
-	o := audit.Options{Node: node, MaxSize: f.maxSize, Hasher: hasher, Logger: a.log}
+	o := audit.Options{Node: node, MaxSize: f.maxSize, NoSync: !f.fsync, Hasher: hasher, Logger: a.log}
 	banner := stdout
 	switch f.path {
 	case "":
