@@ -21,8 +21,7 @@ type fileSink struct {
 	path    string
 	maxSize int64
 	f       *os.File
-	size    int64 // the end of the lines
-	alloc   int64 // the file's length: lines, then zeros written ahead
+	size    int64
 	head    head
 	next    int // index of the next rotated file
 	buf     []byte
@@ -31,14 +30,6 @@ type fileSink struct {
 	// tokend but not of the machine.
 	noSync bool
 }
-
-// preallocChunk is how far ahead of the lines the file is zero-filled
-// (and synced, once per chunk). Each batch then overwrites allocated
-// space and needs only fdatasync, not a journal commit: the batch's
-// durable write, which every audited request waits for, got 30 % faster
-// on the 2-core machine under load (docs/performance.md). The zeros are
-// cut off at rotation, at shutdown and at the next start after a crash.
-const preallocChunk = 1 << 20
 
 // rotatedName is PATH.NNNNNN: names that sort in the order they were made.
 func rotatedName(path string, index int) string {
@@ -115,7 +106,6 @@ func openFileSink(path string, maxSize int64, noSync bool, log *slog.Logger) (*f
 		_ = f.Close()
 		return nil, fmt.Errorf("seek audit log: %w", err)
 	}
-	s.alloc = s.size
 	if err := syncDir(path); err != nil {
 		_ = f.Close()
 		return nil, err
@@ -144,16 +134,7 @@ func lastHead(path string, log *slog.Logger) (_ head, found bool, _ error) {
 	if err != nil {
 		return head{}, false, fmt.Errorf("stat audit log %s: %w", path, err)
 	}
-	size, err := dataEnd(f, info.Size())
-	if err != nil {
-		return head{}, false, fmt.Errorf("read audit log %s: %w", path, err)
-	}
-	if size < info.Size() {
-		// Zeros written ahead by a process that did not shut down.
-		if err := f.Truncate(size); err != nil {
-			return head{}, false, fmt.Errorf("cut preallocated tail off audit log %s: %w", path, err)
-		}
-	}
+	size := info.Size()
 	off := max(0, size-tailWindow)
 	tail := make([]byte, size-off)
 	if _, err := f.ReadAt(tail, off); err != nil && !errors.Is(err, io.EOF) {
@@ -198,14 +179,11 @@ func (s *fileSink) write(_ context.Context, batch []*entry) error {
 	for _, e := range batch {
 		s.buf, h, _ = h.appendLine(s.buf, e.body)
 	}
-	if err := s.allocate(s.size + int64(len(s.buf))); err != nil {
-		return err
-	}
 	if _, err := s.f.WriteAt(s.buf, s.size); err != nil {
 		return s.undo(fmt.Errorf("write audit log: %w", err))
 	}
 	if !s.noSync {
-		if err := datasync(s.f); err != nil {
+		if err := s.f.Sync(); err != nil {
 			return s.undo(fmt.Errorf("fsync audit log: %w", err))
 		}
 	}
@@ -214,68 +192,19 @@ func (s *fileSink) write(_ context.Context, batch []*entry) error {
 	return nil
 }
 
-// allocate zero-fills the file up to at least end, a chunk at a time, and
-// makes the new length durable.
-func (s *fileSink) allocate(end int64) error {
-	if end <= s.alloc {
-		return nil
-	}
-	grown := (end/preallocChunk + 1) * preallocChunk
-	for off := s.alloc; off < grown; off += int64(len(zeros)) {
-		if _, err := s.f.WriteAt(zeros[:min(int64(len(zeros)), grown-off)], off); err != nil {
-			return s.undo(fmt.Errorf("allocate audit log: %w", err))
-		}
-	}
-	if err := s.f.Sync(); err != nil {
-		return s.undo(fmt.Errorf("fsync audit log: %w", err))
-	}
-	s.alloc = grown
-	return nil
-}
-
-// zeros is what allocation and undo write, a block at a time.
-var zeros = make([]byte, 64<<10)
-
-// undo overwrites a failed batch with zeros (or cuts it off, past the
-// allocated space), so the next one follows the last durable line.
+// undo cuts off a batch that failed, so the next one follows the last
+// durable line.
 func (s *fileSink) undo(err error) error {
-	if s.alloc <= s.size {
-		if terr := s.f.Truncate(s.size); terr != nil {
-			return errors.Join(err, fmt.Errorf("cut failed batch off audit log: %w", terr))
-		}
-		return err
-	}
-	for off := s.size; off < s.alloc; off += int64(len(zeros)) {
-		if _, werr := s.f.WriteAt(zeros[:min(int64(len(zeros)), s.alloc-off)], off); werr != nil {
-			return errors.Join(err, fmt.Errorf("clear failed batch from audit log: %w", werr))
-		}
+	if terr := s.f.Truncate(s.size); terr != nil {
+		return errors.Join(err, fmt.Errorf("cut failed batch off audit log: %w", terr))
 	}
 	return err
-}
-
-// trim cuts the zeros written ahead off the file and makes that durable:
-// a file that is closed (rotated or at shutdown) ends with its last line.
-func (s *fileSink) trim() error {
-	if s.alloc == s.size {
-		return nil
-	}
-	if err := s.f.Truncate(s.size); err != nil {
-		return fmt.Errorf("cut preallocated tail off audit log: %w", err)
-	}
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("fsync audit log: %w", err)
-	}
-	s.alloc = s.size
-	return nil
 }
 
 // rotate renames PATH to the next rotated name and starts a new PATH. The
 // directory is synced so that after a crash the rename and the new file
 // are there or not, as a pair the next start resolves.
 func (s *fileSink) rotate() error {
-	if err := s.trim(); err != nil {
-		return err
-	}
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("close audit log for rotation: %w", err)
 	}
@@ -286,16 +215,12 @@ func (s *fileSink) rotate() error {
 	if err != nil {
 		return fmt.Errorf("create audit log after rotation: %w", err)
 	}
-	s.f, s.size, s.alloc = f, 0, 0
+	s.f, s.size = f, 0
 	s.next++
 	return syncDir(s.path)
 }
 
 func (s *fileSink) close() error {
-	if err := s.trim(); err != nil {
-		_ = s.f.Close()
-		return err
-	}
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("close audit log: %w", err)
 	}
@@ -312,23 +237,4 @@ func syncDir(path string) error {
 		return fmt.Errorf("sync audit log directory: %w", err)
 	}
 	return nil
-}
-
-// dataEnd is where a file's lines end: before the zeros written ahead.
-func dataEnd(f *os.File, size int64) (int64, error) {
-	buf := make([]byte, tailWindow)
-	for end := size; end > 0; {
-		off := max(0, end-tailWindow)
-		chunk := buf[:end-off]
-		if _, err := f.ReadAt(chunk, off); err != nil && !errors.Is(err, io.EOF) {
-			return 0, err
-		}
-		for i := len(chunk) - 1; i >= 0; i-- {
-			if chunk[i] != 0 {
-				return off + int64(i) + 1, nil
-			}
-		}
-		end = off
-	}
-	return 0, nil
 }

@@ -8,8 +8,7 @@ import (
 	"io"
 )
 
-// MaxLineBytes bounds one line in verification (a file's zero-filled
-// tail aside); tokend writes far shorter.
+// MaxLineBytes bounds one line in verification; tokend writes far shorter.
 const MaxLineBytes = 1 << 20
 
 // Break is where a chain is broken: the first line that does not follow
@@ -57,9 +56,7 @@ func (vf *Verifier) File(name string, r io.Reader) *Break {
 	first := true
 	for n := 1; ; n++ {
 		line, err := readLine(br)
-		if errors.Is(err, io.EOF) && len(bytes.Trim(line, "\x00")) == 0 {
-			// The end, or zeros the writer allocated ahead of its lines (a
-			// live or crashed log): nothing was written there.
+		if errors.Is(err, io.EOF) && len(line) == 0 {
 			break
 		}
 		fail := func(reason string) *Break {
@@ -116,7 +113,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	for {
 		chunk, err := br.ReadSlice('\n')
 		line = append(line, chunk...)
-		if len(line) > MaxLineBytes && len(bytes.Trim(line, "\x00")) > 0 {
+		if len(line) > MaxLineBytes {
 			return line, fmt.Errorf("a line is longer than %d bytes", MaxLineBytes)
 		}
 		switch {
