@@ -2,7 +2,6 @@ package identity
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tokend-dev/tokend/audit"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 )
 
@@ -104,19 +104,9 @@ func readEvents(t *testing.T, path string) []map[string]any {
 // tokenID is a JWT's jti, read without verification.
 func tokenID(t *testing.T, jwt string) string {
 	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
+	jti, _ := azuretest.JWTClaims(t, jwt)["jti"].(string)
+	if jti == "" {
+		t.Fatalf("no jti in %.40q", jwt)
 	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c struct {
-		Jti string `json:"jti"`
-	}
-	if err := json.Unmarshal(payload, &c); err != nil || c.Jti == "" {
-		t.Fatalf("no jti in %s: %v", payload, err)
-	}
-	return c.Jti
+	return jti
 }
