@@ -32,6 +32,7 @@ type Queries interface {
 	SigningKeyStore
 	RevocationStore
 	MetaStore
+	AuditStore
 	// Lock takes a named lock held until the surrounding transaction ends,
 	// serializing that section across every node sharing the database. It is
 	// an error outside InTx.

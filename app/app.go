@@ -16,6 +16,7 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/apim"
 	"github.com/tokend-dev/tokend/arm"
+	"github.com/tokend-dev/tokend/audit"
 	"github.com/tokend-dev/tokend/authorization"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/identity"
@@ -157,6 +158,10 @@ type Config struct {
 	PlaywrightMaxTokenLifetime time.Duration
 	// Hooks plug policy into every surface's pipeline.
 	Hooks pipeline.Hooks
+	// Audit, when set, records tokens issued, failed authentications,
+	// secret reads and every change (docs/audit.md); requests it cannot
+	// record fail with 503.
+	Audit *audit.Log
 }
 
 // App is a composed tokend.
@@ -192,6 +197,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	idc := cfg.Identity
 	idc.Store, idc.Box, idc.DefaultTenantID, idc.Logger, idc.PublicURL = cfg.Store, cfg.Box, cfg.TenantID, cfg.Logger, cfg.PublicURL
 	idc.Roles = roles
+	idc.Audit = cfg.Audit
 	for _, p := range providers {
 		idc.Audiences = append(idc.Audiences, p.Audiences...)
 		idc.BootstrapRoles = append(idc.BootstrapRoles, p.BootstrapRoles...)
@@ -209,9 +215,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}
 
+	hooks := cfg.Hooks
+	if cfg.Audit != nil {
+		hooks.Done = auditDone(cfg.Audit, hooks.Done)
+	}
 	opts := &pipeline.Options{
 		Authenticator: id, Authorizer: id.Authorizer(), AnyAPIVersion: cfg.AnyAPIVersion,
-		MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL, Logger: cfg.Logger, Hooks: cfg.Hooks,
+		MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL, Logger: cfg.Logger, Hooks: hooks,
 	}
 	armRouter, armSurface := arm.NewRouter(arm.Config{Store: cfg.Store, StrictResourceGroups: cfg.StrictResourceGroups}, opts)
 	groups := resources.New(resources.Config{Store: cfg.Store, OnGroupDelete: pipeline.GroupDeleteHooks(providers),

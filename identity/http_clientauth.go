@@ -2,6 +2,7 @@ package identity
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -120,12 +121,24 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		if id == "" {
 			id = "(from the client assertion)"
 		}
+		if aerr := s.recordAuthnFailure(r, id, "unauthorized_client AADSTS700016: unknown client"); aerr != nil {
+			s.auditUnavailable(w, r, aerr)
+			break
+		}
 		s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+sanitize(id)+
 			"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
 	case errors.Is(err, ErrInvalidSecret):
+		if aerr := s.recordAuthnFailure(r, cc.id, "invalid_client AADSTS7000215: invalid client secret"); aerr != nil {
+			s.auditUnavailable(w, r, aerr)
+			break
+		}
 		s.invalidClient(w, r, cc.basic, 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+
 			sanitize(cc.id)+"'.")
 	case errors.As(err, &bad):
+		if aerr := s.recordAuthnFailure(r, cc.id, fmt.Sprintf("invalid_client AADSTS%d: client assertion refused", bad.aadsts)); aerr != nil {
+			s.auditUnavailable(w, r, aerr)
+			break
+		}
 		s.invalidClient(w, r, false, bad.aadsts, bad.message)
 	default:
 		s.oauthError(w, r, s.troubleStatus(w, r, "client authentication failed", err), "temporarily_unavailable", 0,

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/audit"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/wire"
 )
@@ -92,7 +93,13 @@ func (s *Service) miToken(ctx context.Context, r *http.Request, mi *ManagedIdent
 		return nil, "", err
 	}
 	tok, err := s.issueAccessToken(ctx, s.BaseURL(), mi.TenantID, mi.ClientID, mi.PrincipalID, aud, acrAssertion)
-	return tok, aud, err
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.record(ctx, r, s.issuedEvent(mi.PrincipalID, mi.ClientID, grantManagedIdentity, aud, tok)); err != nil {
+		return nil, "", err
+	}
+	return tok, aud, nil
 }
 
 // answerMIFailure answers what miToken or an identity lookup refused.
@@ -102,6 +109,10 @@ func (s *Service) answerMIFailure(w http.ResponseWriter, r *http.Request, resour
 		msiError(w, http.StatusBadRequest, "invalid_resource", "AADSTS500011: The resource principal named "+sanitize(resource)+" was not found in the tenant.")
 	case errors.Is(err, tokend.ErrNotFound):
 		msiError(w, http.StatusBadRequest, "invalid_request", "Identity not found: "+what)
+	case errors.Is(err, audit.ErrUnavailable):
+		s.log.ErrorContext(r.Context(), "audit event not recorded; answering 503", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())
+		w.Header().Set("Retry-After", "1")
+		msiError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "The request could not be recorded in the audit log; retry later.")
 	default:
 		msiError(w, s.troubleStatus(w, r, "managed identity token", err), "temporarily_unavailable", "The token could not be issued; retry later.")
 	}
@@ -126,6 +137,11 @@ func (s *Service) serveAppServiceToken(w http.ResponseWriter, pr *pipeline.Reque
 	}
 	mi, err := s.ManagedIdentities.byHeaderValue(r.Context(), header)
 	if errors.Is(err, tokend.ErrNotFound) {
+		if aerr := s.record(r.Context(), r, &audit.Event{Principal: "anonymous", Action: audit.ActionAuthnFailure, Target: r.URL.Path,
+			Result: audit.Failure, Status: http.StatusUnauthorized, Reason: "unauthorized_client: unknown X-IDENTITY-HEADER"}); aerr != nil {
+			s.answerMIFailure(w, r, resource, aerr, "")
+			return
+		}
 		msiError(w, http.StatusUnauthorized, "unauthorized_client", "The X-IDENTITY-HEADER is not the identity header of any managed identity.")
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/audit"
 	"github.com/tokend-dev/tokend/wire"
 )
 
@@ -70,6 +71,11 @@ func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID s
 			status = http.StatusServiceUnavailable
 		}
 		s.oauthError(w, r, status, "temporarily_unavailable", 0, "The token could not be revoked; retry later.")
+		return
+	}
+	if err := s.record(r.Context(), r, &audit.Event{Principal: client.ObjectID, Action: audit.ActionTokenRevoke,
+		Target: "client:" + c.ClientID(), Result: audit.Success, TokenID: s.cfg.Audit.HashID(c.ID)}); err != nil {
+		s.auditUnavailable(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusOK)

@@ -66,6 +66,10 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 		s.oauthError(w, r, s.troubleStatus(w, r, "issue access token", err), "temporarily_unavailable", 0, "The token could not be issued; retry later.")
 		return
 	}
+	if err := s.record(r.Context(), r, s.issuedEvent(client.ObjectID, client.ID, grantClientCredentials, aud, tok)); err != nil {
+		s.auditUnavailable(w, r, err)
+		return
+	}
 	secs := int64(tok.expires.Seconds())
 	resp := tokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: tok.token}
 	if isV1TokenPath(r) {

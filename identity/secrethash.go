@@ -3,9 +3,7 @@ package identity
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 
 	tokend "github.com/tokend-dev/tokend"
@@ -22,28 +20,11 @@ const hashKeyMeta = "client-secret-hash-key"
 // alone does not even allow checking a candidate secret.
 type secretHasher struct{ key []byte }
 
-// loadSecretHasher reads the hashing key, creating it on first use. Nodes
-// racing on one database agree through CreateMeta: one key wins.
+// loadSecretHasher reads the hashing key, creating it on first use.
 func loadSecretHasher(ctx context.Context, store tokend.MetaStore, box *seal.Box) (*secretHasher, error) {
-	aad := []byte(hashKeyMeta)
-	sealed, err := store.GetMeta(ctx, hashKeyMeta)
-	if errors.Is(err, tokend.ErrNotFound) {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, fmt.Errorf("generate secret hashing key: %w", err)
-		}
-		err = store.CreateMeta(ctx, hashKeyMeta, box.Seal(key, aad))
-		if err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
-			return nil, fmt.Errorf("store secret hashing key: %w", err)
-		}
-		sealed, err = store.GetMeta(ctx, hashKeyMeta)
-	}
+	key, err := box.SharedKey(ctx, store, hashKeyMeta)
 	if err != nil {
-		return nil, fmt.Errorf("read secret hashing key: %w", err)
-	}
-	key, err := box.Open(sealed, aad)
-	if err != nil {
-		return nil, fmt.Errorf("open secret hashing key: %w", err)
+		return nil, fmt.Errorf("secret hashing key: %w", err)
 	}
 	return &secretHasher{key: key}, nil
 }

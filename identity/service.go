@@ -11,6 +11,7 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/audit"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/seal"
 )
@@ -60,6 +61,9 @@ type Config struct {
 	BootstrapRoles []string
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Audit, when set, records every token issued, every failed client
+	// authentication and every revocation before the answer is sent.
+	Audit *audit.Log
 }
 
 // Service is the identity provider and bearer-token gate of one node.

@@ -103,6 +103,7 @@ type accessTokenClaims struct {
 // issuedToken is an access token and when it expires.
 type issuedToken struct {
 	token    string
+	id       string // the jti, for the audit log (hashed there)
 	expires  time.Duration
 	issuedAt time.Time
 }
@@ -126,7 +127,7 @@ func (s *Service) issueAccessToken(ctx context.Context, base, tenantID, clientID
 	if err != nil {
 		return nil, err
 	}
-	return &issuedToken{token: tok, expires: s.cfg.TokenLifetime, issuedAt: now}, nil
+	return &issuedToken{token: tok, id: id, expires: s.cfg.TokenLifetime, issuedAt: now}, nil
 }
 
 // newTokenID is a jti: 128 random bits, base64url (Entra's uti is the same

@@ -33,6 +33,9 @@ type Request struct {
 	Body     []byte
 	// BaseURL is the scheme and authority the client used, for absolute links.
 	BaseURL string
+	// Failure is the error code answered (for Hooks.Done: why a request
+	// failed, without the Go error behind it); "" on success.
+	Failure string
 
 	// ensureParent is set by a surface whose PUTs may create the parent
 	// scope (ARM's resource groups); parentEnsured records that the

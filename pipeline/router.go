@@ -75,8 +75,13 @@ type Hooks struct {
 	// Authenticated runs once the caller is known, for limits per
 	// principal.
 	Authenticated func(ctx context.Context, r *Request) error
-	// Done runs after the answer's status is decided, for audit events.
-	Done func(ctx context.Context, r *Request, status int)
+	// Done runs after the answer's status is decided and before it is
+	// written, for audit events: an error (the event could not be made
+	// durable) replaces the answer with a 503, so no response goes out
+	// that the audit log does not account for. On routes that write their
+	// own answers (Route.Serve) it runs after them and its error is only
+	// logged: such routes audit themselves.
+	Done func(ctx context.Context, r *Request, status int) error
 	// Header sets headers on every answer (security headers).
 	Header func(h http.Header)
 }
@@ -191,7 +196,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		if done := rt.opts.Hooks.Done; done != nil {
 			sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			matched.Serve(sw, req)
-			done(ctx, req, sw.status)
+			if err := done(ctx, req, sw.status); err != nil {
+				rt.opts.Logger.ErrorContext(ctx, "done hook after a self-answering route", "request_id", trace.RequestID, "err", err.Error())
+			}
 			return
 		}
 		matched.Serve(w, req)
@@ -209,7 +216,10 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		resp = wire.Empty(http.StatusNoContent)
 	}
 	if done := rt.opts.Hooks.Done; done != nil {
-		done(ctx, req, resp.Status)
+		if err := done(ctx, req, resp.Status); err != nil {
+			rt.writeError(w, hr, matched.Family, rt.unavailable(ctx, w, err))
+			return
+		}
 	}
 	wire.WriteResponse(w, hr.Method, resp)
 }
@@ -281,10 +291,22 @@ func (rt *Router) prepare(ctx context.Context, w http.ResponseWriter, req *Reque
 // fail answers err in the route's family.
 func (rt *Router) fail(ctx context.Context, w http.ResponseWriter, req *Request, err error) {
 	e := wire.FromError(ctx, err, w, rt.opts.Logger)
+	req.Failure = e.Code
 	if done := rt.opts.Hooks.Done; done != nil {
-		done(ctx, req, e.Status)
+		if err := done(ctx, req, e.Status); err != nil {
+			e = rt.unavailable(ctx, w, err)
+		}
 	}
 	rt.writeError(w, req.HTTP, req.Route.Family, e)
+}
+
+// unavailable is the 503 answered when the Done hook failed: the cause is
+// logged, never sent.
+func (rt *Router) unavailable(ctx context.Context, w http.ResponseWriter, err error) *wire.Error {
+	w.Header().Set("Retry-After", "1")
+	rt.opts.Logger.ErrorContext(ctx, "done hook failed; answering 503", "request_id", wire.TraceFrom(ctx).RequestID, "err", err.Error())
+	return wire.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable",
+		"The request could not be recorded in the audit log; retry later.")
 }
 
 func (rt *Router) writeError(w http.ResponseWriter, r *http.Request, f wire.Family, e *wire.Error) {

@@ -80,10 +80,14 @@ func newRouter(t *testing.T, authz pipeline.Authorization) (*pipeline.Router, *r
 			rec.note("authenticated " + r.Principal.ObjectID)
 			return nil
 		},
-		Done: func(_ context.Context, _ *pipeline.Request, status int) {
+		Done: func(_ context.Context, r *pipeline.Request, status int) error {
 			mu.Lock()
 			statuses = append(statuses, status)
 			mu.Unlock()
+			if r.HTTP.Header.Get("X-Audit-Down") != "" {
+				return errors.New("disk full at /var/log/secret-path")
+			}
+			return nil
 		},
 		Header: func(h http.Header) { h.Set("X-Content-Type-Options", "nosniff") },
 	}}
@@ -296,6 +300,26 @@ func TestHeadFromGet(t *testing.T) {
 		// (The recorder keeps an error's body, which net/http drops for HEAD.)
 		if w.Code != c.status || c.status < 300 && w.Body.Len() != 0 {
 			t.Errorf("HEAD %s (from GET %v): %d %q, want %d", c.path, c.fromGet, w.Code, w.Body.String(), c.status)
+		}
+	}
+}
+
+// TestDoneHookFailureAnswers503: when the Done hook cannot record a
+// request (the audit log is down), the answer is a 503 with Retry-After
+// instead of the handler's, on success and on failure alike, and the
+// hook's error is not sent.
+func TestDoneHookFailureAnswers503(t *testing.T) {
+	rt, _, _ := newRouter(t, pipeline.Actions)
+	for _, tc := range []struct{ method, target string }{
+		{http.MethodPut, "/things/a?api-version=2024-01-01"},
+		{http.MethodGet, "/things/a?api-version=1999-01-01"},
+	} {
+		w, _ := serve(rt, tc.method, tc.target, "{}", "X-Audit-Down", "1")
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+			t.Fatalf("%s %s: %d %v", tc.method, tc.target, w.Code, w.Header())
+		}
+		if strings.Contains(w.Body.String(), "secret-path") {
+			t.Fatalf("hook error leaked: %s", w.Body)
 		}
 	}
 }

@@ -46,7 +46,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g), newEnvCmd(g), newTokenCmd(g), newVerifyCmd(g),
 		newClientsCmd(g), newManagedIdentitiesCmd(g), newRolesCmd(g), newKeysCmd(g), newSubscriptionsCmd(g),
-		newPlaywrightCmd(g), newBenchCmd(g),
+		newPlaywrightCmd(g), newBenchCmd(g), newAuditCmd(g),
 	)
 	return root
 }

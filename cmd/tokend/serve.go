@@ -37,6 +37,7 @@ type serveFlags struct {
 	identity             identityFlags      // identity.go
 	containerApps        containerAppsFlags // containerapps.go
 	playwright           playwrightFlags    // playwright.go
+	audit                auditFlags         // auditflags.go
 }
 
 func newServeCmd(g *globalFlags) *cobra.Command {
@@ -69,6 +70,7 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	addIdentityFlags(fl, &f.identity)
 	addContainerAppsFlags(fl, &f.containerApps)
 	addPlaywrightFlags(fl, &f.playwright)
+	addAuditFlags(fl, &f.audit)
 	fl.IntVar(&f.gcPercent, "gc-percent", defaultGCPercent, "Go garbage-collection target (GOGC), unless the GOGC variable is set; GOMEMLIMIT caps the heap as usual [TOKEND_GC_PERCENT]")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this loopback address (off by default; for profiling only) [TOKEND_PPROF_ADDR]")
 	return cmd
@@ -82,7 +84,11 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	}
 	defer a.close()
 	applyGCPercent(f.gcPercent, a.log)
-	out := cmd.OutOrStdout()
+	auditLog, out, err := f.audit.open(ctx, a, cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	defer auditLog.Close()
 
 	var tlsConf *tls.Config
 	caFile := ""
@@ -122,6 +128,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		Locations:                  f.locations,
 		ContainerAppTokenLifetime:  f.containerApps.tokenLifetime,
 		PlaywrightMaxTokenLifetime: f.playwright.maxTokenLifetime,
+		Audit:                      auditLog,
 	})
 	if err != nil {
 		return err

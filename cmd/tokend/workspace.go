@@ -68,6 +68,9 @@ func runWithWorkspace(g *globalFlags, run func(cmd *cobra.Command, args []string
 			return err
 		}
 		defer a.close()
+		if action := auditedCommands[cmd.CommandPath()]; action != "" {
+			return runAudited(cmd, args, a, action, func() error { return run(cmd, args, a) })
+		}
 		return run(cmd, args, a)
 	}
 }

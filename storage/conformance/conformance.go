@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"ListResourcesUnder", testListResourcesUnder},
 		{"DeleteResourcesUnder", testDeleteResourcesUnder},
 		{"Revocations", testRevocations},
+		{"AuditRecords", testAuditRecords},
 		{"Meta", testMeta},
 		{"MetaCreateRace", testMetaCreateRace},
 		{"TxRollback", testTxRollback},
