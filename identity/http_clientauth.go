@@ -26,6 +26,10 @@ func (s *Service) parseOAuthForm(w http.ResponseWriter, r *http.Request) (url.Va
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if wire.IsTimeout(err) {
+			s.oauthError(w, r, http.StatusRequestTimeout, "invalid_request", 900144, "The request body was not received in time.")
+			return nil, false
+		}
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body could not be parsed.")
 		return nil, false
 	}
@@ -100,6 +104,9 @@ func (s *Service) readClientCredentials(w http.ResponseWriter, r *http.Request, 
 // authenticateClient checks the credentials and returns the client and how
 // it authenticated (appidacr); on failure it has answered.
 func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, tenantID string, cc clientCredentials) (*tokend.Client, string, bool) {
+	if !s.admitClient(w, r, cc.id) {
+		return nil, "", false
+	}
 	var client *tokend.Client
 	var err error
 	acr := acrSecret
@@ -115,6 +122,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		wire.TraceFrom(r.Context()).Caller = client.ObjectID
 		return client, acr, true
 	case errors.Is(err, ErrClientNotFound):
+		s.failedClient(r, cc.id, FailureUnknownClient)
 		// As Entra answers an unknown application: 400 unauthorized_client.
 		id := cc.id
 		if id == "" {
@@ -123,9 +131,11 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+sanitize(id)+
 			"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
 	case errors.Is(err, ErrInvalidSecret):
+		s.failedClient(r, cc.id, FailureInvalidSecret)
 		s.invalidClient(w, r, cc.basic, 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+
 			sanitize(cc.id)+"'.")
 	case errors.As(err, &bad):
+		s.failedClient(r, cc.id, FailureInvalidAssertion)
 		s.invalidClient(w, r, false, bad.aadsts, bad.message)
 	default:
 		s.log.ErrorContext(r.Context(), "client authentication failed", "request_id", wire.TraceFrom(r.Context()).RequestID, "err", err.Error())

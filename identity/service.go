@@ -60,6 +60,9 @@ type Config struct {
 	BootstrapRoles []string
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// Throttle, when set, limits client authentications and learns of
+	// their failures (package ratelimit).
+	Throttle Throttle
 }
 
 // Service is the identity provider and bearer-token gate of one node.

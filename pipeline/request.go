@@ -33,6 +33,9 @@ type Request struct {
 	Body     []byte
 	// BaseURL is the scheme and authority the client used, for absolute links.
 	BaseURL string
+	// ResponseHeader is the answer's header map, for hooks that add
+	// headers before the handler runs (rate-limit counters).
+	ResponseHeader http.Header
 
 	// ensureParent is set by a surface whose PUTs may create the parent
 	// scope (ARM's resource groups); parentEnsured records that the
