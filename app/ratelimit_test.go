@@ -120,49 +120,44 @@ func (l *limited) bruteForce(n int, from func(i int) string) (map[int]int, time.
 	return statuses, longest
 }
 
-// 600 wrong secrets in a burst from one source: the first 100 are checked
-// (401), the rest refused with 429 and Retry-After; the right secret is
-// refused too until Retry-After has passed, then works.
-func TestBruteForceFromOneSourceIsThrottled(t *testing.T) {
+// 600 wrong secrets in a burst, from one source or against one client id
+// from 600 sources: the first 100 are checked (401), the rest refused with
+// 429, Retry-After and AADSTS50196; the right secret is refused too until
+// Retry-After has passed, then works.
+func TestBruteForceIsThrottled(t *testing.T) {
 	t.Parallel()
-	l := newLimited(t)
-	statuses, wait := l.bruteForce(600, func(int) string { return "192.0.2.1" })
-	if statuses[http.StatusUnauthorized] != 100 || statuses[http.StatusTooManyRequests] != 500 {
-		t.Fatalf("answers by status: %v, want 100 × 401 and 500 × 429", statuses)
-	}
-	if w := l.token(l.secret, "192.0.2.1"); w.Code != http.StatusTooManyRequests {
-		t.Fatalf("the right secret within Retry-After: %d", w.Code)
-	}
-	l.clock.Advance(wait)
-	if w := l.token(l.secret, "192.0.2.1"); w.Code != http.StatusOK {
-		t.Fatalf("the right secret after Retry-After: %d %s", w.Code, w.Body)
-	}
-	page := l.metricsPage()
-	for _, want := range []string{
-		`tokend_failed_authentications_total{reason="invalid_client_secret"} 100`,
-		`tokend_throttled_requests_total{limit="failures_source"} 501`,
+	for _, tc := range []struct {
+		name  string
+		from  func(i int) string
+		right string // where the right secret is then sent from
+		// throttled is the limit that refused the burst
+		throttled string
+	}{
+		{"one source", func(int) string { return "192.0.2.1" }, "192.0.2.1", `tokend_throttled_requests_total{limit="failures_source"} 501`},
+		{"one client id", func(i int) string { return fmt.Sprintf("10.0.%d.%d", i/250, i%250+1) }, "198.51.100.1",
+			`tokend_throttled_requests_total{limit="failures_client"} 501`},
 	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("metrics lack %s", want)
-		}
-	}
-}
-
-// 600 wrong secrets for one client id from 600 sources: the client's own
-// budget throttles them.
-func TestBruteForceAgainstOneClientIsThrottled(t *testing.T) {
-	t.Parallel()
-	l := newLimited(t)
-	statuses, wait := l.bruteForce(600, func(i int) string { return fmt.Sprintf("10.0.%d.%d", i/250, i%250+1) })
-	if statuses[http.StatusUnauthorized] != 100 || statuses[http.StatusTooManyRequests] != 500 {
-		t.Fatalf("answers by status: %v, want 100 × 401 and 500 × 429", statuses)
-	}
-	if w := l.token(l.secret, "198.51.100.1"); w.Code != http.StatusTooManyRequests {
-		t.Fatalf("the right secret within Retry-After: %d", w.Code)
-	}
-	l.clock.Advance(wait)
-	if w := l.token(l.secret, "198.51.100.1"); w.Code != http.StatusOK {
-		t.Fatalf("the right secret after Retry-After: %d %s", w.Code, w.Body)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l := newLimited(t)
+			statuses, wait := l.bruteForce(600, tc.from)
+			if statuses[http.StatusUnauthorized] != 100 || statuses[http.StatusTooManyRequests] != 500 {
+				t.Fatalf("answers by status: %v, want 100 × 401 and 500 × 429", statuses)
+			}
+			if w := l.token(l.secret, tc.right); w.Code != http.StatusTooManyRequests {
+				t.Fatalf("the right secret within Retry-After: %d", w.Code)
+			}
+			l.clock.Advance(wait)
+			if w := l.token(l.secret, tc.right); w.Code != http.StatusOK {
+				t.Fatalf("the right secret after Retry-After: %d %s", w.Code, w.Body)
+			}
+			page := l.metricsPage()
+			for _, want := range []string{`tokend_failed_authentications_total{reason="invalid_client_secret"} 100`, tc.throttled} {
+				if !strings.Contains(page, want) {
+					t.Errorf("metrics lack %s", want)
+				}
+			}
+		})
 	}
 }
 

@@ -23,6 +23,13 @@ const (
 	limitARMWrites      = "arm_writes"
 )
 
+// ARM's counters, canonical so that setting them skips canonicalisation
+// on every request.
+var (
+	headerRemainingReads  = http.CanonicalHeaderKey("x-ms-ratelimit-remaining-subscription-reads")
+	headerRemainingWrites = http.CanonicalHeaderKey("x-ms-ratelimit-remaining-subscription-writes")
+)
+
 // ReasonUnknownClient is the reason the issuer reports for a client id
 // that names no client (identity.FailureUnknownClient); bearer-token
 // failures are counted as "bearer_" and their error code.
@@ -85,9 +92,9 @@ func (g *Guard) admit(_ context.Context, r *http.Request) error {
 }
 
 func (g *Guard) authenticated(_ context.Context, r *pipeline.Request) error {
-	t, header, name := g.armReads, "x-ms-ratelimit-remaining-subscription-reads", limitARMReads
+	t, header, name := g.armReads, headerRemainingReads, limitARMReads
 	if m := r.HTTP.Method; m != http.MethodGet && m != http.MethodHead {
-		t, header, name = g.armWrites, "x-ms-ratelimit-remaining-subscription-writes", limitARMWrites
+		t, header, name = g.armWrites, headerRemainingWrites, limitARMWrites
 	}
 	if t == nil || r.Principal == nil {
 		return nil
@@ -95,7 +102,7 @@ func (g *Guard) authenticated(_ context.Context, r *pipeline.Request) error {
 	remaining, wait, ok := t.take(r.Principal.ObjectID, g.now())
 	// Data planes (Azure.Core) do not send ARM's counters.
 	if h := r.ResponseHeader; h != nil && r.Route.Family != wire.FamilyAzureCore {
-		h.Set(header, strconv.Itoa(remaining))
+		h[header] = []string{strconv.Itoa(remaining)}
 	}
 	if !ok {
 		g.m.throttled.WithLabelValues(name).Inc()

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/server"
 	"github.com/tokend-dev/tokend/storage/storagetest"
 	"github.com/tokend-dev/tokend/wire"
@@ -357,3 +358,47 @@ func TestMetricsOffThePublicPort(t *testing.T) {
 	}
 }
 
+// A streaming route (WebSocket, long poll) is exempt from the body and
+// write deadlines: its slow body is read in full, while the same body to
+// an ordinary route is cut off.
+func TestStreamingRoutesAreExemptFromDeadlines(t *testing.T) {
+	t.Parallel()
+	rt := pipeline.New(pipeline.Surface{Name: "t"}, &pipeline.Options{})
+	read := func(w http.ResponseWriter, r *pipeline.Request) {
+		if _, err := io.ReadAll(r.HTTP.Body); err != nil {
+			w.WriteHeader(http.StatusRequestTimeout)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+	rt.Add(
+		pipeline.Route{Method: http.MethodPost, Pattern: "/{tenant}/stream", Serve: read, Anonymous: true, Streaming: true},
+		pipeline.Route{Method: http.MethodPost, Pattern: "/{tenant}/plain", Serve: read, Anonymous: true},
+	)
+	s := quietServer(t, server.Options{Fallback: rt, BodyTimeout: 300 * time.Millisecond})
+	addr := serveOn(t, s, server.ListenConfig{})
+	for _, tc := range []struct {
+		path string
+		want int
+	}{{"/t/stream", http.StatusNoContent}, {"/t/plain", http.StatusRequestTimeout}} {
+		t.Run(tc.path, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_, _ = io.WriteString(c, "POST "+tc.path+" HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")
+			time.Sleep(time.Second)
+			_, _ = io.WriteString(c, "cd")
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+}
