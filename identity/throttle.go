@@ -51,7 +51,7 @@ func (s *Service) failedClient(r *http.Request, clientID, reason string) {
 // throttled answers 429 in Entra's shape with Retry-After, which MSAL and
 // azidentity honour before they retry.
 func (s *Service) throttled(w http.ResponseWriter, r *http.Request, wait time.Duration) {
-	secs := wire.RetryAfterSeconds(wait)
+	secs := wire.RetryAfterValue(wait)
 	w.Header().Set("Retry-After", secs)
 	s.oauthError(w, r, http.StatusTooManyRequests, "temporarily_unavailable", throttledAADSTS,
 		"The server throttled this client: too many requests or failed authentications from this client or address. Retry after "+secs+" seconds.")

@@ -86,7 +86,7 @@ func (g *Guard) admit(_ context.Context, r *http.Request) error {
 	if wait, ok := g.failuresSource.check(g.source(r), g.now()); !ok {
 		g.m.throttled.WithLabelValues(limitFailuresSource).Inc()
 		return wire.TooManyRequests(wait, "Too many failed authentications from this address. Retry after "+
-			wire.RetryAfterSeconds(wait)+" seconds.")
+			wire.RetryAfterValue(wait)+" seconds.")
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func (g *Guard) authenticated(_ context.Context, r *pipeline.Request) error {
 		}
 		return wire.TooManyRequests(wait, fmt.Sprintf(
 			"The request is being throttled: the %s limit of %g requests a second for this principal has been reached. Retry after %s seconds.",
-			kind, t.limit.Rate, wire.RetryAfterSeconds(wait)))
+			kind, t.limit.Rate, wire.RetryAfterValue(wait)))
 	}
 	return nil
 }

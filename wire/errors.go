@@ -76,9 +76,9 @@ func TooManyRequests(retryAfter time.Duration, message string) *Error {
 	return &Error{Status: http.StatusTooManyRequests, Code: "TooManyRequests", Message: message, RetryAfter: retryAfter}
 }
 
-// RetryAfterSeconds renders d as Retry-After's delta-seconds: rounded up,
+// RetryAfterValue renders d as Retry-After's delta-seconds: rounded up,
 // at least 1, so a client never retries before the limit lets it in.
-func RetryAfterSeconds(d time.Duration) string {
+func RetryAfterValue(d time.Duration) string {
 	s := int64((d + time.Second - 1) / time.Second)
 	return strconv.FormatInt(max(s, 1), 10)
 }
@@ -87,7 +87,7 @@ func RetryAfterSeconds(d time.Duration) string {
 func WriteError(w http.ResponseWriter, f Family, e *Error) {
 	w.Header().Set("x-ms-error-code", e.Code)
 	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", RetryAfterSeconds(e.RetryAfter))
+		w.Header().Set("Retry-After", RetryAfterValue(e.RetryAfter))
 	}
 	var inner any
 	switch f {
