@@ -236,7 +236,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		// Throttling runs before the deployment's other policies: a
 		// refused request is not worth auditing twice.
 		opts.Authenticator = guard.Authenticator(id)
-		opts.Hooks = pipeline.Chain(guard.Hooks(), cfg.Hooks)
+		opts.Hooks = pipeline.Chain(guard.Hooks(), opts.Hooks)
 	}
 	armRouter, armSurface := arm.NewRouter(arm.Config{Store: cfg.Store, StrictResourceGroups: cfg.StrictResourceGroups}, opts)
 	groups := resources.New(resources.Config{Store: cfg.Store, OnGroupDelete: pipeline.GroupDeleteHooks(providers),
