@@ -22,6 +22,7 @@ import (
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/ratelimit"
 	"github.com/tokend-dev/tokend/resources"
 	"github.com/tokend-dev/tokend/seal"
 	"github.com/tokend-dev/tokend/server"
@@ -162,6 +163,14 @@ type Config struct {
 	// secret reads and every change (docs/audit.md); requests it cannot
 	// record fail with 503.
 	Audit *audit.Log
+	// RateLimits, when set, throttles every surface (package ratelimit);
+	// nil serves without limits.
+	RateLimits *ratelimit.Config
+	// BodyTimeout, WriteTimeout, PublicMetrics and MetricsToken configure
+	// the server (server.Options).
+	BodyTimeout, WriteTimeout time.Duration
+	PublicMetrics             bool
+	MetricsToken              string
 }
 
 // App is a composed tokend.
@@ -194,7 +203,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = server.NewMetrics()
+	}
+	guard, err := newGuard(cfg.RateLimits, cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
 	idc := cfg.Identity
+	if guard != nil {
+		idc.Throttle = guard
+	}
 	idc.Store, idc.Box, idc.DefaultTenantID, idc.Logger, idc.PublicURL = cfg.Store, cfg.Box, cfg.TenantID, cfg.Logger, cfg.PublicURL
 	idc.Roles = roles
 	idc.Audit = cfg.Audit
@@ -223,6 +242,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Authenticator: id, Authorizer: id.Authorizer(), AnyAPIVersion: cfg.AnyAPIVersion,
 		MaxBodyBytes: cfg.MaxBodyBytes, PublicURL: cfg.PublicURL, Logger: cfg.Logger, Hooks: hooks,
 	}
+	if guard != nil {
+		// Throttling runs before the deployment's other policies: a
+		// refused request is not worth auditing twice.
+		opts.Authenticator = guard.Authenticator(id)
+		opts.Hooks = pipeline.Chain(guard.Hooks(), opts.Hooks)
+	}
 	armRouter, armSurface := arm.NewRouter(arm.Config{Store: cfg.Store, StrictResourceGroups: cfg.StrictResourceGroups}, opts)
 	groups := resources.New(resources.Config{Store: cfg.Store, OnGroupDelete: pipeline.GroupDeleteHooks(providers),
 		Access: id.Authorizer().ScopesOf, Locations: resources.ParseLocations(cfg.Locations), Providers: providers})
@@ -243,11 +268,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	imdsRouter.Add(id.ManagedIdentityRoutes(false)...)
 	srv := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
-		Mounts: mounts, Fallback: tenants,
+		Mounts: mounts, Fallback: tenants, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
+		PublicMetrics: cfg.PublicMetrics, MetricsToken: cfg.MetricsToken,
 	})
 	imds := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
-		Mounts: map[string]http.Handler{"metadata": imdsRouter},
+		Mounts: map[string]http.Handler{"metadata": imdsRouter}, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
 	})
 	return &App{Identity: id, Server: srv, IMDS: imds, ARM: armRouter}, nil
 }

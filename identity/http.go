@@ -71,9 +71,14 @@ func (s *Service) inTenant(serve func(w http.ResponseWriter, r *http.Request, te
 	}
 }
 
-// writeSurfaceError answers what no endpoint owns: a wrong method in
-// OAuth's shape, as Entra does, and an unknown path in ARM's envelope.
+// writeSurfaceError answers what no endpoint owns: a wrong method and
+// throttling (the pipeline's admission hook) in OAuth's shape, as Entra
+// does, and an unknown path in ARM's envelope.
 func (s *Service) writeSurfaceError(w http.ResponseWriter, r *http.Request, f wire.Family, e *wire.Error) {
+	if e.Status == http.StatusTooManyRequests {
+		s.throttled(w, r, e.RetryAfter)
+		return
+	}
 	if e.Status == http.StatusMethodNotAllowed {
 		s.oauthError(w, r, http.StatusMethodNotAllowed, "invalid_request", 900561,
 			"The endpoint only accepts "+w.Header().Get("Allow")+" requests.")

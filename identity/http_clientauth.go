@@ -27,6 +27,10 @@ func (s *Service) parseOAuthForm(w http.ResponseWriter, r *http.Request) (url.Va
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if wire.IsTimeout(err) {
+			s.oauthError(w, r, http.StatusRequestTimeout, "invalid_request", 900144, "The request body was not received in time.")
+			return nil, false
+		}
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body could not be parsed.")
 		return nil, false
 	}
@@ -101,6 +105,9 @@ func (s *Service) readClientCredentials(w http.ResponseWriter, r *http.Request, 
 // authenticateClient checks the credentials and returns the client and how
 // it authenticated (appidacr); on failure it has answered.
 func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, tenantID string, cc clientCredentials) (*tokend.Client, string, bool) {
+	if !s.admitClient(w, r, cc.id) {
+		return nil, "", false
+	}
 	var client *tokend.Client
 	var err error
 	acr := acrSecret
@@ -116,6 +123,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		wire.TraceFrom(r.Context()).Caller = client.ObjectID
 		return client, acr, true
 	case errors.Is(err, ErrClientNotFound):
+		s.failedClient(r, cc.id, FailureUnknownClient)
 		// As Entra answers an unknown application: 400 unauthorized_client.
 		id := cc.id
 		if id == "" {
@@ -128,6 +136,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+sanitize(id)+
 			"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
 	case errors.Is(err, ErrInvalidSecret):
+		s.failedClient(r, cc.id, FailureInvalidSecret)
 		if aerr := s.recordAuthnFailure(r, cc.id, "invalid_client AADSTS7000215: invalid client secret"); aerr != nil {
 			s.auditUnavailable(w, r, aerr)
 			break
@@ -135,6 +144,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		s.invalidClient(w, r, cc.basic, 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+
 			sanitize(cc.id)+"'.")
 	case errors.As(err, &bad):
+		s.failedClient(r, cc.id, FailureInvalidAssertion)
 		if aerr := s.recordAuthnFailure(r, cc.id, fmt.Sprintf("invalid_client AADSTS%d: client assertion refused", bad.aadsts)); aerr != nil {
 			s.auditUnavailable(w, r, aerr)
 			break

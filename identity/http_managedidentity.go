@@ -75,6 +75,9 @@ func fromLoopback(serve func(http.ResponseWriter, *pipeline.Request)) func(http.
 }
 
 func (s *Service) writeMSIError(w http.ResponseWriter, r *http.Request, _ wire.Family, e *wire.Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", wire.RetryAfterValue(e.RetryAfter))
+	}
 	msiError(w, e.Status, "invalid_request", e.Message)
 }
 

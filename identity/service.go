@@ -64,6 +64,9 @@ type Config struct {
 	// Audit, when set, records every token issued, every failed client
 	// authentication and every revocation before the answer is sent.
 	Audit *audit.Log
+	// Throttle, when set, limits client authentications and learns of
+	// their failures (package ratelimit).
+	Throttle Throttle
 }
 
 // Service is the identity provider and bearer-token gate of one node.

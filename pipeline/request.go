@@ -36,6 +36,9 @@ type Request struct {
 	// Failure is the error code answered (for Hooks.Done: why a request
 	// failed, without the Go error behind it); "" on success.
 	Failure string
+	// ResponseHeader is the answer's header map, for hooks that add
+	// headers before the handler runs (rate-limit counters).
+	ResponseHeader http.Header
 
 	// ensureParent is set by a surface whose PUTs may create the parent
 	// scope (ARM's resource groups); parentEnsured records that the

@@ -47,6 +47,10 @@ type Route struct {
 	// Guard runs after scope resolution and before authorization, for
 	// refusals the route states in its own words.
 	Guard func(r *Request) error
+	// Streaming routes (WebSocket, long poll) hold their connection open
+	// on purpose: the server's body-read and response-write deadlines are
+	// lifted for them, and they bound their own connections.
+	Streaming bool
 
 	segs []segment
 	// idLen is how many segments address the entity (the rest is a

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/wire"
@@ -185,9 +186,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	trace.Route = matched.Label
 	trace.Family = matched.Family
+	if matched.Streaming {
+		liftDeadlines(w)
+	}
 
 	req := &Request{HTTP: hr, Route: matched, Params: matched.params(segs), Segments: segs,
-		BaseURL: wire.BaseURL(rt.opts.PublicURL, hr)}
+		BaseURL: wire.BaseURL(rt.opts.PublicURL, hr), ResponseHeader: w.Header()}
 	if err := rt.prepare(ctx, w, req); err != nil {
 		rt.fail(ctx, w, req, err)
 		return
@@ -343,6 +347,15 @@ func (rt *Router) unmatched(w http.ResponseWriter, hr *http.Request, segs []stri
 		notFound = wire.Errorf(http.StatusNotFound, "NotFound", "No route matches '"+wire.Clip(hr.URL.Path)+"'.")
 	}
 	rt.writeError(w, hr, family, notFound)
+}
+
+// liftDeadlines clears the connection's read and write deadlines (the
+// server sets them per request) for a streaming route. A writer that
+// cannot reach its connection (a test recorder) has none to lift.
+func liftDeadlines(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 }
 
 // statusWriter records the status a Serve route wrote, for Hooks.Done.

@@ -14,6 +14,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	storage  *prometheus.HistogramVec
+	refused  prometheus.Counter
 }
 
 // NewMetrics registers the instruments on a fresh registry (not the global
@@ -32,8 +33,11 @@ func NewMetrics() *Metrics {
 			Name: "tokend_storage_operation_duration_seconds", Help: "Storage operation latency by operation and outcome.",
 			Buckets: []float64{.00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, 1},
 		}, []string{"op", "outcome"}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tokend_connections_refused_total", Help: "Connections closed at accept: the peer address held its cap of open connections.",
+		}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, m.storage,
+	m.Registry.MustRegister(m.requests, m.latency, m.storage, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -52,3 +56,5 @@ func (m *Metrics) ObserveStorage(op string, d time.Duration, err error) {
 	}
 	m.storage.WithLabelValues(op, outcome).Observe(d.Seconds())
 }
+
+func (m *Metrics) connRefused() { m.refused.Inc() }

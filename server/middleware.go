@@ -43,7 +43,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		reqID := uuid.NewString()
+		s.applyDeadlines(w, r)
 		h := w.Header()
+		setSecurityHeaders(h, r.TLS != nil)
 		h.Set("x-ms-request-id", reqID)
 		corr := r.Header.Get("x-ms-correlation-request-id")
 		if corr == "" {

@@ -12,12 +12,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/wire"
 )
@@ -35,6 +35,16 @@ type Options struct {
 	// Fallback serves everything else: the identity endpoints, whose first
 	// path segment is a tenant.
 	Fallback http.Handler
+	// BodyTimeout bounds how long after its headers a request's body may
+	// take, WriteTimeout how long writing its answer may (0: the defaults,
+	// 30 s and 60 s; negative: none).
+	BodyTimeout, WriteTimeout time.Duration
+	// Metrics exposes /metrics on this handler: PublicMetrics to anyone,
+	// else MetricsToken to a bearer of that token. Neither (the default):
+	// /metrics is not served here — it has a listener of its own
+	// (ServeMetrics, --metrics-addr).
+	PublicMetrics bool
+	MetricsToken  string
 }
 
 // Server is the composed HTTP handler.
@@ -46,12 +56,23 @@ type Server struct {
 	mounts    map[string]http.Handler
 	fallback  http.Handler
 	handler   http.Handler
+
+	bodyTimeout, writeTimeout time.Duration
+	publicMetrics             bool
+	metricsToken              string
 }
 
 // New composes the handler tree.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, metrics: o.Metrics, store: o.Store, accessLog: o.AccessLog,
-		mounts: o.Mounts, fallback: o.Fallback}
+		mounts: o.Mounts, fallback: o.Fallback, bodyTimeout: o.BodyTimeout, writeTimeout: o.WriteTimeout,
+		publicMetrics: o.PublicMetrics, metricsToken: o.MetricsToken}
+	if s.bodyTimeout == 0 {
+		s.bodyTimeout = DefaultBodyTimeout
+	}
+	if s.writeTimeout == 0 {
+		s.writeTimeout = DefaultWriteTimeout
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -84,9 +105,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.ready(w, r)
 		return
 	case "metrics":
-		wire.TraceFrom(r.Context()).Route = "metrics"
-		promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
-		return
+		if s.serveMetrics(w, r) {
+			return
+		}
 	}
 	seg := strings.ToLower(first)
 	if h, ok := s.mounts[seg]; ok {
@@ -97,6 +118,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.fallback.ServeHTTP(w, r)
 		return
 	}
+	notFound(w, r)
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
 	wire.TraceFrom(r.Context()).Route = "not-found"
 	wire.WriteError(w, wire.FamilyARM, wire.Errorf(http.StatusNotFound, "NotFound", "No route matches '"+r.URL.Path+"'."))
 }
@@ -125,6 +150,28 @@ type ListenConfig struct {
 	// Ready is called with the bound URL once the listener is open, before
 	// the address file is written.
 	Ready func(url string)
+	// MaxHeaderBytes bounds a request's header block (0: DefaultMaxHeaderBytes).
+	MaxHeaderBytes int
+	// MaxConns caps open connections in all, MaxConnsPerAddr from one peer
+	// address (0: the defaults; negative: no cap). Peers ConnLimitExempt
+	// accepts (trusted proxies) have no per-address cap.
+	MaxConns, MaxConnsPerAddr int
+	ConnLimitExempt           func(netip.Addr) bool
+}
+
+// DefaultMaxHeaderBytes is a request's largest header block: room for a
+// few bearer tokens and cookies, not Go's 1 MB default.
+const DefaultMaxHeaderBytes = 64 << 10
+
+// orDefault is v, or def when v is 0, or 0 (none) when v is negative.
+func orDefault(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // AddressFile is where the bound address is written in the data directory.
@@ -137,6 +184,8 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", lc.Addr, err)
 	}
+	ln = limitConns(ln, orDefault(lc.MaxConns, DefaultMaxConns), orDefault(lc.MaxConnsPerAddr, DefaultMaxConnsPerAddr),
+		lc.ConnLimitExempt, s.metrics.connRefused)
 	scheme := "http"
 	if lc.TLS != nil {
 		scheme = "https"
@@ -159,6 +208,7 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    orDefault(lc.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

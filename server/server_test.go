@@ -30,6 +30,8 @@ func newServer(t *testing.T, store tokend.Store, fallback http.Handler) (*server
 		Store:     store,
 		AccessLog: true,
 		Fallback:  fallback,
+		// This test reads /metrics on the served port.
+		PublicMetrics: true,
 	})
 	return s, logs
 }

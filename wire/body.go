@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 )
 
@@ -24,6 +26,9 @@ func ReadBody(r *http.Request, w http.ResponseWriter, limit int64) ([]byte, *Err
 			return nil, Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 				fmt.Sprintf("The request content exceeds the maximum of %d bytes.", limit))
 		}
+		if IsTimeout(err) {
+			return nil, RequestTimeout()
+		}
 		return nil, Errorf(http.StatusBadRequest, "InvalidRequestContent", "The request body could not be read.")
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
@@ -34,6 +39,18 @@ func ReadBody(r *http.Request, w http.ResponseWriter, limit int64) ([]byte, *Err
 			"The content media type '"+ct+"' is not supported. Only 'application/json' is supported.")
 	}
 	return b, nil
+}
+
+// IsTimeout reports a body read cut off by the server's body deadline
+// (server.Options.BodyTimeout).
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// RequestTimeout is the answer to a body that did not arrive in time.
+func RequestTimeout() *Error {
+	return Errorf(http.StatusRequestTimeout, "RequestTimeout", "The request body was not received in time.")
 }
 
 // IsJSONMediaType accepts application/json, text/json and any +json type.

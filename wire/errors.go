@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"time"
 )
 
 // Family is an API family with its own error envelope. Azure has several, and
@@ -31,6 +33,9 @@ type Error struct {
 	Message string
 	Target  string
 	Details []ErrorDetail
+	// RetryAfter, when positive, is sent as Retry-After (whole seconds,
+	// rounded up): throttling and temporary unavailability.
+	RetryAfter time.Duration
 }
 
 // ErrorDetail is one field-level problem.
@@ -65,9 +70,25 @@ type apimBody struct {
 	Details []ErrorDetail `json:"details,omitempty"`
 }
 
+// TooManyRequests is ARM's throttling answer: 429 TooManyRequests with
+// Retry-After.
+func TooManyRequests(retryAfter time.Duration, message string) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "TooManyRequests", Message: message, RetryAfter: retryAfter}
+}
+
+// RetryAfterValue renders d as Retry-After's delta-seconds: rounded up,
+// at least 1, so a client never retries before the limit lets it in.
+func RetryAfterValue(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(s, 1), 10)
+}
+
 // WriteError writes e in the envelope of family f.
 func WriteError(w http.ResponseWriter, f Family, e *Error) {
 	w.Header().Set("x-ms-error-code", e.Code)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", RetryAfterValue(e.RetryAfter))
+	}
 	var inner any
 	switch f {
 	case FamilyAPIM:

@@ -61,11 +61,7 @@ func ensureBootstrap(ctx context.Context, a *workspace, svc *identity.Service, o
 		return nil, fmt.Errorf("bootstrap client: %w", err)
 	}
 	if boot.Created {
-		// Printed, never logged: this is the one time the secret exists
-		// outside bootstrap.json.
-		fmt.Fprintf(out, "bootstrap client id:     %s\n", boot.Client.ID)
-		fmt.Fprintf(out, "bootstrap client secret: %s   (shown once; also in %s)\n",
-			boot.Secret, filepath.Join(a.dataDir, identity.BootstrapFileName))
+		printBootstrap(out, boot, filepath.Join(a.dataDir, identity.BootstrapFileName))
 	}
 	return func(url string) {
 		if err := writeBootstrapFile(a, boot, url, publicURL, caFile); err != nil {

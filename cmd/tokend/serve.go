@@ -15,6 +15,7 @@ import (
 	tokendapp "github.com/tokend-dev/tokend/app"
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/localca"
+	"github.com/tokend-dev/tokend/ratelimit"
 	"github.com/tokend-dev/tokend/server"
 )
 
@@ -38,6 +39,7 @@ type serveFlags struct {
 	containerApps        containerAppsFlags // containerapps.go
 	playwright           playwrightFlags    // playwright.go
 	audit                auditFlags         // auditflags.go
+	hardening            hardeningFlags     // hardening.go
 }
 
 func newServeCmd(g *globalFlags) *cobra.Command {
@@ -71,6 +73,7 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	addContainerAppsFlags(fl, &f.containerApps)
 	addPlaywrightFlags(fl, &f.playwright)
 	addAuditFlags(fl, &f.audit)
+	addHardeningFlags(fl, &f.hardening)
 	fl.IntVar(&f.gcPercent, "gc-percent", defaultGCPercent, "Go garbage-collection target (GOGC), unless the GOGC variable is set; GOMEMLIMIT caps the heap as usual [TOKEND_GC_PERCENT]")
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this loopback address (off by default; for profiling only) [TOKEND_PPROF_ADDR]")
 	return cmd
@@ -107,7 +110,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 			}
 			caFile, _ = filepath.Abs(files.CACert)
 		}
-		tlsConf = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+		tlsConf = server.TLSConfig(pair)
 	}
 
 	if err := checkLifetime("--containerapp-token-lifetime", f.containerApps.tokenLifetime, maxContainerAppTokenLifetime); err != nil {
@@ -121,6 +124,14 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		return err
 	}
 	idc.IMDSIdentity = f.imdsIdentity
+	limits, err := f.hardening.limits()
+	if err != nil {
+		return err
+	}
+	proxies, err := ratelimit.ParseProxies(f.hardening.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	composed, err := tokendapp.New(ctx, tokendapp.Config{
 		Store: a.store, Box: a.box, TenantID: a.tenant.ID, Logger: a.log, Metrics: metrics,
 		Identity: idc, PublicURL: f.publicURL, AnyAPIVersion: f.anyAPIVersion,
@@ -129,6 +140,9 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		ContainerAppTokenLifetime:  f.containerApps.tokenLifetime,
 		PlaywrightMaxTokenLifetime: f.playwright.maxTokenLifetime,
 		Audit:                      auditLog,
+		RateLimits:                 limits,
+		BodyTimeout:                f.hardening.bodyTimeout, WriteTimeout: f.hardening.writeTimeout,
+		MetricsToken: f.hardening.metricsToken,
 	})
 	if err != nil {
 		return err
@@ -151,6 +165,13 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		}()
 		fmt.Fprintf(out, "IMDS:         http://%s%s\n", f.imdsAddr, identity.IMDSPath)
 	}
+	if f.hardening.metricsAddr != "" {
+		bound, err := serveLoopback(ctx, "--metrics-addr", f.hardening.metricsAddr, metricsOnly(metrics), a.log)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "metrics:      http://%s/metrics\n", bound)
+	}
 	if f.pprofAddr != "" {
 		if err := startPprof(ctx, f.pprofAddr, a.log); err != nil {
 			return err
@@ -165,6 +186,8 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	}
 	return srv.Serve(ctx, server.ListenConfig{
 		Addr: f.addr, TLS: tlsConf, DataDir: g.dataDir, ShutdownTimeout: f.shutdownTimeout,
+		MaxHeaderBytes: f.hardening.maxHeaderBytes, MaxConns: f.hardening.maxConns,
+		MaxConnsPerAddr: f.hardening.maxConnsPerAddr, ConnLimitExempt: proxies.Trusts,
 		Ready: func(url string) {
 			fmt.Fprintf(out, "listening:    %s\n", url)
 			a.log.Info("tokend listening", "url", url)

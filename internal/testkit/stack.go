@@ -63,7 +63,8 @@ func (s Stack) Handler(t testing.TB) http.Handler {
 	if err != nil {
 		t.Fatalf("mount providers: %v", err)
 	}
-	return server.New(server.Options{Logger: logger, Store: s.Store, Mounts: mounts, Fallback: s.Fallback}).Handler()
+	// Tests read /metrics over HTTP: the kit exposes it on the served port.
+	return server.New(server.Options{Logger: logger, Store: s.Store, Mounts: mounts, Fallback: s.Fallback, PublicMetrics: true}).Handler()
 }
 
 // Serve serves the stack over TLS until the test ends.
