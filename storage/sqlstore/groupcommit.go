@@ -34,7 +34,7 @@ type share struct {
 	ctx context.Context
 	// turn hands the share the batch's transaction; closed instead when
 	// the share is not to run (the batch did not begin, or ctx ended).
-	turn chan *sql.Tx
+	turn chan turn
 	// finished reports that the share is done with the transaction, and
 	// whether its savepoint stands (nil) or was rolled back.
 	finished chan error
@@ -42,6 +42,15 @@ type share struct {
 	// the reason it never ran; ready closes when it is set.
 	err   error
 	ready chan struct{}
+}
+
+// turn is a share's go at the batch's transaction. A share alone in its
+// batch needs no savepoint: should it fail, the batch rolls back whole,
+// which undoes the same writes for two statements less (most batches, when
+// writes do not contend).
+type turn struct {
+	tx    *sql.Tx
+	alone bool
 }
 
 // maxShares bounds a batch, so one batch's commit does not wait on an
@@ -68,7 +77,7 @@ var errUndoFailed = errors.New("roll back to the savepoint failed")
 // run runs fn as a share of a batch and returns once the batch has
 // committed (or fn failed, its writes rolled back).
 func (g *groupCommitter) run(ctx context.Context, fn func(tx querier) error) error {
-	s := &share{ctx: ctx, turn: make(chan *sql.Tx, 1), finished: make(chan error, 1), ready: make(chan struct{})}
+	s := &share{ctx: ctx, turn: make(chan turn, 1), finished: make(chan error, 1), ready: make(chan struct{})}
 	select {
 	case g.reqs <- s:
 	case <-g.stop:
@@ -76,7 +85,7 @@ func (g *groupCommitter) run(ctx context.Context, fn func(tx querier) error) err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	tx, ok := <-s.turn
+	t, ok := <-s.turn
 	if !ok {
 		<-s.ready
 		return s.err
@@ -87,14 +96,21 @@ func (g *groupCommitter) run(ctx context.Context, fn func(tx querier) error) err
 			// fn panicked (or called runtime.Goexit): undo its writes and
 			// let the batch go on; the panic continues in this goroutine.
 			err := errShareAborted
-			if _, rerr := tx.Exec("ROLLBACK TO share"); rerr != nil {
-				err = errors.Join(err, errUndoFailed, rerr)
+			if !t.alone {
+				if _, rerr := t.tx.Exec("ROLLBACK TO share"); rerr != nil {
+					err = errors.Join(err, errUndoFailed, rerr)
+				}
+				_, _ = t.tx.Exec("RELEASE share")
 			}
-			_, _ = tx.Exec("RELEASE share")
 			s.finished <- err
 		}
 	}()
-	err := runShare(tx, fn)
+	var err error
+	if t.alone {
+		err = fn(uncancellable{t.tx}) // a failure rolls the batch back whole
+	} else {
+		err = runShare(t.tx, fn)
+	}
 	returned = true
 	s.finished <- err
 	<-s.ready
@@ -148,13 +164,14 @@ func (g *groupCommitter) commit(batch []*share) {
 	}
 	stood := make([]bool, len(batch))
 	committing, poisoned := false, false
+	alone := len(batch) == 1
 	for i, s := range batch {
 		if err := s.ctx.Err(); err != nil {
 			s.err = err // never started: nothing to undo
 			close(s.turn)
 			continue
 		}
-		s.turn <- tx
+		s.turn <- turn{tx: tx, alone: alone}
 		err := <-s.finished
 		stood[i] = err == nil
 		committing = committing || stood[i]
