@@ -99,7 +99,7 @@ func Roles(ctx context.Context, store tokend.Store, box *seal.Box) (*identity.Ro
 	if err != nil {
 		return nil, err
 	}
-	if err := roles.Reload(ctx, store); err != nil {
+	if _, err := roles.Reload(ctx, store); err != nil {
 		return nil, err
 	}
 	return roles, nil

@@ -201,8 +201,12 @@ func (a *Authorizer) syncGeneration(ctx context.Context) error {
 	}
 	// Roles first: grants loaded after the cache drops must see them.
 	// A failed reload keeps the generation, so the next tick retries.
-	if err := a.roles.Reload(ctx, a.store); err != nil {
-		a.log.Warn("custom roles", "err", err.Error())
+	ignored, err := a.roles.Reload(ctx, a.store)
+	if err != nil {
+		return err
+	}
+	for _, why := range ignored {
+		a.log.Warn("custom role ignored", "reason", why)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -176,7 +176,7 @@ func (s *Assignments) DeleteCustomRole(ctx context.Context, p *tokend.Principal,
 // changedRoles brings this node's catalog and authorization cache up to
 // date at once; other nodes follow through the RBAC generation.
 func (s *Assignments) changedRoles(ctx context.Context) error {
-	if err := s.roles.Reload(ctx, s.store); err != nil {
+	if _, err := s.roles.Reload(ctx, s.store); err != nil {
 		return err
 	}
 	s.onChange()

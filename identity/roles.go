@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -178,30 +177,30 @@ func defaultRoles() *RoleCatalog {
 	return c
 }
 
-// Reload replaces the custom roles with those in store. A stored role
-// whose name a built-in role took since (a provider added it) is left
-// out, with the error: assignments must name one role.
-func (c *RoleCatalog) Reload(ctx context.Context, store tokend.CustomRoleStore) error {
+// Reload replaces the custom roles with those in store; err is a failed
+// read, which leaves the catalog as it was. A stored role whose name or id
+// a built-in role took since (a provider added it) is left out and named
+// in ignored: assignments must name one role.
+func (c *RoleCatalog) Reload(ctx context.Context, store tokend.CustomRoleStore) (ignored []string, err error) {
 	c.reload.Lock()
 	defer c.reload.Unlock()
 	list, err := store.ListCustomRoles(ctx)
 	if err != nil {
-		return fmt.Errorf("load custom roles: %w", err)
+		return nil, fmt.Errorf("load custom roles: %w", err)
 	}
 	set := &roleSet{byKey: map[string]*Role{}}
-	var errs []error
 	for _, cr := range list {
 		if c.builtinNamed(cr.Name, cr.ID) {
-			errs = append(errs, fmt.Errorf("custom role %s (%q) has the name or id of a built-in role; ignored", cr.ID, cr.Name))
+			ignored = append(ignored, fmt.Sprintf("custom role %s (%q) has the name or id of a built-in role", cr.ID, cr.Name))
 			continue
 		}
 		if err := set.add(compileRole(cr.RoleDefinition, cr)); err != nil {
-			errs = append(errs, fmt.Errorf("custom role %s: %w; ignored", cr.ID, err))
+			ignored = append(ignored, fmt.Sprintf("custom role %s: %v", cr.ID, err))
 		}
 	}
 	sortRoles(set.list)
 	c.custom.Store(set)
-	return errors.Join(errs...)
+	return ignored, nil
 }
 
 // builtinNamed reports whether a built-in role has that name or id.
