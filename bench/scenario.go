@@ -114,3 +114,20 @@ func bearer(ctx context.Context, method, url, token string, body []byte) (*http.
 	req.Header.Set("Authorization", "Bearer "+token)
 	return req, nil
 }
+
+// checkOnce sends one request of s, so that a refusal fails the setup with
+// its answer rather than the run with a wall of errors; any 2xx passes.
+func checkOnce(ctx context.Context, env *Env, s Scenario) error {
+	req, err := s.Next(ctx, 0)
+	if err != nil {
+		return err
+	}
+	status, b, _, err := env.send(req)
+	if err != nil {
+		return err
+	}
+	if status/100 != 2 {
+		return &apiError{Method: req.Method, Path: req.URL.Path, Status: status, Body: clip(b)}
+	}
+	return nil
+}

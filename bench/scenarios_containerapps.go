@@ -68,18 +68,7 @@ func (s *caPut) Setup(ctx context.Context, env *Env) error {
 	s.token = tok
 	s.base = env.BaseURL + env.armPath("/providers/Microsoft.App/containerApps/")
 	s.body = []byte(`{"location":"eastus","properties":{"template":{"containers":[{"name":"main","image":"nginx"}]}}}`)
-	req, err := s.Next(ctx, 0)
-	if err != nil {
-		return err
-	}
-	status, b, _, err := env.send(req)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusCreated && status != http.StatusOK {
-		return &apiError{Method: req.Method, Path: req.URL.Path, Status: status, Body: clip(b)}
-	}
-	return nil
+	return checkOnce(ctx, env, s)
 }
 
 func (s *caPut) Next(ctx context.Context, _ int) (*http.Request, error) {

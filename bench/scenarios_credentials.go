@@ -197,23 +197,3 @@ func (s *tokenMI) Next(ctx context.Context, _ int) (*http.Request, error) {
 	req.Header.Set("X-IDENTITY-HEADER", s.header)
 	return req, nil
 }
-
-// checkOnce sends one request of the scenario and fails with its answer
-// unless it is a 200.
-func checkOnce(ctx context.Context, env *Env, s Scenario) error {
-	req, err := s.Next(ctx, 0)
-	if err != nil {
-		return err
-	}
-	resp, err := env.Client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b := make([]byte, 2048)
-		n, _ := resp.Body.Read(b)
-		return fmt.Errorf("%s: %d %s", s.Name(), resp.StatusCode, b[:n])
-	}
-	return nil
-}

@@ -379,18 +379,7 @@ func (s *pwCreate) Setup(ctx context.Context, env *Env) error {
 	s.token, s.base = tok, acc.base+"/access-tokens/"
 	exp := time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second).Format(time.RFC3339)
 	s.body = []byte(`{"name":"benchtoken","expiryAt":"` + exp + `"}`)
-	req, err := s.Next(ctx, 0)
-	if err != nil {
-		return err
-	}
-	status, b, _, err := env.send(req)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusCreated && status != http.StatusOK {
-		return &apiError{Method: req.Method, Path: req.URL.Path, Status: status, Body: clip(b)}
-	}
-	return nil
+	return checkOnce(ctx, env, s)
 }
 
 func (s *pwCreate) Next(ctx context.Context, _ int) (*http.Request, error) {
