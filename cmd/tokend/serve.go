@@ -141,8 +141,9 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		PlaywrightMaxTokenLifetime: f.playwright.maxTokenLifetime,
 		Audit:                      auditLog,
 		RateLimits:                 limits,
-		BodyTimeout:                f.hardening.bodyTimeout, WriteTimeout: f.hardening.writeTimeout,
-		MetricsToken: f.hardening.metricsToken,
+		BodyTimeout:                f.hardening.bodyTimeout,
+		WriteTimeout:               f.hardening.writeTimeout,
+		MetricsToken:               f.hardening.metricsToken,
 	})
 	if err != nil {
 		return err
