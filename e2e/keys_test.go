@@ -1,12 +1,12 @@
 package e2e
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 // `tokend keys revoke` (a suspected compromise), run against a serving
@@ -30,13 +30,8 @@ func TestKeyRevocation(t *testing.T) {
 
 func testKeyRevocation(t *testing.T, tk *Tokend) {
 	kid := func(token string) string {
-		b, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		var h struct{ Kid string }
-		_ = json.Unmarshal(b, &h)
-		return h.Kid
+		kid, _ := azuretest.JWTHeader(t, token)["kid"].(string)
+		return kid
 	}
 	status := func(token string) int {
 		resp, _ := tk.Do(t, http.MethodGet, "/subscriptions?api-version=2022-12-01", nil, token)

@@ -1,6 +1,9 @@
 package identity
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // matchAction reports whether an action ("Microsoft.Example/widgets/write")
 // matches a role's pattern ("*", "*/read", "Microsoft.Authorization/*/Write").
@@ -79,17 +82,10 @@ func (s actionSet) permits(action string) bool {
 // excluded pattern shares an action with it. Sound, not complete: a
 // pattern only a union of roles covers is refused.
 func (s actionSet) covers(pattern string) bool {
-	if !s.permits(pattern) {
-		// permits matches the pattern literally against the allowed
-		// patterns; its deny check alone is not enough for a wildcard.
+	if !slices.ContainsFunc(s.allow, func(a string) bool { return matchAction(a, pattern) }) {
 		return false
 	}
-	for _, d := range s.deny {
-		if patternsOverlap(d, pattern) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(s.deny, func(d string) bool { return patternsOverlap(d, pattern) })
 }
 
 // patternsOverlap reports whether two "*" patterns match a common action:

@@ -24,6 +24,7 @@ import (
 
 	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/internal/testkit"
 )
 
@@ -488,9 +489,7 @@ func TestRS256KeysCarryCertificates(t *testing.T) {
 	}
 	c, _ := mustClient(t, a, "", "")
 	tok := mustAccessToken(t, a, c, ResourceManagement)
-	hdr, _ := base64.RawURLEncoding.DecodeString(strings.SplitN(tok, ".", 2)[0])
-	var h map[string]string
-	_ = json.Unmarshal(hdr, &h)
+	h := azuretest.JWTHeader(t, tok)
 	if h["x5t"] != k.X5t || h["kid"] != k.Kid || h["alg"] != "RS256" {
 		t.Errorf("token header %v", h)
 	}

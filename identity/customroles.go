@@ -74,7 +74,8 @@ var actionPattern = regexp.MustCompile(`^[A-Za-z0-9*][A-Za-z0-9*._/-]{0,255}$`)
 // times are set here.
 func (s *Assignments) PutCustomRole(ctx context.Context, p *tokend.Principal, def tokend.CustomRole) (role *Role, created bool, err error) {
 	def.ID = strings.ToLower(strings.TrimSpace(def.ID))
-	if err := validateCustomRole(&def); err != nil {
+	canon, err := validateCustomRole(&def)
+	if err != nil {
 		return nil, false, err
 	}
 	if s.roles.builtinNamed(def.Name, def.ID) {
@@ -83,7 +84,6 @@ func (s *Assignments) PutCustomRole(ctx context.Context, p *tokend.Principal, de
 		}
 		return nil, false, ErrRoleNameTaken
 	}
-	canon := canonicalScopes(def.AssignableScopes)
 	if err := s.authorAllowed(ctx, p, actionRoleDefinitionsWrite, canon); err != nil {
 		return nil, false, err
 	}
@@ -146,7 +146,9 @@ func (s *Assignments) DeleteCustomRole(ctx context.Context, p *tokend.Principal,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorAllowed(ctx, p, actionRoleDefinitionsDelete, canonicalScopes(stored.AssignableScopes)); err != nil {
+	// Compiled, the stored scopes (checked when written) are canonical.
+	role := compileRole(stored.RoleDefinition, stored)
+	if err := s.authorAllowed(ctx, p, actionRoleDefinitionsDelete, role.assignable); err != nil {
 		return nil, err
 	}
 	err = s.store.InTx(ctx, func(q tokend.Queries) error {
@@ -170,7 +172,7 @@ func (s *Assignments) DeleteCustomRole(ctx context.Context, p *tokend.Principal,
 	if err := s.changedRoles(ctx); err != nil {
 		return nil, err
 	}
-	return compileRole(stored.RoleDefinition, stored), nil
+	return role, nil
 }
 
 // changedRoles brings this node's catalog and authorization cache up to
@@ -237,28 +239,19 @@ func (s *Assignments) grantsWithinAuthor(ctx context.Context, p *tokend.Principa
 	return nil
 }
 
-func canonicalScopes(scopes []string) []string {
-	out := make([]string, 0, len(scopes))
-	for _, s := range scopes {
-		if c, err := CanonicalScope(s); err == nil {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// validateCustomRole checks def's fields and trims them in place.
-func validateCustomRole(def *tokend.CustomRole) error {
+// validateCustomRole checks def's fields and trims them in place; it
+// returns the canonical form of the assignable scopes.
+func validateCustomRole(def *tokend.CustomRole) ([]string, error) {
 	def.Name = strings.TrimSpace(def.Name)
 	switch {
 	case def.Name == "":
-		return &RoleDefinitionError{"properties.roleName", "A custom role needs a name."}
+		return nil, &RoleDefinitionError{"properties.roleName", "A custom role needs a name."}
 	case len(def.Name) > maxRoleNameLen:
-		return &RoleDefinitionError{"properties.roleName", fmt.Sprintf("The name is longer than %d characters.", maxRoleNameLen)}
+		return nil, &RoleDefinitionError{"properties.roleName", fmt.Sprintf("The name is longer than %d characters.", maxRoleNameLen)}
 	case len(def.Description) > maxRoleDescription:
-		return &RoleDefinitionError{"properties.description", fmt.Sprintf("The description is longer than %d characters.", maxRoleDescription)}
+		return nil, &RoleDefinitionError{"properties.description", fmt.Sprintf("The description is longer than %d characters.", maxRoleDescription)}
 	case len(def.Actions)+len(def.DataActions) == 0:
-		return &RoleDefinitionError{"properties.permissions", "A custom role must grant at least one action or data action."}
+		return nil, &RoleDefinitionError{"properties.permissions", "A custom role must grant at least one action or data action."}
 	}
 	for _, list := range []struct {
 		field    string
@@ -268,41 +261,42 @@ func validateCustomRole(def *tokend.CustomRole) error {
 		{"dataActions", def.DataActions}, {"notDataActions", def.NotDataActions},
 	} {
 		if len(list.patterns) > maxRoleActions {
-			return &RoleDefinitionError{"properties.permissions[0]." + list.field, fmt.Sprintf("At most %d entries are allowed.", maxRoleActions)}
+			return nil, &RoleDefinitionError{"properties.permissions[0]." + list.field, fmt.Sprintf("At most %d entries are allowed.", maxRoleActions)}
 		}
 		for i, p := range list.patterns {
 			if !actionPattern.MatchString(p) {
-				return &RoleDefinitionError{fmt.Sprintf("properties.permissions[0].%s[%d]", list.field, i),
+				return nil, &RoleDefinitionError{fmt.Sprintf("properties.permissions[0].%s[%d]", list.field, i),
 					"'" + wire.Clip(p) + "' is not an action: use Namespace/resourceType/operation, with * as a wildcard."}
 			}
 		}
 	}
 	if len(def.AssignableScopes) == 0 {
-		return &RoleDefinitionError{"properties.assignableScopes", "A custom role needs at least one assignable scope."}
+		return nil, &RoleDefinitionError{"properties.assignableScopes", "A custom role needs at least one assignable scope."}
 	}
 	if len(def.AssignableScopes) > maxAssignableScopes {
-		return &RoleDefinitionError{"properties.assignableScopes", fmt.Sprintf("At most %d assignable scopes are allowed.", maxAssignableScopes)}
+		return nil, &RoleDefinitionError{"properties.assignableScopes", fmt.Sprintf("At most %d assignable scopes are allowed.", maxAssignableScopes)}
 	}
 	seen := map[string]bool{}
-	scopes := def.AssignableScopes[:0:0]
+	var scopes, canonical []string
 	for i, raw := range def.AssignableScopes {
 		field := fmt.Sprintf("properties.assignableScopes[%d]", i)
 		canon, err := CanonicalScope(raw)
 		switch {
 		case err != nil:
-			return &RoleDefinitionError{field, "'" + wire.Clip(raw) + "' is not a scope: " + err.Error()}
+			return nil, &RoleDefinitionError{field, "'" + wire.Clip(raw) + "' is not a scope: " + err.Error()}
 		case canon == "/":
 			// As Azure: a custom role is assignable within subscriptions
 			// (or management groups), never at the root.
-			return &RoleDefinitionError{field, "The root scope '/' cannot be an assignable scope of a custom role; name subscriptions, resource groups or resources."}
+			return nil, &RoleDefinitionError{field, "The root scope '/' cannot be an assignable scope of a custom role; name subscriptions, resource groups or resources."}
 		case !strings.HasPrefix(canon, "/subscriptions/"):
-			return &RoleDefinitionError{field, "'" + wire.Clip(raw) + "' is not a subscription, resource group or resource."}
+			return nil, &RoleDefinitionError{field, "'" + wire.Clip(raw) + "' is not a subscription, resource group or resource."}
 		case seen[canon]:
 			continue
 		}
 		seen[canon] = true
 		scopes = append(scopes, "/"+strings.Trim(strings.TrimSpace(raw), "/"))
+		canonical = append(canonical, canon)
 	}
 	def.AssignableScopes = scopes
-	return nil
+	return canonical, nil
 }

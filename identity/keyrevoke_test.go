@@ -2,29 +2,21 @@ package identity
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/internal/azuretest"
 	"github.com/tokend-dev/tokend/internal/testkit"
 )
 
 // kidOf is the kid in a JWT's header.
 func kidOf(t testing.TB, token string) string {
 	t.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h struct{ Kid string }
-	if err := json.Unmarshal(b, &h); err != nil {
-		t.Fatal(err)
-	}
-	return h.Kid
+	kid, _ := azuretest.JWTHeader(t, token)["kid"].(string)
+	return kid
 }
 
 // An immediate rotation and a revocation made through one node apply on

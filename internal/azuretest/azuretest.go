@@ -149,11 +149,22 @@ func (s *SyncBuffer) String() string {
 // verifies tokens on use; a test that needs verification says so).
 func JWTClaims(t testing.TB, token string) map[string]any {
 	t.Helper()
+	return jwtPart(t, token, 1)
+}
+
+// JWTHeader decodes a token's header (alg, kid, x5t, ...).
+func JWTHeader(t testing.TB, token string) map[string]any {
+	t.Helper()
+	return jwtPart(t, token, 0)
+}
+
+func jwtPart(t testing.TB, token string, i int) map[string]any {
+	t.Helper()
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		t.Fatalf("not a JWS: %.40q", token)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
 	if err != nil {
 		t.Fatal(err)
 	}
