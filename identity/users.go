@@ -130,10 +130,17 @@ func (u *Users) Create(ctx context.Context, tenantID, upn, displayName, password
 
 // Get finds a user by object id or user principal name (in tenantID).
 func (u *Users) Get(ctx context.Context, tenantID, idOrName string) (*tokend.User, error) {
-	if _, err := uuid.Parse(idOrName); err == nil {
-		return u.store.GetUser(ctx, strings.ToLower(idOrName))
+	var user *tokend.User
+	var err error
+	if _, perr := uuid.Parse(idOrName); perr == nil {
+		user, err = u.store.GetUser(ctx, strings.ToLower(idOrName))
+	} else {
+		user, err = u.store.GetUserByName(ctx, tenantID, idOrName)
 	}
-	return u.store.GetUserByName(ctx, tenantID, idOrName)
+	if errors.Is(err, tokend.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no user is named %s (tokend users list shows them)", tokend.ErrNotFound, idOrName)
+	}
+	return user, err
 }
 
 // List returns every user.
