@@ -56,6 +56,7 @@ func (s *Service) Routes() []pipeline.Route {
 	add("identity:authorize", http.MethodGet, "oauth2/v2.0/authorize", s.serveAuthorize)
 	add("identity:authorize", http.MethodGet, "oauth2/authorize", s.serveAuthorize)
 	add("identity:userrealm", http.MethodGet, "UserRealm/{user}", s.serveUserRealm)
+	add("identity:signin", http.MethodPost, signInPathSegment, s.serveSignIn)
 	return routes
 }
 

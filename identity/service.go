@@ -80,6 +80,8 @@ type Config struct {
 	// PasswordParams are the argon2id parameters new password hashes use
 	// (zero: DefaultPasswordParams).
 	PasswordParams PasswordParams
+	// SessionLifetime is how long a browser stays signed in (default 12h).
+	SessionLifetime time.Duration
 }
 
 // Service is the identity provider and bearer-token gate of one node.
@@ -105,6 +107,8 @@ type Service struct {
 	router     *pipeline.Router
 	listenURL  baseURLHolder
 	log        *slog.Logger
+	// continuations complete interactive sign-ins, by flow (signin.go).
+	continuations map[string]signInContinuation
 	// keysGeneration is the key-set generation last loaded; only New and
 	// Run's goroutine touch it.
 	keysGeneration string
@@ -131,6 +135,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = 12 * time.Hour
 	}
 	if cfg.RefreshTokenLifetime <= 0 {
 		cfg.RefreshTokenLifetime = 90 * 24 * time.Hour
@@ -194,6 +201,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		tenants:     newTenants(cfg.Store, cfg.DefaultTenantID, cfg.Now),
 		trusted:     map[string]TrustedIssuer{},
 		log:         cfg.Logger,
+		// The flows that sign users in through the form, by kind.
+		continuations: map[string]signInContinuation{},
 	}
 	s.ManagedIdentities = NewManagedIdentities(cfg.Store, cfg.Box, clients, cfg.Now)
 	s.Assignments.onChange = s.authz.Invalidate
