@@ -199,7 +199,7 @@ type createdClientJSON struct {
 	TenantID       string              `json:"tenantId"`
 	ClientSecret   string              `json:"clientSecret,omitempty"`
 	IdentifierURIs []string            `json:"identifierUris,omitempty"`
-	Public         bool                `json:"public"`
+	Public         bool                `json:"public,omitempty"`
 	RedirectURIs   []string            `json:"redirectUris,omitempty"`
 	RoleAssignment *roleAssignmentJSON `json:"roleAssignment,omitempty"`
 }
