@@ -46,6 +46,9 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	case grantTypeRefreshToken:
 		s.serveRefreshGrant(w, r, tenantID, form)
 		return
+	case grantTypeCode:
+		s.serveCodeGrant(w, r, tenantID, form)
+		return
 	case grantTypeJWTBearer:
 		s.serveOnBehalfOfGrant(w, r, tenantID, form)
 		return

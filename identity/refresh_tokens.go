@@ -83,8 +83,12 @@ func (s *Service) nextRefreshToken(ctx context.Context, req *userTokenRequest, n
 	if req.family != nil {
 		c = *req.family
 	} else {
+		id := req.familyID
+		if id == "" {
+			id = newFamilyID()
+		}
 		f := &tokend.RefreshFamily{
-			ID: newFamilyID(), TenantID: req.tenantID, ClientID: req.client.ID, UserObjectID: req.user.ObjectID,
+			ID: id, TenantID: req.tenantID, ClientID: req.client.ID, UserObjectID: req.user.ObjectID,
 			RotatedAt: now.UTC(), CreatedAt: now.UTC(), ExpiresAt: now.Add(s.cfg.RefreshTokenMaxLifetime).UTC(),
 		}
 		if err := s.cfg.Store.CreateRefreshFamily(ctx, f); err != nil {

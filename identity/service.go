@@ -204,6 +204,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		// The flows that sign users in through the form, by kind.
 		continuations: map[string]signInContinuation{},
 	}
+	s.continuations[authorizeFlow] = s.continueAuthorize
 	s.ManagedIdentities = NewManagedIdentities(cfg.Store, cfg.Box, clients, cfg.Now)
 	s.Assignments.onChange = s.authz.Invalidate
 	s.Assignments.authz = s.authz
