@@ -3,14 +3,14 @@ package identity
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 // testBrowser plays a browser with net/http: a cookie jar, no script,
@@ -69,28 +69,19 @@ func (b *testBrowser) authorize(params url.Values) *page {
 	return b.do(http.MethodGet, b.e.URL+"/"+b.e.tenant+"/oauth2/v2.0/authorize?"+params.Encode(), nil)
 }
 
-var (
-	formAction = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
-	formInput  = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
-)
-
 // isSignInForm tells the sign-in form from other pages.
 func (p *page) isSignInForm() bool {
-	return p.status < 300 && strings.Contains(p.body, `name="username"`) && strings.Contains(p.body, `name="password"`)
+	return p.status < 300 && azuretest.IsSignInForm(p.body)
 }
 
 // form reads a page's form: its action and hidden fields.
 func (p *page) form(t *testing.T) (string, url.Values) {
 	t.Helper()
-	m := formAction.FindStringSubmatch(p.body)
-	if m == nil {
+	f, ok := azuretest.ParseHTMLForm(p.body)
+	if !ok {
 		t.Fatalf("no form on the page (%d): %s", p.status, p.body)
 	}
-	fields := url.Values{}
-	for _, in := range formInput.FindAllStringSubmatch(p.body, -1) {
-		fields.Set(html.UnescapeString(in[1]), html.UnescapeString(in[2]))
-	}
-	return html.UnescapeString(m[1]), fields
+	return f.Action, f.Fields
 }
 
 // signIn fills the sign-in form on p and posts it.

@@ -36,6 +36,11 @@ type delegatedScopes struct {
 	// requested is the scope parameter as given, kept with a refresh
 	// token so a refresh without a scope asks for the same.
 	requested string
+	// asked are the resource scopes as the client spelled them
+	// ("https://management.core.windows.net//.default"): the answer's
+	// scope lists them too, as Entra's does, since MSAL refuses an answer
+	// whose scope lacks one it asked for ("declined scopes").
+	asked []string
 }
 
 // scp is the access token's scp claim.
@@ -51,6 +56,11 @@ func (d *delegatedScopes) granted() string {
 			continue
 		}
 		out = append(out, strings.TrimRight(d.resource, "/")+"/"+p)
+	}
+	for _, a := range d.asked {
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, a) }) {
+			out = append(out, a)
+		}
 	}
 	for _, o := range []struct {
 		on   bool
@@ -100,12 +110,13 @@ func (s *Service) parseDelegatedScopes(r *http.Request, tenantID, scope, v1Resou
 				"Provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.", sanitize(scope))
 		}
 		resource = res
+		d.asked = append(d.asked, sc)
 		if !slices.Contains(perms, perm) {
 			perms = append(perms, perm)
 		}
 	}
 	if v1Resource != "" {
-		resource, perms = v1Resource, []string{".default"}
+		resource, perms, d.asked = v1Resource, []string{".default"}, nil
 	}
 	if resource == "" {
 		resource, perms = GraphAppID, []string{"User.Read"}
