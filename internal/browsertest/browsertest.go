@@ -26,18 +26,18 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
 // DefaultTimeout bounds all the browser work of one Browser: starting it,
@@ -77,7 +77,7 @@ type Browser struct {
 	t        testing.TB
 	ctx      context.Context // the tab's context; lives until cleanup
 	deadline time.Time
-	output   *lockedBuffer // the browser's stderr, shown when something fails
+	output   *azuretest.SyncBuffer // the browser's stderr, shown when something fails
 	nav      *record[Request]
 	console  *record[string]
 }
@@ -122,7 +122,7 @@ func New(t testing.TB, opts ...Option) *Browser {
 		t.Skipf("browsertest: %v (set TOKEND_REQUIRE_CHROMIUM=1 to fail instead)", err)
 	}
 
-	out := &lockedBuffer{}
+	out := &azuretest.SyncBuffer{}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocatorOptions(path, cfg, out)...)
 	// chromedp's own complaints (a write to a browser that just exited)
 	// join the browser's output, shown only when the test fails.
@@ -170,7 +170,7 @@ func (b *Browser) setup(cfg config) chromedp.Action[chromedp.Void] {
 
 // allocatorOptions is chromedp's default flag set (Puppeteer's) with the
 // choices that matter here; see docs/architecture.md (internal/browsertest).
-func allocatorOptions(path string, cfg config, out *lockedBuffer) []chromedp.ExecAllocatorOption {
+func allocatorOptions(path string, cfg config, out *azuretest.SyncBuffer) []chromedp.ExecAllocatorOption {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		// The new headless mode is the real browser without a window
@@ -244,25 +244,6 @@ func (b *Browser) outputTail() string {
 		s = "…" + s[len(s)-2000:]
 	}
 	return "\n  chromium output:\n" + s
-}
-
-// lockedBuffer collects the browser's output, written by chromedp's
-// goroutines and read by the test's.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // errTimeout is returned by waits that run out of the Browser's time.

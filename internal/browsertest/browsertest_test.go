@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
+
 	"github.com/tokend-dev/tokend/internal/browsertest"
 )
 
@@ -77,6 +79,18 @@ func TestSignInFlows(t *testing.T) {
 		})
 	}
 
+	t.Run("the session cookie's attributes are readable", func(t *testing.T) {
+		b := browser.For(t)
+		cookies := b.Cookies(site.srv.URL + "/")
+		if len(cookies) != 1 {
+			t.Fatalf("cookies %+v", cookies)
+		}
+		c := cookies[0]
+		if c.Name != "session" || !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax {
+			t.Errorf("cookie %+v", c)
+		}
+	})
+
 	t.Run("wrong password shows the message and goes nowhere", func(t *testing.T) {
 		b := browser.For(t)
 		b.Navigate(site.authorizeURL(cb.URL, "s", "query"))
@@ -120,6 +134,16 @@ func TestSignInFlows(t *testing.T) {
 		}
 		if got := b.WaitURLPrefix(strings.Split(dead, "?")[0]); got != dead {
 			t.Errorf("captured %s, want %s", got, dead)
+		}
+
+		// The same after a form: Submit returns once the error page loads.
+		deadRedirect := deadURL(t)
+		b.Navigate(site.authorizeURL(deadRedirect, "s2", "query"))
+		b.Fill(`input[name="username"]`, "alice@contoso.com")
+		b.Fill(`input[name="password"]`, sitePassword)
+		b.Submit(`button[type="submit"]`)
+		if got, want := b.WaitURLPrefix(deadRedirect), deadRedirect+"?code=code-for-alice%40contoso.com&state=s2"; got != want {
+			t.Errorf("captured %s, want %s", got, want)
 		}
 	})
 }

@@ -155,6 +155,7 @@ func (s *signInSite) login(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	delete(s.pending, csrf)
 	s.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: "session", Value: randomHex(), Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	params := url.Values{"code": {"code-for-" + r.PostForm.Get("username")}, "state": {req.state}}
 	switch req.mode {
 	case "fragment":
