@@ -42,6 +42,7 @@ func Scenarios() []Scenario {
 		&tokenIssue{},
 		&tokenCert{},
 		&tokenMI{},
+		&tokenCode{},
 		&armGet{},
 		&getAuthtoken{},
 		&caPut{},

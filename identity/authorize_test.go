@@ -417,3 +417,40 @@ func testConfidentialCodeFlow(t *testing.T, store tokend.Store) {
 		t.Fatalf("logout by ID token hint: %d %q", p.status, p.location)
 	}
 }
+
+func TestConcurrentCodeRedemptions(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, testConcurrentCodeRedemptions)
+}
+
+// Redemptions of one code at once: at most one gets tokens, every other
+// is refused as a replay (and revokes what the winner got).
+func testConcurrentCodeRedemptions(t *testing.T, store tokend.Store) {
+	e := newUserEnv(t, store)
+	verifier, challenge := pkce("g")
+	code := e.signedInCode(t, newTestBrowser(t, e), challenge)
+	const n = 8
+	type result struct {
+		status int
+		m      map[string]any
+	}
+	results := make(chan result, n)
+	for range n {
+		go func() {
+			status, m := e.redeem(t, code, verifier, appRedirect)
+			results <- result{status, m}
+		}()
+	}
+	granted := 0
+	for range n {
+		r := <-results
+		if r.status == http.StatusOK {
+			granted++
+			continue
+		}
+		wantOAuthError(t, r.status, r.m, http.StatusBadRequest, "invalid_grant", "54005")
+	}
+	if granted > 1 {
+		t.Fatalf("%d redemptions of one code got tokens", granted)
+	}
+}

@@ -52,15 +52,34 @@ func (s *Service) serveCodeGrant(w http.ResponseWriter, r *http.Request, tenantI
 		s.answerGrantError(w, r, unavailableGrant(err))
 		return
 	}
-	if gerr := s.spendAuthCode(r, code); gerr != nil {
-		s.refuseCode(w, r, client, gerr)
-		return
-	}
-	s.writeUserTokens(w, r, &userTokenRequest{
+	req := &userTokenRequest{
 		base: s.baseURL(r), tenantID: tenantID, client: client, user: user, scopes: scopes, acr: acr,
 		amr: code.Amr, nonce: code.Nonce, authTime: time.Unix(code.AuthTime, 0), clientInfo: form.Get("client_info") == "1",
 		tokenID: codeTokenID(code.ID), familyID: codeFamilyID(code.ID),
-	}, grantAuthorizationCode)
+	}
+	// Spending the code and issuing its tokens (which starts the refresh
+	// family) each wait for a group commit; they run side by side, so an
+	// exchange waits for one commit rather than two before its audit
+	// record. Tokens issued for a code that turns out spent are never
+	// sent (and carry the ids its replay revokes).
+	spent := make(chan *grantError, 1)
+	go func() { spent <- s.spendAuthCode(r, code) }()
+	toks, err := s.issueUserTokens(r.Context(), req)
+	if gerr := <-spent; gerr != nil {
+		s.refuseCode(w, r, client, gerr)
+		return
+	}
+	switch {
+	case errors.Is(err, tokend.ErrAlreadyExists):
+		// The family of this code exists: a concurrent redemption of the
+		// same code got there first (and is being refused as a replay).
+		s.refuseCode(w, r, client, invalidGrant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."))
+		return
+	case err != nil:
+		s.oauthError(w, r, s.troubleStatus(w, r, "issue user tokens", err), "temporarily_unavailable", 0, "The token could not be issued; retry later.")
+		return
+	}
+	s.answerUserTokens(w, r, req, grantAuthorizationCode, toks)
 }
 
 // checkAuthCode opens the code and checks it against the request; it is

@@ -29,6 +29,11 @@ func (s *Service) writeUserTokens(w http.ResponseWriter, r *http.Request, req *u
 		s.oauthError(w, r, s.troubleStatus(w, r, "issue user tokens", err), "temporarily_unavailable", 0, "The token could not be issued; retry later.")
 		return
 	}
+	s.answerUserTokens(w, r, req, grant, toks)
+}
+
+// answerUserTokens records issued user tokens and answers with them.
+func (s *Service) answerUserTokens(w http.ResponseWriter, r *http.Request, req *userTokenRequest, grant string, toks *userTokens) {
 	if err := s.record(r.Context(), r, s.issuedEvent(req.user.ObjectID, req.client.ID, grant, req.scopes.aud, toks.access)); err != nil {
 		s.auditUnavailable(w, r, err)
 		return
