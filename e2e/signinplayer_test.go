@@ -142,16 +142,9 @@ func (p *SignInPlayer) do(t testing.TB, method, target string, form url.Values) 
 
 func answerOf(t testing.TB, location string) Answer {
 	t.Helper()
-	u, err := url.Parse(location)
+	uri, params, err := azuretest.RedirectAnswer(location)
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := u.Query()
-	if u.Fragment != "" {
-		if params, err = url.ParseQuery(u.EscapedFragment()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	u.RawQuery, u.Fragment = "", ""
-	return Answer{RedirectURI: u.String(), Params: params}
+	return Answer{RedirectURI: uri, Params: params}
 }

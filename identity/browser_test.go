@@ -102,18 +102,11 @@ func (b *testBrowser) signIn(p *page, username, password string) *page {
 func (p *page) answer(t *testing.T) (string, url.Values) {
 	t.Helper()
 	if p.status == http.StatusFound {
-		u, err := url.Parse(p.location)
+		uri, params, err := azuretest.RedirectAnswer(p.location)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := u.Query()
-		if u.Fragment != "" {
-			if v, err = url.ParseQuery(u.EscapedFragment()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		u.RawQuery, u.Fragment = "", ""
-		return u.String(), v
+		return uri, params
 	}
 	if p.status == http.StatusOK && strings.Contains(p.body, `id="answer"`) {
 		return p.form(t)

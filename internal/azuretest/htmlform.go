@@ -37,3 +37,22 @@ func ParseHTMLForm(page string) (form HTMLForm, ok bool) {
 func IsSignInForm(page string) bool {
 	return strings.Contains(page, `name="username"`) && strings.Contains(page, `name="password"`)
 }
+
+// RedirectAnswer reads what an authorization endpoint's redirect carries
+// to the application: the redirect URI (without query or fragment) and
+// the parameters, from the fragment when there is one (response_mode
+// fragment), else from the query.
+func RedirectAnswer(location string) (redirectURI string, params url.Values, err error) {
+	u, err := url.Parse(location)
+	if err != nil {
+		return "", nil, err
+	}
+	params = u.Query()
+	if u.Fragment != "" {
+		if params, err = url.ParseQuery(u.EscapedFragment()); err != nil {
+			return "", nil, err
+		}
+	}
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+	return u.String(), params, nil
+}
