@@ -175,15 +175,7 @@ func (s *Service) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tena
 	}
 	// The used token is spent: the answer always carries its successor.
 	scopes.offline = true
-	user, err := s.cfg.Store.GetUser(r.Context(), next.User)
-	if errors.Is(err, tokend.ErrNotFound) {
-		s.answerGrantError(w, r, invalidGrant(50173, "The provided grant has been revoked: the user no longer exists."))
-		return
-	}
-	if err != nil {
-		s.answerGrantError(w, r, unavailableGrant(err))
-		return
-	}
+	user := &tokend.User{ObjectID: next.User, TenantID: next.Tenant, UserPrincipalName: next.UPN, DisplayName: next.Name}
 	s.writeUserTokens(w, r, &userTokenRequest{
 		base: s.baseURL(r), tenantID: tenantID, client: client, user: user, scopes: scopes, acr: acr,
 		amr: next.Amr, authTime: time.Unix(next.AuthTime, 0), family: next, clientInfo: form.Get("client_info") == "1",
