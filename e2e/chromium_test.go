@@ -26,7 +26,7 @@ func TestChromiumSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user := tk.CreateUser(t, "ada@contoso.example", "Ada Lovelace")
+	user := tk.CreateUser(t, "ada@contoso.example", "--display-name", "Ada Lovelace")
 	app := tk.CreatePublicClient(t, "chromium-app", "http://localhost")
 	cb := browsertest.NewCallback(t)
 

@@ -67,7 +67,7 @@ func fakeBrowser(t *testing.T) <-chan string {
 func TestInteractiveBrowserCredential(t *testing.T) {
 	urls := fakeBrowser(t)
 	tk := Start(t)
-	user := tk.CreateUser(t, "ada@contoso.example", "Ada Lovelace")
+	user := tk.CreateUser(t, "ada@contoso.example", "--display-name", "Ada Lovelace")
 	tk.CLI(t, "roles", "assign", "--principal", "ada@contoso.example", "--role", "Reader",
 		"--scope", "/subscriptions/"+tk.Boot.SubscriptionID)
 
@@ -115,7 +115,7 @@ func TestInteractiveBrowserCredential(t *testing.T) {
 		t.Fatalf("GetToken: %v", r.err)
 	}
 	claims := azuretest.JWTClaims(t, r.tok.Token)
-	if claims["oid"] != user.ObjectID || claims["idtyp"] != "user" || claims["appid"] != "04b07795-8ddb-461a-bbee-02f9e1bf7b46" {
+	if claims["oid"] != user.ObjectID || claims["idtyp"] != "user" || claims["appid"] != azureCLIClientID {
 		t.Fatalf("access token claims %v", claims)
 	}
 	// The token works at ARM, as the user (Reader on the subscription).
@@ -145,7 +145,7 @@ func TestInteractiveBrowserCredential(t *testing.T) {
 func TestOAuth2CodePKCE(t *testing.T) {
 	t.Parallel()
 	tk := Start(t)
-	user := tk.CreateUser(t, "grace@contoso.example", "Grace Hopper")
+	user := tk.CreateUser(t, "grace@contoso.example", "--display-name", "Grace Hopper")
 	app := tk.CreatePublicClient(t, "oauth2-app", "http://127.0.0.1/callback")
 	tenant := tk.Boot.TenantID
 	ctx := oidc.ClientContext(context.Background(), tk.HTTP)

@@ -11,24 +11,6 @@ import (
 	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
-// UserInfo is `tokend users create --output json`.
-type UserInfo struct {
-	ObjectID          string `json:"objectId"`
-	UserPrincipalName string `json:"userPrincipalName"`
-	Password          string `json:"password"`
-}
-
-// CreateUser adds a user through the CLI, with a generated password.
-func (tk *Tokend) CreateUser(t testing.TB, upn, displayName string) UserInfo {
-	t.Helper()
-	var u UserInfo
-	tk.cliJSON(t, &u, "users", "create", upn, "--display-name", displayName)
-	if u.ObjectID == "" || u.Password == "" {
-		t.Fatalf("users create --output json: %+v", u)
-	}
-	return u
-}
-
 // CreatePublicClient registers a public client with redirect URIs
 // through the CLI.
 func (tk *Tokend) CreatePublicClient(t testing.TB, name string, redirectURIs ...string) ClientInfo {

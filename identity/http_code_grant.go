@@ -17,19 +17,16 @@ import (
 // redemption revokes what the first issued (RFC 6749 §4.1.2): the access
 // token's jti and the refresh family's id derive from the code's id.
 func (s *Service) serveCodeGrant(w http.ResponseWriter, r *http.Request, tenantID string, form url.Values) {
-	raw := form.Get("code")
-	if raw == "" {
-		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'code'.")
+	if !s.requireFormParams(w, r, form, "code") {
 		return
 	}
 	client, acr, ok := s.authenticateGrantClient(w, r, tenantID, form)
 	if !ok {
 		return
 	}
-	code, gerr := s.checkAuthCode(raw, tenantID, client, form)
+	code, gerr := s.checkAuthCode(form.Get("code"), tenantID, client, form)
 	if gerr != nil {
-		s.refuseCode(w, r, client, gerr)
+		s.refuseGrant(w, r, client.ID, gerr)
 		return
 	}
 	// The scopes of the token request when it names any (a code is good
@@ -66,14 +63,14 @@ func (s *Service) serveCodeGrant(w http.ResponseWriter, r *http.Request, tenantI
 	go func() { spent <- s.spendAuthCode(r, code) }()
 	toks, err := s.issueUserTokens(r.Context(), req)
 	if gerr := <-spent; gerr != nil {
-		s.refuseCode(w, r, client, gerr)
+		s.refuseGrant(w, r, client.ID, gerr)
 		return
 	}
 	switch {
 	case errors.Is(err, tokend.ErrAlreadyExists):
 		// The family of this code exists: a concurrent redemption of the
 		// same code got there first (and is being refused as a replay).
-		s.refuseCode(w, r, client, invalidGrant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."))
+		s.refuseGrant(w, r, client.ID, invalidGrant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."))
 		return
 	case err != nil:
 		s.oauthError(w, r, s.troubleStatus(w, r, "issue user tokens", err), "temporarily_unavailable", 0, "The token could not be issued; retry later.")
@@ -139,15 +136,4 @@ func (s *Service) spendAuthCode(r *http.Request, code *authCode) *grantError {
 	}
 	s.log.WarnContext(ctx, "authorization code redeemed twice; the tokens of its first redemption are revoked", "client_id", code.Client, "user", code.User)
 	return invalidGrant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token. The tokens issued for it have been revoked.")
-}
-
-// refuseCode records and answers a refused code.
-func (s *Service) refuseCode(w http.ResponseWriter, r *http.Request, client *tokend.Client, gerr *grantError) {
-	if gerr.cause == nil {
-		if aerr := s.recordAuthnFailure(r, client.ID, gerr.Error()); aerr != nil {
-			s.auditUnavailable(w, r, aerr)
-			return
-		}
-	}
-	s.answerGrantError(w, r, gerr)
 }

@@ -104,6 +104,7 @@ type Service struct {
 	audiences  *audiences
 	federation *federation
 	replays    *replayLog
+	rotations  *batcher[tokend.RefreshRotation]
 	router     *pipeline.Router
 	listenURL  baseURLHolder
 	log        *slog.Logger
@@ -195,6 +196,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		audiences:   newAudiences(cfg.Audiences),
 		federation:  newFederation(cfg.HTTPClient, cfg.Now),
 		replays:     newReplayLog(cfg.Store),
+		rotations:   newRotationLog(cfg.Store),
 		keys:        newKeyRing(cfg.Store, cfg.Box, cfg.Logger, cfg.Now),
 		deny:        newDenyList(cfg.Store, cfg.Now),
 		validators:  &validators{},

@@ -110,7 +110,7 @@ func testPasswordGrant(t *testing.T, store tokend.Store) {
 	if rt, _ := m["refresh_token"].(string); !isRefreshToken(rt) {
 		t.Errorf("refresh_token = %.20q", rt)
 	}
-	if got := m["scope"]; got != "https://management.core.windows.net/user_impersonation https://management.core.windows.net//.default openid profile offline_access" {
+	if got := m["scope"]; got != "https://management.core.windows.net//user_impersonation https://management.core.windows.net//.default openid profile offline_access" {
 		t.Errorf("scope = %v", got)
 	}
 	// The token opens ARM as the user.
@@ -288,6 +288,21 @@ func testRefreshTokenRotation(t *testing.T, store tokend.Store) {
 	// Expired by inactivity.
 	_, m, _ = e.token(t, e.passwordForm(e.user.UserPrincipalName, "another good one", armScope+" offline_access"))
 	rt = m["refresh_token"].(string)
+	// (and a deleted user's refresh tokens die with the user)
+	_, mb, _ := e.token(t, e.passwordForm(e.user.UserPrincipalName, "another good one", armScope+" offline_access"))
+	other2, _, err := e.svc.Users.Create(context.Background(), e.tenant, "gone@contoso.example", "", "password for gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mg, _ := e.token(t, e.passwordForm(other2.UserPrincipalName, "password for gone", armScope+" offline_access"))
+	if _, err := e.svc.Users.Delete(context.Background(), e.tenant, other2.ObjectID); err != nil {
+		t.Fatal(err)
+	}
+	status, m = refresh(mg["refresh_token"].(string), "")
+	wantOAuthError(t, status, m, http.StatusBadRequest, "invalid_grant", "50173")
+	if status, m := refresh(mb["refresh_token"].(string), ""); status != http.StatusOK {
+		t.Fatalf("another user's delete broke a refresh: %d %v", status, m)
+	}
 	e.clock.Advance(e.svc.cfg.RefreshTokenLifetime + time.Minute)
 	status, m = refresh(rt, "")
 	wantOAuthError(t, status, m, http.StatusBadRequest, "invalid_grant", "700082")
@@ -378,5 +393,48 @@ func testUserRealmAndUserInfo(t *testing.T, store tokend.Store) {
 	}
 	if status, _ := get(UserInfoPath, ""); status != http.StatusUnauthorized {
 		t.Fatalf("userinfo without a token: %d", status)
+	}
+}
+
+func TestConcurrentRefresh(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, testConcurrentRefresh)
+}
+
+// testConcurrentRefresh: several redemptions of one refresh token at once
+// (tabs, retries) all succeed, within the grace, and the family survives.
+func testConcurrentRefresh(t *testing.T, store tokend.Store) {
+	e := newUserEnv(t, store)
+	_, m, _ := e.token(t, e.passwordForm(e.user.UserPrincipalName, e.pw, armScope+" offline_access"))
+	rt := m["refresh_token"].(string)
+	const n = 8
+	results := make(chan string, n)
+	for range n {
+		go func() {
+			resp, body := e.post(t, "/"+e.tenant+"/oauth2/v2.0/token",
+				url.Values{"grant_type": {"refresh_token"}, "client_id": {e.public.ID}, "refresh_token": {rt}}, nil)
+			var m map[string]any
+			_ = json.Unmarshal(body, &m)
+			next, _ := m["refresh_token"].(string)
+			if resp.StatusCode != http.StatusOK || next == "" {
+				results <- ""
+				return
+			}
+			results <- next
+		}()
+	}
+	var successors []string
+	for range n {
+		if next := <-results; next != "" {
+			successors = append(successors, next)
+		}
+	}
+	if len(successors) != n {
+		t.Fatalf("%d of %d concurrent refreshes succeeded", len(successors), n)
+	}
+	// Each successor is good: the family was not revoked.
+	status, m, _ := e.token(t, url.Values{"grant_type": {"refresh_token"}, "client_id": {e.public.ID}, "refresh_token": {successors[0]}})
+	if status != http.StatusOK {
+		t.Fatalf("successor after concurrent refreshes: %d %v", status, m)
 	}
 }
