@@ -48,6 +48,7 @@ func newRootCmd() *cobra.Command {
 		newClientsCmd(g), newManagedIdentitiesCmd(g), newRolesCmd(g), newKeysCmd(g), newSubscriptionsCmd(g),
 		newPlaywrightCmd(g), newBenchCmd(g), newAuditCmd(g),
 	)
+	addVersion(root) // version.go
 	return root
 }
 
