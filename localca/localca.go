@@ -79,9 +79,21 @@ func loadOrCreateCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKe
 	if !errors.Is(errC, os.ErrNotExist) && errC != nil {
 		return nil, nil, fmt.Errorf("read CA %s: %w", f.CACert, errC)
 	}
+	cert, key, der, err := createCA(now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writePair(f.CACert, f.CAKey, der, key); err != nil {
+		return nil, nil, err
+	}
+	return cert, key, nil
+}
+
+// createCA makes a CA key and its self-signed certificate, valid ten years.
+func createCA(now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("generate CA key: %w", err)
+		return nil, nil, nil, fmt.Errorf("generate CA key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
@@ -95,19 +107,32 @@ func loadOrCreateCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKe
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create CA certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("create CA certificate: %w", err)
 	}
-	if err := writePair(f.CACert, f.CAKey, der, key); err != nil {
-		return nil, nil, err
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parse the new CA certificate: %w", err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key, nil
+	return cert, key, der, nil
 }
 
 func issueServerCert(f Files, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) (tls.Certificate, error) {
+	der, key, err := createServerCert(ca, caKey, hosts, now)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writePair(f.Cert, f.Key, der, key); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.LoadX509KeyPair(f.Cert, f.Key)
+}
+
+// createServerCert makes a server key and a certificate for hosts signed
+// by the CA, valid 397 days (the most browsers accept).
+func createServerCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) ([]byte, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate server key: %w", err)
+		return nil, nil, fmt.Errorf("generate server key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
@@ -126,12 +151,9 @@ func issueServerCert(f Files, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hos
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("create server certificate: %w", err)
+		return nil, nil, fmt.Errorf("create server certificate: %w", err)
 	}
-	if err := writePair(f.Cert, f.Key, der, key); err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.LoadX509KeyPair(f.Cert, f.Key)
+	return der, key, nil
 }
 
 func serial() *big.Int {

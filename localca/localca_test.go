@@ -588,3 +588,27 @@ func TestEnsureRefusesNoHosts(t *testing.T) {
 		t.Fatalf("Ensure with no hosts: %v", err)
 	}
 }
+
+func TestEphemeral(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	e, err := localca.NewEphemeral([]string{"localhost", "127.0.0.1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(e.CAPEM) {
+		t.Fatal("CAPEM holds no certificate")
+	}
+	for _, host := range []string{"localhost", "127.0.0.1"} {
+		if _, err := e.Cert.Leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: pool, CurrentTime: now}); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+	if _, err := e.Cert.Leaf.Verify(x509.VerifyOptions{DNSName: "example.com", Roots: e.Pool(), CurrentTime: now}); err == nil {
+		t.Error("the certificate covers a name it was not made for")
+	}
+	if _, err := localca.NewEphemeral(nil, now); err == nil {
+		t.Error("no hosts accepted")
+	}
+}
