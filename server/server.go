@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
@@ -142,7 +143,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // ListenConfig says where and how to serve.
 type ListenConfig struct {
-	Addr    string
+	Addr string
+	// Listener, when set, is used instead of listening on Addr: the caller
+	// bound it early, so that a taken port fails the start before anything
+	// else happens.
+	Listener net.Listener
 	TLS     *tls.Config // nil serves plain http
 	DataDir string      // the bound address is written to <DataDir>/address
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
@@ -180,9 +185,12 @@ const AddressFile = "address"
 // Serve listens and serves until ctx is done, then shuts down gracefully:
 // the listener closes, in-flight requests finish (up to ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
-	ln, err := net.Listen("tcp", lc.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", lc.Addr, err)
+	ln := lc.Listener
+	if ln == nil {
+		var err error
+		if ln, err = Listen(lc.Addr); err != nil {
+			return err
+		}
 	}
 	ln = limitConns(ln, orDefault(lc.MaxConns, DefaultMaxConns), orDefault(lc.MaxConnsPerAddr, DefaultMaxConnsPerAddr),
 		lc.ConnLimitExempt, s.metrics.connRefused)
@@ -231,6 +239,18 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// Listen binds addr for Serve. A port in use says how to pick another.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: the port is in use (another tokend?): pick another with --addr, e.g. --addr 127.0.0.1:0 for any free port (the URL is printed and written to the data directory's address file)", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (set the address with --addr host:port)", addr, err)
+	}
+	return ln, nil
 }
 
 // ReservedSegments are first path segments that name surfaces, served or

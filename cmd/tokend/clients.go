@@ -143,6 +143,9 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := updateBootstrapSecret(g, args[0], secret); err != nil {
+				return err
+			}
 			res := struct {
 				ClientID     string `json:"clientId"`
 				ClientSecret string `json:"clientSecret"`

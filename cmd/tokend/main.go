@@ -49,6 +49,7 @@ func newRootCmd() *cobra.Command {
 		newPlaywrightCmd(g), newBenchCmd(g), newAuditCmd(g),
 	)
 	addVersion(root) // version.go
+	root.AddCommand(newNewSecretCmd()) // bootstrap.go
 	return root
 }
 
