@@ -148,8 +148,8 @@ type ListenConfig struct {
 	// bound it early, so that a taken port fails the start before anything
 	// else happens.
 	Listener net.Listener
-	TLS     *tls.Config // nil serves plain http
-	DataDir string      // the bound address is written to <DataDir>/address
+	TLS      *tls.Config // nil serves plain http
+	DataDir  string      // the bound address is written to <DataDir>/address
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
 	// Ready is called with the bound URL once the listener is open, before

@@ -48,7 +48,7 @@ func newRootCmd() *cobra.Command {
 		newClientsCmd(g), newManagedIdentitiesCmd(g), newRolesCmd(g), newKeysCmd(g), newSubscriptionsCmd(g),
 		newPlaywrightCmd(g), newBenchCmd(g), newAuditCmd(g),
 	)
-	addVersion(root) // version.go
+	addVersion(root)                   // version.go
 	root.AddCommand(newNewSecretCmd()) // bootstrap.go
 	return root
 }
