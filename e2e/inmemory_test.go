@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -189,5 +190,24 @@ func BenchmarkServeInMemoryReady(b *testing.B) {
 		b.StopTimer()
 		m.stop()
 		b.StartTimer()
+	}
+}
+
+// A second serve on a data directory in use is refused, naming the first.
+func TestSecondServeOnDataDirRefused(t *testing.T) {
+	t.Parallel()
+	first := Start(t)
+	out, err := exec.Command(binary, "serve", "--data", first.DataDir, "--addr", "127.0.0.1:0").CombinedOutput()
+	if err == nil {
+		t.Fatalf("a second serve started:\n%s", out)
+	}
+	want := fmt.Sprintf("another tokend serve (pid %d)", first.cmd.Process.Pid)
+	if !strings.Contains(string(out), want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	// The first one's files are untouched: it still answers at its address.
+	resp, _ := first.Do(t, http.MethodGet, "/healthz", nil, "")
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("first server: %d", resp.StatusCode)
 	}
 }

@@ -612,3 +612,60 @@ func TestEphemeral(t *testing.T) {
 		t.Error("no hosts accepted")
 	}
 }
+
+// A CA is never replaced silently: a missing half, a CA gone while its
+// server certificate stays, and two halves of different CAs are refused
+// naming the files and what to do; with every file gone it is a first
+// start again.
+func TestEnsureNeverReplacesCA(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		mutate func(t *testing.T, f localca.Files)
+		want   []string // in the error; none: Ensure succeeds
+	}{
+		{"CA key deleted", func(t *testing.T, f localca.Files) { remove(t, f.CAKey) }, []string{"ca-key.pem is missing", "restore"}},
+		{"CA cert deleted", func(t *testing.T, f localca.Files) { remove(t, f.CACert) }, []string{"ca.pem is missing", "restore"}},
+		{"CA deleted, server cert kept", func(t *testing.T, f localca.Files) { remove(t, f.CACert); remove(t, f.CAKey) }, []string{"server.pem", "restore the CA files"}},
+		{"another CA's key", func(t *testing.T, f localca.Files) {
+			other := localca.FilesIn(t.TempDir())
+			ensure(t, other, localca.DefaultHosts, t0)
+			b, err := os.ReadFile(other.CAKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, f.CAKey, b, 0o600)
+		}, []string{"is not the key of the CA certificate"}},
+		{"everything deleted", func(t *testing.T, f localca.Files) {
+			for _, p := range []string{f.CACert, f.CAKey, f.Cert, f.Key} {
+				remove(t, p)
+			}
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := localca.FilesIn(t.TempDir())
+			ensure(t, f, localca.DefaultHosts, t0)
+			tc.mutate(t, f)
+			before := readFiles(t, f)
+			_, err := localca.Ensure(f, localca.DefaultHosts, t0)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("a first start again: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Ensure replaced the CA")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if !mapsEqual(before, readFiles(t, f)) {
+				t.Error("Ensure changed files although it failed")
+			}
+		})
+	}
+}

@@ -95,6 +95,15 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	open := openWorkspace
 	if f.inMemory.enabled {
 		open = openMemoryWorkspace
+	} else {
+		if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+			return fmt.Errorf("create data directory %s: %w", g.dataDir, err)
+		}
+		release, err := lockDataDir(g.dataDir) // datalock.go
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	a, err := open(ctx, g, metrics.ObserveStorage)
 	if err != nil {
