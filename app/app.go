@@ -269,7 +269,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	srv := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
 		Mounts: mounts, Fallback: tenants, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
-		PublicMetrics: cfg.PublicMetrics, MetricsToken: cfg.MetricsToken,
+		PublicMetrics: cfg.PublicMetrics, MetricsToken: cfg.MetricsToken, DefaultTenant: cfg.TenantID,
 	})
 	imds := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,

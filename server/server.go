@@ -46,6 +46,8 @@ type Options struct {
 	// (ServeMetrics, --metrics-addr).
 	PublicMetrics bool
 	MetricsToken  string
+	// DefaultTenant is named in the links GET / answers (home.go).
+	DefaultTenant string
 }
 
 // Server is the composed HTTP handler.
@@ -61,13 +63,14 @@ type Server struct {
 	bodyTimeout, writeTimeout time.Duration
 	publicMetrics             bool
 	metricsToken              string
+	defaultTenant             string
 }
 
 // New composes the handler tree.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, metrics: o.Metrics, store: o.Store, accessLog: o.AccessLog,
 		mounts: o.Mounts, fallback: o.Fallback, bodyTimeout: o.BodyTimeout, writeTimeout: o.WriteTimeout,
-		publicMetrics: o.PublicMetrics, metricsToken: o.MetricsToken}
+		publicMetrics: o.PublicMetrics, metricsToken: o.MetricsToken, defaultTenant: o.DefaultTenant}
 	if s.bodyTimeout == 0 {
 		s.bodyTimeout = DefaultBodyTimeout
 	}
@@ -97,6 +100,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		first = first[:i]
 	}
 	switch strings.ToLower(first) {
+	case "":
+		if strings.Trim(r.URL.Path, "/") == "" {
+			s.serveHome(w, r)
+			return
+		}
 	case "healthz":
 		wire.TraceFrom(r.Context()).Route = "healthz"
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
