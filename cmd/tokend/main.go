@@ -50,6 +50,7 @@ func newRootCmd() *cobra.Command {
 	)
 	addVersion(root)                   // version.go
 	root.AddCommand(newNewSecretCmd()) // bootstrap.go
+	polishHelp(root)                   // examples.go: after every command is added
 	return root
 }
 
