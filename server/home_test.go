@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokend-dev/tokend/server"
 	"github.com/tokend-dev/tokend/storage/storagetest"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // GET / says what tokend is and where its endpoints are: JSON by default,
@@ -43,5 +44,20 @@ func TestHome(t *testing.T) {
 				t.Errorf("body %s: %v", rec.Body.String(), err)
 			}
 		}
+	}
+}
+
+// The access log names the error code answered, so a 401 says why.
+func TestAccessLogErrorCode(t *testing.T) {
+	t.Parallel()
+	fallback := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wire.TraceFrom(r.Context()).ErrorCode = "invalid_client AADSTS7000215"
+		w.WriteHeader(http.StatusUnauthorized)
+	})
+	s, logs := newServer(t, storagetest.SQLite(t), fallback)
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "http://example.com/tenant/oauth2/v2.0/token", nil))
+	if rec.Code != 401 || !strings.Contains(logs.String(), `"error_code":"invalid_client AADSTS7000215"`) {
+		t.Fatalf("%d; log:\n%s", rec.Code, logs.String())
 	}
 }

@@ -61,3 +61,12 @@ func (s *Server) CreateManagedIdentity(t testing.TB, name string) *ManagedIdenti
 	return &ManagedIdentity{Name: mi.Name, ClientID: mi.ClientID, PrincipalID: mi.PrincipalID,
 		Endpoint: s.URL + identity.ManagedIdentityPath, Header: mi.Header}
 }
+
+// SetIdentifierURIs gives a client application ID URIs (api://orders):
+// other clients then get tokens for it with scope "<uri>/.default".
+func (s *Server) SetIdentifierURIs(t testing.TB, clientID string, uris ...string) {
+	t.Helper()
+	if err := s.app.Identity.Clients.SetIdentifierURIs(context.Background(), clientID, uris); err != nil {
+		t.Fatalf("tokendtest: identifier URIs of %s: %v", clientID, err)
+	}
+}
