@@ -55,7 +55,7 @@ var commandExamples = map[string]string{
 	"tokend clients remove-federated-credential": `  tokend clients remove-federated-credential <client-id> github-main`,
 	"tokend keys": `  tokend keys list
   tokend keys rotate`,
-	"tokend keys list":   `  tokend keys list --output json`,
+	"tokend keys list": `  tokend keys list --output json`,
 	"tokend keys rotate": `  tokend keys rotate
   tokend keys rotate --immediate --signing-alg RS256`,
 	"tokend keys revoke": `  tokend keys revoke <kid>`,
