@@ -211,3 +211,17 @@ func TestSecondServeOnDataDirRefused(t *testing.T) {
 		t.Errorf("first server: %d", resp.StatusCode)
 	}
 }
+
+// tokend healthcheck (the image's HEALTHCHECK) finds the server through
+// the data directory, and fails when none answers.
+func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
+	tk := Start(t)
+	if out, err := exec.Command(binary, "healthcheck", "--data", tk.DataDir).CombinedOutput(); err != nil {
+		t.Fatalf("healthcheck: %v\n%s", err, out)
+	}
+	tk.Stop()
+	if out, err := exec.Command(binary, "healthcheck", "--data", tk.DataDir).CombinedOutput(); err == nil {
+		t.Fatalf("healthcheck of a stopped server succeeded:\n%s", out)
+	}
+}
