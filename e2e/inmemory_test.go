@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -115,6 +116,15 @@ func TestServeInMemory(t *testing.T) {
 	bf, hc := m.ready(t)
 	if bf.ClientID != clientID {
 		t.Errorf("bootstrap client %s, want the fixed %s", bf.ClientID, clientID)
+	}
+	resp, err := hc.Get(strings.TrimRight(bf.ARMEndpoint, "/") + "/ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if written, _ := os.ReadFile(m.ca); string(served) != string(written) {
+		t.Errorf("/ca.pem serves %q, --ca-out holds %q", served, written)
 	}
 	if !strings.Contains(m.out.String(), "nothing is written to disk") {
 		t.Errorf("no in-memory notice:\n%s", m.out.String())

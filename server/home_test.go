@@ -61,3 +61,22 @@ func TestAccessLogErrorCode(t *testing.T) {
 		t.Fatalf("%d; log:\n%s", rec.Code, logs.String())
 	}
 }
+
+// The local CA's certificate is served at /ca.pem when given, and not
+// at all otherwise (the path is no tenant either way).
+func TestCAPEM(t *testing.T) {
+	t.Parallel()
+	pemBytes := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	fallback := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.Errorf("fallback got %s", r.URL.Path) })
+	for _, ca := range [][]byte{pemBytes, nil} {
+		s := server.New(server.Options{Store: storagetest.SQLite(t), Fallback: fallback, CAPEM: ca})
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://example.com/ca.pem", nil))
+		if ca != nil && (rec.Code != 200 || rec.Body.String() != string(pemBytes)) {
+			t.Errorf("with a CA: %d %q", rec.Code, rec.Body.String())
+		}
+		if ca == nil && rec.Code != 404 {
+			t.Errorf("without a CA: %d", rec.Code)
+		}
+	}
+}

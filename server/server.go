@@ -48,6 +48,11 @@ type Options struct {
 	MetricsToken  string
 	// DefaultTenant is named in the links GET / answers (home.go).
 	DefaultTenant string
+	// CAPEM, when set, is served at /ca.pem: the local CA's certificate
+	// (public), for clients that cannot share the server's files, such
+	// as a CI job next to a service container. Fetching it is trust on
+	// first use; the file, where it can be copied, is better.
+	CAPEM []byte
 }
 
 // Server is the composed HTTP handler.
@@ -64,13 +69,14 @@ type Server struct {
 	publicMetrics             bool
 	metricsToken              string
 	defaultTenant             string
+	caPEM                     []byte
 }
 
 // New composes the handler tree.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, metrics: o.Metrics, store: o.Store, accessLog: o.AccessLog,
 		mounts: o.Mounts, fallback: o.Fallback, bodyTimeout: o.BodyTimeout, writeTimeout: o.WriteTimeout,
-		publicMetrics: o.PublicMetrics, metricsToken: o.MetricsToken, defaultTenant: o.DefaultTenant}
+		publicMetrics: o.PublicMetrics, metricsToken: o.MetricsToken, defaultTenant: o.DefaultTenant, caPEM: o.CAPEM}
 	if s.bodyTimeout == 0 {
 		s.bodyTimeout = DefaultBodyTimeout
 	}
@@ -103,6 +109,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case "":
 		if strings.Trim(r.URL.Path, "/") == "" {
 			s.serveHome(w, r)
+			return
+		}
+	case "ca.pem":
+		if len(s.caPEM) > 0 && strings.Trim(r.URL.Path, "/") == "ca.pem" {
+			wire.TraceFrom(r.Context()).Route = "ca.pem"
+			w.Header().Set("Content-Type", "application/x-pem-file")
+			_, _ = w.Write(s.caPEM)
 			return
 		}
 	case "healthz":
@@ -268,7 +281,7 @@ func Listen(addr string) (net.Listener, error) {
 // means. "common", "organizations", "consumers" and "adfs" stay tenant
 // aliases.
 var ReservedSegments = []string{
-	"subscriptions", "providers", "tenants", "playwright", "healthz", "readyz", "metrics",
+	"subscriptions", "providers", "tenants", "playwright", "healthz", "readyz", "metrics", "ca.pem",
 	"metadata", "msi", "oidc", "accounts", "playwrightworkspaces", "console", "admin", "locations",
 }
 

@@ -100,7 +100,7 @@ func (s *Server) start(ctx context.Context, c config) error {
 	s.app, err = app.New(ctx, app.Config{
 		Store: s.store, Box: box, TenantID: tenant.ID, Logger: c.logger,
 		Identity:      identity.Config{SigningAlg: c.signingAlg, Now: c.now},
-		AnyAPIVersion: c.anyAPIVersion, MaxBodyBytes: 1 << 20,
+		AnyAPIVersion: c.anyAPIVersion, MaxBodyBytes: 1 << 20, CAPEM: s.ca.CAPEM,
 	})
 	if err != nil {
 		_ = ln.Close()

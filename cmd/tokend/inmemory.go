@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -78,20 +77,20 @@ func openMemoryWorkspace(ctx context.Context, g *globalFlags, observe func(strin
 // memoryTLS makes the in-memory CA and server certificate, writing the CA
 // to --ca-out when asked; it returns the CA file clients trust ("" when
 // none was written).
-func (f *inMemoryFlags) memoryTLS(hosts []string) (tls.Certificate, string, error) {
+func (f *inMemoryFlags) memoryTLS(hosts []string) (*localca.Ephemeral, string, error) {
 	ca, err := localca.NewEphemeral(hosts, time.Now())
 	if err != nil {
-		return tls.Certificate{}, "", fmt.Errorf("in-memory CA: %w", err)
+		return nil, "", fmt.Errorf("in-memory CA: %w", err)
 	}
 	if f.caOut == "" {
-		return ca.Cert, "", nil
+		return ca, "", nil
 	}
 	if err := os.WriteFile(f.caOut, ca.CAPEM, 0o644); err != nil {
-		return tls.Certificate{}, "", fmt.Errorf("--ca-out: %w", err)
+		return nil, "", fmt.Errorf("--ca-out: %w", err)
 	}
 	abs, err := filepath.Abs(f.caOut)
 	if err != nil {
-		return tls.Certificate{}, "", fmt.Errorf("--ca-out: %w", err)
+		return nil, "", fmt.Errorf("--ca-out: %w", err)
 	}
-	return ca.Cert, abs, nil
+	return ca, abs, nil
 }

@@ -118,6 +118,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	defer auditLog.Close()
 
 	var tlsConf *tls.Config
+	var caPEM []byte // served at /ca.pem
 	caFile := ""
 	if !f.plainHTTP {
 		var pair tls.Certificate
@@ -128,10 +129,11 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 				return fmt.Errorf("load --cert %s / --key %s: %w", f.certFile, f.keyFile, err)
 			}
 		case f.inMemory.enabled:
-			pair, caFile, err = f.inMemory.memoryTLS(f.tlsHosts)
-			if err != nil {
+			var ca *localca.Ephemeral
+			if ca, caFile, err = f.inMemory.memoryTLS(f.tlsHosts); err != nil {
 				return err
 			}
+			pair, caPEM = ca.Cert, ca.CAPEM
 		default:
 			files := localca.FilesIn(g.dataDir)
 			pair, err = localca.Ensure(files, f.tlsHosts, time.Now())
@@ -139,6 +141,9 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 				return fmt.Errorf("local CA: %w", err)
 			}
 			caFile, _ = filepath.Abs(files.CACert)
+			if caPEM, err = os.ReadFile(files.CACert); err != nil {
+				return fmt.Errorf("local CA: %w", err)
+			}
 		}
 		tlsConf = server.TLSConfig(pair)
 	}
@@ -174,6 +179,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		BodyTimeout:                f.hardening.bodyTimeout,
 		WriteTimeout:               f.hardening.writeTimeout,
 		MetricsToken:               f.hardening.metricsToken,
+		CAPEM:                      caPEM,
 	})
 	if err != nil {
 		return err
