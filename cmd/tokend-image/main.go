@@ -32,7 +32,7 @@ func main() {
 
 type options struct {
 	out, dockerOut, binary, caBundle, arch, tag, version string
-	maxBytes                                            int64
+	maxBytes                                             int64
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
