@@ -235,3 +235,16 @@ func TestHealthcheckCommand(t *testing.T) {
 		t.Fatalf("healthcheck of a stopped server succeeded:\n%s", out)
 	}
 }
+
+// In memory there is no address file or CA file: the healthcheck finds the
+// server by its listen address and probes loopback without the CA.
+func TestHealthcheckInMemory(t *testing.T) {
+	t.Parallel()
+	m := startMemory(t, nil)
+	bf, _ := m.ready(t)
+	addr := strings.TrimPrefix(strings.TrimRight(bf.ARMEndpoint, "/"), "https://")
+	out, err := exec.Command(binary, "healthcheck", "--data", m.data, "--addr", addr).CombinedOutput()
+	if err != nil {
+		t.Fatalf("healthcheck: %v\n%s", err, out)
+	}
+}
