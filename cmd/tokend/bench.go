@@ -186,13 +186,14 @@ func runBench(cmd *cobra.Command, f *benchFlags) error {
 }
 
 // openBenchStore opens a stopped cluster's storage as `tokend serve` does,
-// for bulk seeding.
+// for bulk seeding, with a progress bar on a terminal (benchprogress.go).
 func openBenchStore(ctx context.Context, dataDir, database, _ string) (bench.Seeder, func() error, error) {
 	store, err := storage.Open(ctx, database, dataDir, sqlstore.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	return bench.StoreSeeder(store), store.Close, nil
+	seeder, done := withSeedProgress(bench.StoreSeeder(store), os.Stderr)
+	return seeder, func() error { done(); return store.Close() }, nil
 }
 
 func scenarioNames() string {
