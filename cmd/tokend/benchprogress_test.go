@@ -6,8 +6,8 @@ import (
 	"os"
 	"testing"
 
-	tokend "github.com/tokend-dev/tokend"
 	"github.com/schollz/progressbar/v3"
+	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/bench"
 )
 
