@@ -70,3 +70,24 @@ func (s *Server) SetIdentifierURIs(t testing.TB, clientID string, uris ...string
 		t.Fatalf("tokendtest: identifier URIs of %s: %v", clientID, err)
 	}
 }
+
+// User is a user who signs in interactively (browser, device code,
+// password).
+type User struct {
+	ObjectID, UserPrincipalName, Password string
+}
+
+// CreateUser creates a user (name@domain) with this password, or a made-up
+// one when password is empty; give it roles with AssignRole and its
+// ObjectID.
+func (s *Server) CreateUser(t testing.TB, upn, password string) *User {
+	t.Helper()
+	u, pw, err := s.app.Identity.Users.Create(context.Background(), s.TenantID, upn, upn, password)
+	if err != nil {
+		t.Fatalf("tokendtest: create user %s: %v", upn, err)
+	}
+	if pw == "" {
+		pw = password
+	}
+	return &User{ObjectID: u.ObjectID, UserPrincipalName: u.UserPrincipalName, Password: pw}
+}

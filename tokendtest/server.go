@@ -99,7 +99,7 @@ func (s *Server) start(ctx context.Context, c config) error {
 	s.URL = "https://" + ln.Addr().String()
 	s.app, err = app.New(ctx, app.Config{
 		Store: s.store, Box: box, TenantID: tenant.ID, Logger: c.logger,
-		Identity:      identity.Config{SigningAlg: c.signingAlg, Now: c.now},
+		Identity:      identity.Config{SigningAlg: c.signingAlg, Now: c.now, PasswordParams: identity.EphemeralPasswordParams},
 		AnyAPIVersion: c.anyAPIVersion, MaxBodyBytes: 1 << 20, CAPEM: s.ca.CAPEM,
 	})
 	if err != nil {

@@ -183,3 +183,16 @@ func BenchmarkStart(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+func TestCreateUser(t *testing.T) {
+	t.Parallel()
+	srv := tokendtest.Start(t)
+	u := srv.CreateUser(t, "ada@contoso.example", "")
+	if u.ObjectID == "" || len(u.Password) < 8 || u.UserPrincipalName != "ada@contoso.example" {
+		t.Fatalf("user %+v", u)
+	}
+	srv.AssignRole(t, u.ObjectID, "Reader", "/subscriptions/"+srv.SubscriptionID)
+	if v := srv.CreateUser(t, "bob@contoso.example", "correct horse battery"); v.Password != "correct horse battery" {
+		t.Errorf("given password: %+v", v)
+	}
+}

@@ -77,6 +77,9 @@ var commandExamples = map[string]string{
   tokend roles assign --principal <object-id> --role Contributor --scope /subscriptions/<id>/resourceGroups/app`,
 	"tokend roles list":   `  tokend roles list --principal <client-id>`,
 	"tokend roles remove": `  tokend roles remove <assignment-id>`,
+	"tokend users": `  tokend users create ada@contoso.example
+  tokend roles assign --principal ada@contoso.example --role Reader
+  tokend users list`,
 	"tokend subscriptions": `  tokend subscriptions list
   tokend subscriptions create --name staging`,
 	"tokend subscriptions list":   `  tokend subscriptions list --output json`,

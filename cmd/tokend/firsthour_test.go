@@ -23,7 +23,7 @@ func TestFirstHourErrors(t *testing.T) {
 	})
 	runSteps(t, []cliStep{
 		{name: "assign to nobody", args: []string{"roles", "assign", "--principal", "00000000-0000-0000-0000-00000000abcd", "--role", "Reader"},
-			wantErr: "no client or managed identity has the id or object id"},
+			wantErr: "no client, managed identity or user has the id or object id"},
 		{name: "cert without key", args: []string{"serve", "--cert", "cert.pem"}, wantErr: "--cert and --key go together"},
 		{name: "ca-out without in-memory", args: []string{"serve", "--ca-out", "ca.pem"}, wantErr: "--ca-out is for --in-memory"},
 		{name: "in-memory with a database", args: []string{"serve", "--in-memory", "--database", "postgres://x"}, wantErr: "drop --database"},

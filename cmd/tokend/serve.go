@@ -159,6 +159,9 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		return err
 	}
 	idc.IMDSIdentity = f.imdsIdentity
+	if f.inMemory.enabled {
+		idc.PasswordParams = identity.EphemeralPasswordParams
+	}
 	limits, err := f.hardening.limits()
 	if err != nil {
 		return err
