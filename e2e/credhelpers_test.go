@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,7 +72,10 @@ func (tk *Tokend) CLI(t testing.TB, args ...string) []byte {
 }
 
 func (tk *Tokend) runCLI(args ...string) (stdout, stderr []byte, err error) {
-	full := append(append(append([]string{}, args...), "--data", tk.DataDir), tk.dbArgs()...)
+	// The data directory and database first (root flags), so that a
+	// command's own arguments may end with "--" and a value that starts
+	// with a dash (a key id).
+	full := append(append([]string{"--data", tk.DataDir}, tk.dbArgs()...), args...)
 	cmd := exec.Command(binary, full...)
 	cmd.Env = append(os.Environ(), "TOKEND_LOG_LEVEL=warn")
 	var o, e bytes.Buffer
@@ -83,7 +87,12 @@ func (tk *Tokend) runCLI(args ...string) (stdout, stderr []byte, err error) {
 // cliJSON runs a command with --output json and decodes what it printed.
 func (tk *Tokend) cliJSON(t testing.TB, into any, args ...string) {
 	t.Helper()
-	out := tk.CLI(t, append(args, "--output", "json")...)
+	// Before a "--" that ends the flags, if there is one.
+	at := slices.Index(args, "--")
+	if at < 0 {
+		at = len(args)
+	}
+	out := tk.CLI(t, slices.Concat(args[:at], []string{"--output", "json"}, args[at:])...)
 	if err := json.Unmarshal(out, into); err != nil {
 		t.Fatalf("tokend %s --output json printed no JSON (%v):\n%s", strings.Join(args, " "), err, out)
 	}

@@ -45,7 +45,7 @@ func testKeyRevocation(t *testing.T, tk *Tokend) {
 		Kid   string `json:"kid"`
 		State string `json:"state"`
 	}
-	tk.cliJSON(t, &signer, "keys", "revoke", kid(old))
+	tk.cliJSON(t, &signer, "keys", "revoke", "--", kid(old))
 	if signer.Kid == "" || signer.Kid == kid(old) || signer.State != "active" {
 		t.Fatalf("keys revoke printed %+v", signer)
 	}
@@ -65,7 +65,7 @@ func testKeyRevocation(t *testing.T, tk *Tokend) {
 	if kid(fresh) != signer.Kid || status(fresh) != http.StatusOK {
 		t.Errorf("a new token: kid %s, status %d", kid(fresh), status(fresh))
 	}
-	if _, errOut, err := tk.runCLI("keys", "revoke", kid(old)); err == nil || !strings.Contains(string(errOut), "keys list") {
+	if _, errOut, err := tk.runCLI("keys", "revoke", "--", kid(old)); err == nil || !strings.Contains(string(errOut), "keys list") {
 		t.Errorf("revoking an unknown key: %v %s", err, errOut)
 	}
 }

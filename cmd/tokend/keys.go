@@ -86,7 +86,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 		Long: "Deletes the key. Every running server stops signing with it, drops it from the JWKS and refuses every\n" +
 			"token it signed within a second. When it was the signing key, a pending key signs at once, or a new\n" +
 			"key is made to (relying parties fetch the JWKS again on the unknown kid). Prints the key that signs now.",
-		Example: "  tokend keys list\n  tokend keys revoke <kid> --output json",
+		Example: "  tokend keys list\n  tokend keys revoke <kid> --output json\n  tokend keys revoke --output json -- -Ab3... # a kid that starts with a dash",
 		Args:    cobra.ExactArgs(1),
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
 			km, err := identity.NewKeyManager(a.store, a.box, identity.KeyPolicy{Algorithm: currentAlg(cmd, a)}, nil)
