@@ -22,6 +22,7 @@ import (
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/playwrightworkspaces"
 	"github.com/tokend-dev/tokend/ratelimit"
 	"github.com/tokend-dev/tokend/resources"
 	"github.com/tokend-dev/tokend/seal"
@@ -57,6 +58,7 @@ func Providers(d Deps) ([]*pipeline.Provider, error) {
 		describe(containerapps.New(containerapps.Config{Store: d.Store, Box: d.Box, Signer: d.Signer, TokenLifetime: d.ContainerAppTokenLifetime})),
 		describe(apim.New(apim.Config{Store: d.Store, Box: d.Box})),
 		describe(playwright.New(playwright.Config{Store: d.Store, Signer: d.Signer, MaxTokenLifetime: d.PlaywrightMaxTokenLifetime, Logger: d.Logger})),
+		describe(playwrightworkspaces.New(playwrightworkspaces.Config{Store: d.Store, Signer: d.Signer, MaxTokenLifetime: d.PlaywrightMaxTokenLifetime, Logger: d.Logger})),
 		describe(authorization.New(authorization.Config{Store: d.Store, Assignments: d.Assignments})),
 	)
 }

@@ -79,7 +79,7 @@ func (s *Service) putAccount(ctx context.Context, r *pipeline.Request) (*wire.Re
 			return nil, err
 		}
 	}
-	if err := validateTags(in.Tags); err != nil {
+	if err := arm.ValidateTags(in.Tags); err != nil {
 		return nil, err
 	}
 	// A concurrent PUT that created or changed the account between this
@@ -185,7 +185,7 @@ func (s *Service) patchAccount(ctx context.Context, r *pipeline.Request) (*wire.
 		return nil, err
 	}
 	if patch.Tags != nil {
-		if err := validateTags(*patch.Tags); err != nil {
+		if err := arm.ValidateTags(*patch.Tags); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,37 @@
+package playwrightworkspaces
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/wire"
+)
+
+// getBrowsers is Workspaces_GetBrowsers: 302 to the browsers endpoint,
+// which is the same path over WebSocket (a plain GET is redirected, an
+// upgrade request is the gateway), with the query as sent. os is required
+// (Linux or Windows); runId, when given, is a GUID-like id.
+func (s *Service) getBrowsers(_ context.Context, r *pipeline.Request) (*wire.Response, error) {
+	q := r.HTTP.URL.Query()
+	if err := playwright.CheckBrowsersQuery(q, true); err != nil {
+		return nil, err
+	}
+	return wire.Empty(http.StatusFound).WithHeader("Location", browsersURL(r.BaseURL, r.HTTP.URL)), nil
+}
+
+// browsersURL is the WebSocket URL of the path u names on a tokend at
+// base, with u's query.
+func browsersURL(base string, u *url.URL) string {
+	ws := strings.TrimSuffix(base, "/")
+	switch {
+	case strings.HasPrefix(ws, "https://"):
+		ws = "wss://" + ws[len("https://"):]
+	case strings.HasPrefix(ws, "http://"):
+		ws = "ws://" + ws[len("http://"):]
+	}
+	return ws + u.EscapedPath() + "?" + u.RawQuery
+}
