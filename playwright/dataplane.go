@@ -50,6 +50,7 @@ func (s *Service) dataPlane() pipeline.DataPlane {
 			{Method: http.MethodGet, Pattern: account, Anonymous: true, When: isDashboardRequest,
 				Serve: s.serveDashboard, Family: wire.FamilyAzureCore, Label: MountPath + ":dashboard"},
 			route(http.MethodGet, account, actionReadAccount, s.getDataPlaneAccount, nil),
+			route(http.MethodGet, account+"/browsers", actionRunTests, s.getBrowsers, nil),
 			route(http.MethodGet, account+"/access-tokens", actionReadTokens, s.tokens.List, RefuseAccessTokens),
 			route(http.MethodGet, token, actionReadTokens, s.tokens.Get, RefuseAccessTokens),
 			route(http.MethodPut, token, actionWriteTokens, s.tokens.Put, RefuseAccessTokens),

@@ -196,7 +196,7 @@ func TestDataPlanePipeline(t *testing.T) {
 			{"method not allowed", "POST", dataPath(acct, "access-tokens", tokenID) + v, tok, 405, "MethodNotAllowed", "DELETE, GET, PUT"},
 			{"method not allowed on the account", "DELETE", dataPath(acct) + v, tok, 405, "MethodNotAllowed", "GET"},
 			{"method not allowed on the dashboard link", "POST", dataPath(acct), "", 405, "MethodNotAllowed", "GET"},
-			{"unknown path", "GET", "/playwright/accounts/" + acct + "/browsers" + v, tok, 404, "NotFound", ""},
+			{"unknown path", "GET", "/playwright/accounts/" + acct + "/sessions" + v, tok, 404, "NotFound", ""},
 			{"endpoint root", "GET", "/playwright" + v, tok, 404, "NotFound", ""},
 		}
 		for _, c := range cases {
@@ -404,7 +404,8 @@ func TestDescribeRolesAndAudience(t *testing.T) {
 			continue
 		}
 		operations++
-		read := rt.Method == http.MethodGet
+		// Opening browsers (a GET) runs tests: not a Reader's.
+		read := rt.Method == http.MethodGet && !strings.HasSuffix(rt.Pattern, "/browsers")
 		for _, tc := range []struct {
 			role string
 			want bool
@@ -420,8 +421,8 @@ func TestDescribeRolesAndAudience(t *testing.T) {
 			}
 		}
 	}
-	if operations != 5 {
-		t.Errorf("%d data-plane operations, want 5", operations)
+	if operations != 6 {
+		t.Errorf("%d data-plane operations, want 6", operations)
 	}
 }
 
@@ -445,7 +446,7 @@ func TestDataPlaneRouteLabels(t *testing.T) {
 			{"DELETE", dataPath(acct, "access-tokens", tokenID) + v, tok, 204, "playwright:DELETE /playwright/accounts/{accountId}/access-tokens/{accessTokenId}"},
 			{"GET", dataPath(acct), "", 200, "playwright:dashboard"},
 			{"POST", dataPath(acct, "access-tokens") + v, tok, 405, "playwright:method-not-allowed"},
-			{"GET", dataPath(acct, "browsers") + v, tok, 404, "playwright:not-found"},
+			{"GET", dataPath(acct, "sessions") + v, tok, 404, "playwright:not-found"},
 		} {
 			resp, b := e.do(t, tc.method, tc.path, nil, tc.token)
 			if resp.StatusCode != tc.status {

@@ -3,8 +3,6 @@ package playwrightworkspaces
 import (
 	"context"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/playwright"
@@ -20,18 +18,5 @@ func (s *Service) getBrowsers(_ context.Context, r *pipeline.Request) (*wire.Res
 	if err := playwright.CheckBrowsersQuery(q, true); err != nil {
 		return nil, err
 	}
-	return wire.Empty(http.StatusFound).WithHeader("Location", browsersURL(r.BaseURL, r.HTTP.URL)), nil
-}
-
-// browsersURL is the WebSocket URL of the path u names on a tokend at
-// base, with u's query.
-func browsersURL(base string, u *url.URL) string {
-	ws := strings.TrimSuffix(base, "/")
-	switch {
-	case strings.HasPrefix(ws, "https://"):
-		ws = "wss://" + ws[len("https://"):]
-	case strings.HasPrefix(ws, "http://"):
-		ws = "ws://" + ws[len("http://"):]
-	}
-	return ws + u.EscapedPath() + "?" + u.RawQuery
+	return wire.Empty(http.StatusFound).WithHeader("Location", playwright.BrowsersURL(r.BaseURL, r.HTTP.URL)), nil
 }
