@@ -139,9 +139,9 @@ func (e *env) cloud() cloud.Configuration {
 // workspaces is the ARM client calling as principal oid at apiVersion.
 func (e *env) workspaces(oid, apiVersion string) *pwwsclient.WorkspacesClient {
 	c, err := pwwsclient.NewWorkspacesClient(testSub, apiVersion, staticCredential("good-"+oid), &azarm.ClientOptions{
-		ClientOptions: azcore.ClientOptions{Cloud: e.cloud(), Transport: e.validating(), Retry: policy.RetryOptions{MaxRetries: -1}},// The harness RP registration policy would register
-		// Microsoft.LoadTestService on a 409; tokend never answers one.
-
+		ClientOptions: azcore.ClientOptions{Cloud: e.cloud(), Transport: e.validating(), Retry: policy.RetryOptions{MaxRetries: -1}},
+		// The registration policy would register Microsoft.LoadTestService
+		// on a 409 MissingSubscriptionRegistration; tokend answers none.
 		DisableRPRegistration: true,
 	})
 	if err != nil {
