@@ -31,7 +31,7 @@ func addPlaywrightFlags(fl *pflag.FlagSet, f *playwrightFlags) {
 const maxPlaywrightTokenLifetime = 366 * 24 * time.Hour
 
 func newPlaywrightCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "playwright", Short: "Playwright Testing accounts"}
+	cmd := &cobra.Command{Use: "playwright", Short: "Playwright Testing accounts and Playwright access tokens"}
 	accounts := &cobra.Command{Use: "accounts", Short: "Playwright Testing accounts"}
 	var baseURL string
 	list := &cobra.Command{
@@ -58,7 +58,7 @@ func newPlaywrightCmd(g *globalFlags) *cobra.Command {
 	}
 	list.Flags().StringVar(&baseURL, "url", "", "base URL tokend is reached at (default: the one in bootstrap.json, else the last address served)")
 	accounts.AddCommand(list)
-	cmd.AddCommand(accounts)
+	cmd.AddCommand(accounts, newPlaywrightTokensCmd(g))
 	return cmd
 }
 
