@@ -78,4 +78,3 @@ func TestPlaywrightWorkspaces(t *testing.T) {
 		t.Errorf("deleted token: %d %s", resp.StatusCode, body)
 	}
 }
-
