@@ -177,6 +177,9 @@ func (k *Tokens) putAccessToken(ctx context.Context, r *pipeline.Request) (*wire
 		// client may simply retry.
 		return nil, fmt.Errorf("store access token %s: %w", id, err)
 	}
+	if status == http.StatusOK {
+		k.revoke(tok.AccountID, id) // the replaced token's sessions end
+	}
 	body := renderToken(tok, now)
 	body.JWTToken = jwt
 	return wire.JSON(status, body), nil
@@ -191,6 +194,7 @@ func (k *Tokens) deleteAccessToken(ctx context.Context, r *pipeline.Request) (*w
 	if err := k.store.DeleteAccessToken(ctx, ParentOf(r).ID, id); err != nil && !errors.Is(err, tokend.ErrNotFound) {
 		return nil, fmt.Errorf("delete access token %s: %w", id, err)
 	}
+	k.revoke(ParentOf(r).ID, id)
 	return wire.Empty(http.StatusNoContent), nil
 }
 

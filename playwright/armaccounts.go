@@ -245,6 +245,7 @@ func (s *Service) deleteAccount(ctx context.Context, r *pipeline.Request) (*wire
 	if err != nil {
 		return nil, fmt.Errorf("delete account %s: %w", id, err)
 	}
+	s.cfg.Browsers.CloseParent(doc.AccountID)
 	return wire.Empty(http.StatusAccepted).
 		WithHeader("Location", r.BaseURL+op.ID.String()+"?api-version="+r.APIVersion).
 		WithHeader("Retry-After", "0"), nil

@@ -41,3 +41,45 @@ func BrowsersURL(base string, u *url.URL) string {
 	}
 	return ws + u.EscapedPath() + "?" + u.RawQuery
 }
+
+// browsersPlane is the accounts' browsers endpoint at the root,
+// {tokend}/accounts/{accountId}/browsers: a surface of its own (its first
+// segment is not the data plane's), with the data plane's audience,
+// actions and account scope. A WebSocket upgrade is a browser session
+// through the gateway; anything else is told to upgrade.
+func (s *Service) browsersPlane() pipeline.DataPlane {
+	const browsers = "/" + LegacyBrowsersSegment + "/{accountId}/browsers"
+	return pipeline.DataPlane{
+		Segment: LegacyBrowsersSegment,
+		Surface: pipeline.Surface{
+			Name: LegacyBrowsersSegment, Audience: SurfaceAudience, Authorization: pipeline.DataActions,
+			Scope: accountScope{s}, Family: wire.FamilyAzureCore, NotFound: dataPlaneNotFound,
+		},
+		Routes: []pipeline.Route{
+			{Method: http.MethodGet, Pattern: browsers, Action: actionRunTests, When: IsUpgrade, Guard: ownAccountToken,
+				Serve: s.serveBrowsers, Streaming: true, Family: wire.FamilyAzureCore, Label: LegacyBrowsersSegment + ":session"},
+			{Method: http.MethodGet, Pattern: browsers, Action: actionRunTests, Handler: upgradeRequired, Family: wire.FamilyAzureCore},
+		},
+	}
+}
+
+// serveBrowsers runs an account's browser session.
+func (s *Service) serveBrowsers(w http.ResponseWriter, r *pipeline.Request) {
+	s.cfg.Browsers.Serve(w, r, ParentOf(r), s.tokens.ValidatePayload, false)
+}
+
+// ownAccountToken refuses an access token of another account in the words
+// @azure/microsoft-playwright-testing maps (403 InvalidAccessToken).
+func ownAccountToken(r *pipeline.Request) error {
+	if IsAccessToken(r.Principal) && r.Principal.Resource != ParentOf(r).ResourceKey {
+		return wire.Errorf(http.StatusForbidden, "InvalidAccessToken",
+			"The access token was issued for another account than '"+ParentOf(r).ID+"'.")
+	}
+	return nil
+}
+
+// upgradeRequired answers a plain request on a browsers endpoint.
+func upgradeRequired(context.Context, *pipeline.Request) (*wire.Response, error) {
+	return nil, wire.Errorf(http.StatusUpgradeRequired, "UpgradeRequired",
+		"This is a browsers endpoint: connect to it with a WebSocket (Playwright's connect), with the access token as a bearer token.")
+}

@@ -33,6 +33,9 @@ type Config struct {
 	// PageSize is the data-plane list's default page size; 0 is 10, the
 	// contract's.
 	PageSize int
+	// Browsers is the browsers gateway the accounts' sessions go through
+	// (nil: none is served, 503).
+	Browsers *Gateway
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -65,7 +68,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Logger = slog.Default()
 	}
 	tokens := NewTokens(TokensConfig{Store: cfg.Store, Signer: cfg.Signer, MaxLifetime: cfg.MaxTokenLifetime,
-		PageSize: cfg.PageSize, Now: cfg.Now, Logger: cfg.Logger}, accountTokenKind)
+		PageSize: cfg.PageSize, Now: cfg.Now, Logger: cfg.Logger, Revoked: cfg.Browsers.Revoke}, accountTokenKind)
 	return &Service{cfg: cfg, store: cfg.Store, now: cfg.Now, log: cfg.Logger, tokens: tokens}, nil
 }
 
@@ -90,7 +93,7 @@ func (s *Service) Describe() *pipeline.Provider {
 			pipeline.Op(http.MethodPost, sub+ns+"/checkNameAvailability", s.checkNameAvailability),
 			pipeline.Op(http.MethodGet, sub+ns+"/locations/{location}/operationStatuses/{operationId}", s.getOperationStatus),
 		},
-		DataPlanes:      []pipeline.DataPlane{s.dataPlane()},
+		DataPlanes:      []pipeline.DataPlane{s.dataPlane(), s.browsersPlane()},
 		OnGroupDelete:   s.onGroupDelete,
 		TokenValidators: []tokend.TokenValidator{s.tokens.ValidatePayload},
 		Roles:           Roles,

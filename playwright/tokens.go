@@ -31,6 +31,7 @@ type Tokens struct {
 	pageSize    int
 	kind        TokenKind
 	log         *slog.Logger
+	revoked     func(parentID, tokenID string)
 }
 
 // TokenKind is what one data plane's tokens differ in.
@@ -60,6 +61,9 @@ type TokensConfig struct {
 	PageSize int
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Revoked, if set, learns of every token deleted or replaced once the
+	// change is committed (the browsers gateway closes its sessions).
+	Revoked func(parentID, tokenID string)
 }
 
 // NewTokens returns the token machinery of one data plane.
@@ -77,7 +81,7 @@ func NewTokens(cfg TokensConfig, kind TokenKind) *Tokens {
 		cfg.Logger = slog.Default()
 	}
 	return &Tokens{store: cfg.Store, signer: cfg.Signer, now: cfg.Now, maxLifetime: cfg.MaxLifetime,
-		pageSize: cfg.PageSize, kind: kind, log: cfg.Logger}
+		pageSize: cfg.PageSize, kind: kind, log: cfg.Logger, revoked: cfg.Revoked}
 }
 
 // List, Get, Put and Delete are AccessTokens_List, _Get, _CreateOrReplace
@@ -123,4 +127,11 @@ func IsAccessToken(p *tokend.Principal) bool { return p != nil && p.Resource != 
 // its surface's scope resolved it.
 func ParentOf(r *pipeline.Request) *tokend.PlaywrightAccount {
 	return r.Resolved.(*tokend.PlaywrightAccount)
+}
+
+// revoke reports a deleted or replaced token.
+func (k *Tokens) revoke(parentID, tokenID string) {
+	if k.revoked != nil {
+		k.revoked(parentID, tokenID)
+	}
 }

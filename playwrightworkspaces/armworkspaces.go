@@ -236,6 +236,7 @@ func (s *Service) deleteWorkspace(ctx context.Context, r *pipeline.Request) (*wi
 	if err != nil && !errors.Is(err, tokend.ErrNotFound) {
 		return nil, fmt.Errorf("delete workspace %s: %w", id, err)
 	}
+	s.cfg.Browsers.CloseParent(res.SortName)
 	return wire.Empty(http.StatusNoContent), nil
 }
 

@@ -20,3 +20,8 @@ func (s *Service) getBrowsers(_ context.Context, r *pipeline.Request) (*wire.Res
 	}
 	return wire.Empty(http.StatusFound).WithHeader("Location", playwright.BrowsersURL(r.BaseURL, r.HTTP.URL)), nil
 }
+
+// serveBrowsers runs a browser session through the gateway.
+func (s *Service) serveBrowsers(w http.ResponseWriter, r *pipeline.Request) {
+	s.cfg.Browsers.Serve(w, r, playwright.ParentOf(r), s.tokens.ValidatePayload, true)
+}

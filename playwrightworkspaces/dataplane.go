@@ -93,6 +93,10 @@ func (s *Service) dataPlane() pipeline.DataPlane {
 			route(http.MethodGet, token, actionReadTokens, s.tokens.Get, playwright.RefuseAccessTokens),
 			route(http.MethodPut, token, actionWriteTokens, s.tokens.Put, playwright.RefuseAccessTokens),
 			route(http.MethodDelete, token, actionDeleteToken, s.tokens.Delete, playwright.RefuseAccessTokens),
+			// The browsers path: an upgrade is a session through the
+			// gateway, a plain GET the contract's 302 to it.
+			{Method: http.MethodGet, Pattern: ws + "/browsers", Action: actionBrowsers, When: playwright.IsUpgrade,
+				Serve: s.serveBrowsers, Streaming: true, Family: wire.FamilyAzureCore, Label: MountPath + ":session"},
 			route(http.MethodGet, ws+"/browsers", actionBrowsers, s.getBrowsers, nil),
 			route(http.MethodGet, ws+"/test-runs", actionReadTestRuns, s.listTestRuns, nil),
 			route(http.MethodPatch, ws+"/test-runs/{runId}", actionWriteTestRuns, s.patchTestRun, nil),

@@ -16,6 +16,7 @@ import (
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/prometheus/client_golang/prometheus"
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
@@ -57,7 +58,9 @@ func (r *roles) authorizer() *testkit.Authorizer {
 		role := r.of[p.ObjectID]
 		r.mu.Unlock()
 		if data {
-			return false // the workspace surfaces check actions only
+			// Only the accounts' surfaces check data actions: here each
+			// role stands for its Playwright Testing namesake.
+			return role == "Owner" || role == "Contributor" || role == "Reader" && strings.HasSuffix(strings.ToLower(action), "/read")
 		}
 		switch role {
 		case "Owner":
@@ -72,24 +75,38 @@ func (r *roles) authorizer() *testkit.Authorizer {
 }
 
 type env struct {
-	t     testing.TB
-	store tokend.Store
-	srv   *httptest.Server
-	clock *testkit.Clock
-	roles *roles
+	t        testing.TB
+	store    tokend.Store
+	srv      *httptest.Server
+	clock    *testkit.Clock
+	roles    *roles
+	browsers *playwright.Gateway
+	metrics  *prometheus.Registry
 }
 
-func newEnv(t testing.TB, store tokend.Store) *env {
+// newEnv serves both Playwright providers on store; gateway, when given,
+// configures their browsers gateway.
+func newEnv(t testing.TB, store tokend.Store, gateway ...playwright.GatewayConfig) *env {
 	t.Helper()
 	testkit.Subscription(t, store, testSub, testTenant)
 	clk := testkit.NewClock(time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC))
 	issuer := testkit.NewIssuer(testTenant, clk)
 	issuer.Audiences[playwright.SurfaceAudience] = playwright.Audience
-	svc, err := playwrightworkspaces.New(playwrightworkspaces.Config{Store: store, Signer: issuer, Now: clk.Now})
+	reg := prometheus.NewRegistry()
+	var browsers *playwright.Gateway
+	if len(gateway) > 0 {
+		gc := gateway[0]
+		gc.Registerer = reg
+		var err error
+		if browsers, err = playwright.NewGateway(gc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, err := playwrightworkspaces.New(playwrightworkspaces.Config{Store: store, Signer: issuer, Now: clk.Now, Browsers: browsers})
 	if err != nil {
 		t.Fatal(err)
 	}
-	old, err := playwright.New(playwright.Config{Store: store, Signer: issuer, Now: clk.Now})
+	old, err := playwright.New(playwright.Config{Store: store, Signer: issuer, Now: clk.Now, Browsers: browsers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +124,7 @@ func newEnv(t testing.TB, store tokend.Store) *env {
 	}.Handler(t)
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, store: store, srv: srv, clock: clk, roles: rs}
+	return &env{t: t, store: store, srv: srv, clock: clk, roles: rs, browsers: browsers, metrics: reg}
 }
 
 type staticCredential string

@@ -30,6 +30,9 @@ type Config struct {
 	MaxTokenLifetime time.Duration
 	// PageSize is the data plane's default page size (0: 10).
 	PageSize int
+	// Browsers is the browsers gateway (shared with Playwright Testing's
+	// accounts); nil serves no browsers (503).
+	Browsers *playwright.Gateway
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -58,7 +61,8 @@ func New(cfg Config) (*Service, error) {
 		cfg.PageSize = 10
 	}
 	tokens := playwright.NewTokens(playwright.TokensConfig{Store: cfg.Store, Signer: cfg.Signer,
-		MaxLifetime: cfg.MaxTokenLifetime, PageSize: cfg.PageSize, Now: cfg.Now, Logger: cfg.Logger}, tokenKind)
+		MaxLifetime: cfg.MaxTokenLifetime, PageSize: cfg.PageSize, Now: cfg.Now, Logger: cfg.Logger,
+		Revoked: cfg.Browsers.Revoke}, tokenKind)
 	return &Service{cfg: cfg, store: cfg.Store, now: cfg.Now, log: cfg.Logger, tokens: tokens}, nil
 }
 
