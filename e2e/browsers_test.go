@@ -219,6 +219,42 @@ func TestBrowsersThroughTokend(t *testing.T) {
 		})
 	}
 
+	// The Playwright service packages as shipped, running a test suite.
+	runSuite := func(t *testing.T, config, serviceURL, token string) {
+		t.Helper()
+		cmd := exec.Command("node", filepath.Join(nodeDir, "node_modules", "@playwright", "test", "cli.js"), "test",
+			"--config", filepath.Join(nodeDir, "suite", config))
+		cmd.Dir = filepath.Join(nodeDir, "suite")
+		cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca, "CHROMIUM="+chromium, "PAGE_URL="+pages.URL,
+			"PLAYWRIGHT_SERVICE_URL="+serviceURL, "PLAYWRIGHT_SERVICE_ACCESS_TOKEN="+token, "CI=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "1 passed") {
+			t.Fatalf("the suite failed: %v\n%s", err, out)
+		}
+	}
+	t.Run("@azure/playwright as shipped", func(t *testing.T) {
+		_, suiteJWT := mint(ws, "e2e-suite")
+		runSuite(t, "workspaces.config.js", fmt.Sprintf("wss://%s/playwrightworkspaces/%s/browsers", host, ws), suiteJWT)
+	})
+	t.Run("@azure/microsoft-playwright-testing as shipped", func(t *testing.T) {
+		resp, body := tk.Do(t, http.MethodPut, "/subscriptions/"+tk.Boot.SubscriptionID+"/resourceGroups/browsers-e2e/providers/Microsoft.AzurePlaywrightService/accounts/browsersAccount?api-version=2024-12-01",
+			map[string]any{"location": "eastus"}, tk.ARMToken(t))
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create account: %d %s", resp.StatusCode, body)
+		}
+		var acct struct{ Properties struct{ DashboardURI string } }
+		_ = json.Unmarshal(body, &acct)
+		id := acct.Properties.DashboardURI[strings.LastIndexByte(acct.Properties.DashboardURI, '/')+1:]
+		out, err := exec.Command(binary, "playwright", "tokens", "create", "--account", id, "--name", "e2esuite",
+			"--data", tk.DataDir, "-o", "json").CombinedOutput()
+		if err != nil {
+			t.Fatalf("tokens create: %v\n%s", err, out)
+		}
+		var tok struct{ JWTToken string }
+		_ = json.Unmarshal(out, &tok)
+		runSuite(t, "accounts.config.js", fmt.Sprintf("wss://%s/accounts/%s/browsers", host, id), tok.JWTToken)
+	})
+
 	t.Run("token deleted mid-session", func(t *testing.T) {
 		s := connectBrowser(t, nodeDir, chromium, ca, endpoint(ws), jwt, pages.URL, true)
 		if ev := s.next(t); ev["title"] != "tokend e2e page" {
