@@ -382,7 +382,8 @@ func TestDescribeRolesAndAudience(t *testing.T) {
 		}
 		return r
 	}
-	if len(p.DataPlanes) != 1 || p.DataPlanes[0].Segment != playwright.MountPath {
+	// The data plane, and the browsers endpoint at the root.
+	if len(p.DataPlanes) != 2 || p.DataPlanes[0].Segment != playwright.MountPath || p.DataPlanes[1].Segment != playwright.LegacyBrowsersSegment {
 		t.Fatalf("data planes: %+v", p.DataPlanes)
 	}
 	dp := p.DataPlanes[0]

@@ -12,6 +12,7 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/pipeline"
+	"github.com/tokend-dev/tokend/playwright"
 	"github.com/tokend-dev/tokend/wire"
 )
 
@@ -102,9 +103,7 @@ func (s *Service) putOnce(ctx context.Context, r *pipeline.Request, id arm.ID, i
 		return nil, err
 	}
 	if arm.NormalizeLocation(in.Location) != doc.Location {
-		return nil, &wire.Error{Status: http.StatusConflict, Code: "InvalidResourceLocation", Target: "location", Message: fmt.Sprintf(
-			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
-			doc.Name, doc.Location, id.ResourceGroup, in.Location)}
+		return nil, arm.LocationConflict(doc.Name, doc.Location, id.ResourceGroup, in.Location)
 	}
 	doc.Tags, doc.Properties = in.Tags, flags
 	return s.saveWorkspace(ctx, r, existing, doc)
@@ -151,17 +150,8 @@ func (s *Service) createWorkspace(ctx context.Context, r *pipeline.Request, id a
 }
 
 func (s *Service) saveWorkspace(ctx context.Context, r *pipeline.Request, res *tokend.Resource, doc *workspaceDocument) (*wire.Response, error) {
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("encode workspace: %w", err)
-	}
-	prev := res.ETag
-	res.Body, res.ETag, res.UpdatedAt, res.UpdatedBy = body, arm.NewETag(), s.now().UTC(), r.Caller()
-	if err := s.store.UpdateResource(ctx, res, prev); err != nil {
-		if errors.Is(err, tokend.ErrPreconditionFailed) || errors.Is(err, tokend.ErrNotFound) {
-			return nil, arm.ErrRaced
-		}
-		return nil, fmt.Errorf("update workspace %s: %w", res.ID, err)
+	if err := arm.SaveBody(ctx, s.store, res, doc, r.Caller(), s.now().UTC()); err != nil {
+		return nil, err
 	}
 	return wire.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
 }
@@ -241,43 +231,21 @@ func (s *Service) deleteWorkspace(ctx context.Context, r *pipeline.Request) (*wi
 }
 
 // onGroupDelete runs in the transaction that deletes a resource group: the
-// group's workspaces go with their resources, their tokens with them.
+// group's workspaces go with their resources (test runs included), their
+// tokens with them.
 func (s *Service) onGroupDelete(ctx context.Context, q tokend.Queries, groupKey string) error {
-	list, err := q.ListResources(ctx, tokend.ResourceQuery{Scope: groupKey, Type: workspaceType})
-	if err != nil {
-		return fmt.Errorf("list workspaces under %s: %w", groupKey, err)
-	}
-	for _, res := range list {
-		if err := q.DeletePlaywrightAccount(ctx, res.SortName); err != nil && !errors.Is(err, tokend.ErrNotFound) {
-			return fmt.Errorf("delete tokens of workspace %s: %w", res.ID, err)
-		}
-	}
-	return nil
-}
-
-// workspaceList is PlaywrightWorkspaceListResult.
-type workspaceList struct {
-	Value    []armWorkspace `json:"value"`
-	NextLink *string        `json:"nextLink,omitempty"`
+	return playwright.DeleteIndexedUnder(ctx, q, groupKey, workspaceType)
 }
 
 func (s *Service) listWorkspaces(ctx context.Context, r *pipeline.Request, scope string) (*wire.Response, error) {
-	items, next, err := arm.ListResources(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: workspaceType}, workspacePageSize)
-	if err != nil {
-		return nil, err
-	}
-	out := workspaceList{Value: make([]armWorkspace, 0, len(items))}
-	for _, res := range items {
-		doc, err := decodeWorkspace(res)
-		if err != nil {
-			return nil, err
-		}
-		out.Value = append(out.Value, renderARM(res, doc, r.BaseURL))
-	}
-	if next != "" {
-		out.NextLink = &next
-	}
-	return wire.JSON(http.StatusOK, out), nil
+	return arm.ListRendered(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: workspaceType}, workspacePageSize,
+		func(res *tokend.Resource) (armWorkspace, error) {
+			doc, err := decodeWorkspace(res)
+			if err != nil {
+				return armWorkspace{}, err
+			}
+			return renderARM(res, doc, r.BaseURL), nil
+		})
 }
 
 func (s *Service) listBySubscription(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {

@@ -155,17 +155,8 @@ func (s *Service) patchTestRun(ctx context.Context, r *pipeline.Request) (*wire.
 			if patch.DisplayName != nil {
 				run.DisplayName = *patch.DisplayName
 			}
-			body, err := json.Marshal(run)
-			if err != nil {
-				return nil, fmt.Errorf("encode test run: %w", err)
-			}
-			prev := res.ETag
-			res.Body, res.ETag, res.UpdatedAt, res.UpdatedBy = body, arm.NewETag(), s.now().UTC(), r.Caller()
-			if err := s.store.UpdateResource(ctx, res, prev); err != nil {
-				if errors.Is(err, tokend.ErrPreconditionFailed) || errors.Is(err, tokend.ErrNotFound) {
-					return nil, arm.ErrRaced
-				}
-				return nil, fmt.Errorf("update test run %s: %w", id, err)
+			if err := arm.SaveBody(ctx, s.store, res, run, r.Caller(), s.now().UTC()); err != nil {
+				return nil, err
 			}
 			return wire.JSON(http.StatusOK, run), nil
 		})
@@ -202,24 +193,13 @@ func (s *Service) createTestRun(ctx context.Context, r *pipeline.Request, id arm
 	return wire.JSON(http.StatusOK, run), nil
 }
 
-// pagedTestRuns is PagedTestRun.
-type pagedTestRuns struct {
-	Value    []json.RawMessage `json:"value"`
-	NextLink *string           `json:"nextLink,omitempty"`
-}
-
+// listTestRuns is TestRuns_List: the stored runs as they are, a page of
+// them (PagedTestRun).
 func (s *Service) listTestRuns(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	ws := playwright.ParentOf(r)
-	items, next, err := arm.ListResources(ctx, s.store, r, tokend.ResourceQuery{Scope: ws.ResourceKey, Type: testRunType}, testRunPageSize)
+	page, err := arm.ListPage(ctx, s.store, r, tokend.ResourceQuery{Scope: ws.ResourceKey, Type: testRunType}, testRunPageSize)
 	if err != nil {
 		return nil, err
 	}
-	out := pagedTestRuns{Value: make([]json.RawMessage, 0, len(items))}
-	for _, res := range items {
-		out.Value = append(out.Value, json.RawMessage(res.Body))
-	}
-	if next != "" {
-		out.NextLink = &next
-	}
-	return wire.JSON(http.StatusOK, out), nil
+	return &wire.Response{Status: http.StatusOK, Body: page}, nil
 }
