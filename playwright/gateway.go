@@ -1,11 +1,13 @@
 package playwright
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -197,10 +199,21 @@ func IsUpgrade(r *http.Request) bool {
 	return false
 }
 
+// Session is what a provider tells the gateway about its sessions.
+type Session struct {
+	// Check re-validates the session's access token (the provider's
+	// validator).
+	Check tokend.TokenValidator
+	// StrictOS applies the workspaces' contract (os required).
+	StrictOS bool
+	// Opened and Closed, if set, learn of the session's start (once
+	// upstream accepted it) and end, with the client's runId ("" when none).
+	Opened, Closed func(runID string)
+}
+
 // Serve runs one browser session for parent, whose pipeline already
-// authenticated and authorized the request. strictOS applies the
-// workspaces' contract (os required).
-func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *tokend.PlaywrightAccount, check tokend.TokenValidator, strictOS bool) {
+// authenticated and authorized the request.
+func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *tokend.PlaywrightAccount, opt Session) {
 	if g == nil {
 		r.Failure = "NoBrowserServer"
 		wire.WriteError(w, wire.FamilyAzureCore, errNoBrowserServer)
@@ -212,7 +225,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 		wire.WriteError(w, wire.FamilyAzureCore, e)
 	}
 	q := r.HTTP.URL.Query()
-	if err := CheckBrowsersQuery(q, strictOS); err != nil {
+	if err := CheckBrowsersQuery(q, opt.StrictOS); err != nil {
 		var e *wire.Error
 		if errors.As(err, &e) {
 			fail("bad_request", e)
@@ -228,7 +241,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 		fail("no_server", errNoBrowserServer)
 		return
 	}
-	s := &session{parent: parent.ID, check: check}
+	s := &session{parent: parent.ID, check: opt.Check}
 	if IsAccessToken(r.Principal) {
 		s.payload, s.tokenID = bearerPayload(r.HTTP)
 	}
@@ -253,8 +266,44 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 		g.m.closed.WithLabelValues(reason).Inc()
 		cancel(nil)
 	}()
-	g.proxy.ServeHTTP(w, r.HTTP.WithContext(ctx))
+	runID := q.Get("runId")
+	sw := &upgradeWatch{ResponseWriter: w}
+	if opt.Opened != nil {
+		sw.opened = func() { opt.Opened(runID) }
+	}
+	g.proxy.ServeHTTP(sw, r.HTTP.WithContext(ctx))
+	if sw.reported != nil {
+		<-sw.reported
+		if opt.Closed != nil {
+			opt.Closed(runID)
+		}
+	}
 }
+
+// upgradeWatch notes the switch of protocols: the reverse proxy hijacks
+// the client's connection once the upstream answered 101, and the session
+// is reported opened then (off the handshake's path; Closed waits for it).
+type upgradeWatch struct {
+	http.ResponseWriter
+	opened   func()
+	reported chan struct{}
+}
+
+func (u *upgradeWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(u.ResponseWriter).Hijack()
+	if err == nil && u.reported == nil {
+		u.reported = make(chan struct{})
+		go func() {
+			defer close(u.reported)
+			if u.opened != nil {
+				u.opened()
+			}
+		}()
+	}
+	return conn, brw, err
+}
+
+func (u *upgradeWatch) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func parentNoun(p *tokend.PlaywrightAccount) string {
 	if strings.Contains(p.ID, "_") {

@@ -21,7 +21,12 @@ func (s *Service) getBrowsers(_ context.Context, r *pipeline.Request) (*wire.Res
 	return wire.Empty(http.StatusFound).WithHeader("Location", playwright.BrowsersURL(r.BaseURL, r.HTTP.URL)), nil
 }
 
-// serveBrowsers runs a browser session through the gateway.
+// serveBrowsers runs a browser session through the gateway; sessions of a
+// test run (runId) are counted in its summary.
 func (s *Service) serveBrowsers(w http.ResponseWriter, r *pipeline.Request) {
-	s.cfg.Browsers.Serve(w, r, playwright.ParentOf(r), s.tokens.ValidatePayload, true)
+	ws := playwright.ParentOf(r)
+	s.cfg.Browsers.Serve(w, r, ws, playwright.Session{Check: s.tokens.ValidatePayload, StrictOS: true,
+		Opened: func(runID string) { s.runSessionOpened(ws, runID) },
+		Closed: func(runID string) { s.runSessionClosed(ws, runID) },
+	})
 }

@@ -315,3 +315,61 @@ func TestLegacyBrowsersEndpoint(t *testing.T) {
 		refusedWith(t, resp, err, http.StatusServiceUnavailable, "NoBrowserServer")
 	})
 }
+
+// TestRunSessionsCounted: sessions opened with a test run's runId count in
+// its summary (numBrowserSessions, maxConcurrentBrowserSessions).
+func TestRunSessionsCounted(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		echo := newEchoServer(t)
+		e := newEnv(t, store, playwright.GatewayConfig{Upstream: echo.wsURL()})
+		ws := e.createWorkspace(t, "rg", "gw-runs", "Enabled")
+		_, jwt := e.mintToken(t, contributor, ws, "runs")
+		runID := uuid.NewString()
+		dp := e.dataPlane(jwt)
+		if _, err := dp.CreateOrUpdateTestRun(context.Background(), ws, runID, pwwsclient.TestRunCreateOrUpdate{DisplayName: ptr("counted")}); err != nil {
+			t.Fatal(err)
+		}
+		path := "/playwrightworkspaces/" + ws + "/browsers?os=Linux&runId=" + runID + "&api-version=2025-09-01"
+		a, _, err := e.dial(t, path, jwt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, err := e.dial(t, path, jwt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, a, "a")
+		roundTrip(t, b, "b")
+		a.Close(websocket.StatusNormalClosure, "")
+		b.Close(websocket.StatusNormalClosure, "")
+		// A session without a runId, or of a run never created, counts nowhere.
+		c, _, err := e.dial(t, "/playwrightworkspaces/"+ws+"/browsers?os=Linux&runId="+uuid.NewString(), jwt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, c, "c")
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var run *pwwsclient.TestRun
+			for pager := dp.NewListTestRunsPager(ws); pager.More(); {
+				page, err := pager.NextPage(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range page.Value {
+					if *r.ID == runID {
+						run = r
+					}
+				}
+			}
+			if run != nil && *run.Summary.NumBrowserSessions == 2 && *run.Summary.MaxConcurrentBrowserSessions == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the run's summary does not count its two sessions: %+v", run)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}

@@ -44,6 +44,7 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	tokens *playwright.Tokens
+	runs   runSessions
 }
 
 // New returns the service.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -202,4 +203,58 @@ func (s *Service) listTestRuns(ctx context.Context, r *pipeline.Request) (*wire.
 		return nil, err
 	}
 	return &wire.Response{Status: http.StatusOK, Body: page}, nil
+}
+
+// A test run's summary counts the browser sessions opened with its runId
+// (numBrowserSessions) and the most open at once (maxConcurrentBrowserSessions),
+// as this node sees them: concurrency is counted per node.
+
+// runSessions counts each run's open sessions on this node.
+type runSessions struct {
+	mu   sync.Mutex
+	open map[string]int // test run key → open sessions
+}
+
+func (s *Service) runSessionOpened(ws *tokend.PlaywrightAccount, runID string) {
+	if runID == "" {
+		return
+	}
+	key := s.testRunID(ws, runID).Key()
+	s.runs.mu.Lock()
+	if s.runs.open == nil {
+		s.runs.open = map[string]int{}
+	}
+	s.runs.open[key]++
+	concurrent := int64(s.runs.open[key])
+	s.runs.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := arm.LastWriterWins(ctx, wire.Errorf(http.StatusConflict, "Conflict", "busy"), func() (*wire.Response, error) {
+		res, err := s.store.GetResource(ctx, key)
+		if err != nil {
+			return nil, err // no such run (sessions need not belong to one): nothing to count
+		}
+		var run testRun
+		if err := json.Unmarshal(res.Body, &run); err != nil {
+			return nil, fmt.Errorf("decode test run %s: %w", key, err)
+		}
+		run.Summary.NumBrowserSessions++
+		run.Summary.MaxConcurrentBrowserSessions = max(run.Summary.MaxConcurrentBrowserSessions, concurrent)
+		return nil, arm.SaveBody(ctx, s.store, res, run, res.UpdatedBy, s.now().UTC())
+	})
+	if err != nil && !errors.Is(err, tokend.ErrNotFound) {
+		s.log.Warn("count a test run's browser session", "run", runID, "err", err.Error())
+	}
+}
+
+func (s *Service) runSessionClosed(ws *tokend.PlaywrightAccount, runID string) {
+	if runID == "" {
+		return
+	}
+	key := s.testRunID(ws, runID).Key()
+	s.runs.mu.Lock()
+	defer s.runs.mu.Unlock()
+	if s.runs.open[key]--; s.runs.open[key] <= 0 {
+		delete(s.runs.open, key)
+	}
 }
