@@ -22,8 +22,16 @@ type Client struct {
 	// scope "{uri}/.default" (or "{clientId}/.default") asks for a token
 	// whose aud is this client's id.
 	IdentifierURIs []string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Public marks a public client (a native or single-page app: the Azure
+	// CLI, a desktop tool), which signs users in without any credential of
+	// its own, so PKCE is required of it.
+	Public bool
+	// RedirectURIs are where the authorization endpoint may send the
+	// browser back; for a public client, http://localhost and
+	// http://127.0.0.1 match any port, as Entra allows native apps.
+	RedirectURIs []string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // ClientKind tells application registrations from managed identities.

@@ -29,6 +29,8 @@ type Queries interface {
 	ManagedIdentityStore
 	RoleAssignmentStore
 	CustomRoleStore
+	UserStore
+	RefreshFamilyStore
 	SigningKeyStore
 	RevocationStore
 	MetaStore
@@ -125,6 +127,54 @@ type AssertionRecord struct {
 	ID        string
 	ExpiresAt time.Time
 	Replayed  bool
+}
+
+// UserStore keeps users and their failed sign-ins.
+type UserStore interface {
+	// CreateUser stores u; ErrAlreadyExists when its object id, or its user
+	// principal name in its tenant (without regard to case), is taken.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, objectID string) (*User, error) // ErrNotFound
+	// GetUserByName finds a user of a tenant by user principal name,
+	// without regard to case; ErrNotFound.
+	GetUserByName(ctx context.Context, tenantID, upn string) (*User, error)
+	ListUsers(ctx context.Context) ([]*User, error)
+	// UpdateUser replaces the display name, password hash and UpdatedAt of
+	// user u.ObjectID; ErrNotFound.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes a user and its refresh token families;
+	// ErrNotFound.
+	DeleteUser(ctx context.Context, objectID string) error
+
+	// AddSignInFailure counts one more failed sign-in for a name of a
+	// tenant (lower case) at time at, and returns the count so far.
+	AddSignInFailure(ctx context.Context, tenantID, name string, at time.Time) (SignInFailures, error)
+	// GetSignInFailures returns the count; zero when there is none.
+	GetSignInFailures(ctx context.Context, tenantID, name string) (SignInFailures, error)
+	// ClearSignInFailures forgets a name's failures (a good sign-in).
+	ClearSignInFailures(ctx context.Context, tenantID, name string) error
+	// PurgeSignInFailures forgets failures last seen before t.
+	PurgeSignInFailures(ctx context.Context, before time.Time) (int, error)
+}
+
+// RefreshFamilyStore keeps the state of refresh token families.
+type RefreshFamilyStore interface {
+	// CreateRefreshFamily stores f (generation f.Generation);
+	// ErrAlreadyExists, ErrNotFound when its user is missing.
+	CreateRefreshFamily(ctx context.Context, f *RefreshFamily) error
+	GetRefreshFamily(ctx context.Context, id string) (*RefreshFamily, error) // ErrNotFound
+	// RotateRefreshFamily moves family id from generation gen to gen+1 at
+	// now, when it is at gen, not revoked and not expired; it reports
+	// whether it did. One statement, so concurrent uses of one token
+	// cannot both rotate.
+	RotateRefreshFamily(ctx context.Context, id string, gen int64, now time.Time) (bool, error)
+	// RevokeRefreshFamily revokes one family; ErrNotFound.
+	RevokeRefreshFamily(ctx context.Context, id string) error
+	// RevokeUserRefreshFamilies revokes every family of a user (a password
+	// reset) and reports how many.
+	RevokeUserRefreshFamilies(ctx context.Context, userObjectID string) (int, error)
+	// PurgeRefreshFamilies deletes families that expired before t.
+	PurgeRefreshFamilies(ctx context.Context, before time.Time) (int, error)
 }
 
 // ManagedIdentityStore keeps managed identities by name.

@@ -279,6 +279,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	msi.Add(id.ManagedIdentityRoutes(true)...)
 	msi.Add(metadata)
 	mounts["msi"], mounts["metadata"] = msi, msi
+	oidc := pipeline.New(id.Surface(), opts)
+	oidc.Add(id.OIDCRoutes()...)
+	mounts["oidc"] = oidc
 	imdsRouter := pipeline.New(id.ManagedIdentitySurface(), opts)
 	imdsRouter.Add(id.ManagedIdentityRoutes(false)...)
 	srv := server.New(server.Options{

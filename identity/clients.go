@@ -46,14 +46,62 @@ func NewClients(ctx context.Context, store tokend.Store, box *seal.Box, now func
 	return &Clients{store: store, hasher: h, now: now, cache: newClientCache(), onDelete: func() {}}, nil
 }
 
-// Create registers a client in tenantID and returns it with its secret, the
-// only time the secret is available.
+// Create registers a confidential client in tenantID and returns it with
+// its secret, the only time the secret is available.
 func (c *Clients) Create(ctx context.Context, tenantID, displayName string) (*tokend.Client, string, error) {
-	cl, secret := c.newClient(tenantID, displayName)
+	return c.Register(ctx, Registration{TenantID: tenantID, DisplayName: displayName})
+}
+
+// Registration describes a client to register.
+type Registration struct {
+	TenantID    string
+	DisplayName string
+	// Public registers a public client: no secret (the returned one is
+	// empty), PKCE required for its sign-ins.
+	Public       bool
+	RedirectURIs []string
+}
+
+// Register registers a client; a confidential one is returned with its
+// secret, the only time the secret is available.
+func (c *Clients) Register(ctx context.Context, reg Registration) (*tokend.Client, string, error) {
+	if err := validateRedirectURIs(reg.RedirectURIs); err != nil {
+		return nil, "", err
+	}
+	cl, secret := c.newClient(reg.TenantID, reg.DisplayName)
+	if reg.Public {
+		cl.SecretHash, cl.SecretHint, secret = nil, "", ""
+	}
+	cl.Public, cl.RedirectURIs = reg.Public, reg.RedirectURIs
 	if err := c.store.CreateClient(ctx, cl); err != nil {
 		return nil, "", fmt.Errorf("create client: %w", err)
 	}
 	return cl, secret, nil
+}
+
+// SetRedirectURIs replaces a client's redirect URIs.
+func (c *Clients) SetRedirectURIs(ctx context.Context, id string, uris []string) error {
+	if err := validateRedirectURIs(uris); err != nil {
+		return err
+	}
+	id = strings.ToLower(id)
+	err := c.store.InTx(ctx, func(q tokend.Queries) error {
+		cl, err := q.GetClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		cl.RedirectURIs = uris
+		cl.UpdatedAt = c.now().UTC()
+		if err := q.UpdateClient(ctx, cl); err != nil {
+			return err
+		}
+		return bumpClientsGeneration(ctx, q)
+	})
+	c.cache.invalidate()
+	if err != nil {
+		return fmt.Errorf("set redirect URIs of client %s: %w", id, err)
+	}
+	return nil
 }
 
 // newClient builds a client and its secret without storing them, for callers
@@ -176,6 +224,9 @@ func (c *Clients) lookup(ctx context.Context, tenantID, clientID string) (*token
 		var err error
 		cl, err = c.store.GetClient(ctx, id)
 		if errors.Is(err, tokend.ErrNotFound) {
+			if fp := firstPartyClient(tenantID, id); fp != nil {
+				return fp, nil
+			}
 			return nil, ErrClientNotFound
 		}
 		if err != nil {

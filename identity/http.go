@@ -28,6 +28,7 @@ func (s *Service) Surface() pipeline.Surface {
 func (s *Service) newRouter() *pipeline.Router {
 	rt := pipeline.New(s.Surface(), &pipeline.Options{Logger: s.log, PublicURL: s.cfg.PublicURL})
 	rt.Add(s.Routes()...)
+	rt.Add(s.OIDCRoutes()...)
 	return rt
 }
 
@@ -54,6 +55,8 @@ func (s *Service) Routes() []pipeline.Route {
 	add("identity:revoke", http.MethodPost, "oauth2/v2.0/revoke", s.serveRevoke)
 	add("identity:authorize", http.MethodGet, "oauth2/v2.0/authorize", s.serveAuthorize)
 	add("identity:authorize", http.MethodGet, "oauth2/authorize", s.serveAuthorize)
+	add("identity:userrealm", http.MethodGet, "UserRealm/{user}", s.serveUserRealm)
+	add("identity:signin", http.MethodPost, signInPathSegment, s.serveSignIn)
 	return routes
 }
 

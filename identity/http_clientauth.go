@@ -123,18 +123,7 @@ func (s *Service) authenticateClient(w http.ResponseWriter, r *http.Request, ten
 		wire.TraceFrom(r.Context()).Caller = client.ObjectID
 		return client, acr, true
 	case errors.Is(err, ErrClientNotFound):
-		s.failedClient(r, cc.id, FailureUnknownClient)
-		// As Entra answers an unknown application: 400 unauthorized_client.
-		id := cc.id
-		if id == "" {
-			id = "(from the client assertion)"
-		}
-		if aerr := s.recordAuthnFailure(r, id, "unauthorized_client AADSTS700016: unknown client"); aerr != nil {
-			s.auditUnavailable(w, r, aerr)
-			break
-		}
-		s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+sanitize(id)+
-			"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+		s.unknownClient(w, r, tenantID, cc.id)
 	case errors.Is(err, ErrInvalidSecret):
 		s.failedClient(r, cc.id, FailureInvalidSecret)
 		if aerr := s.recordAuthnFailure(r, cc.id, "invalid_client AADSTS7000215: invalid client secret"); aerr != nil {
@@ -164,4 +153,64 @@ func (s *Service) invalidClient(w http.ResponseWriter, r *http.Request, basic bo
 		w.Header().Set("WWW-Authenticate", `Basic realm="tokend"`)
 	}
 	s.oauthError(w, r, http.StatusUnauthorized, "invalid_client", aadsts, description)
+}
+
+// unknownClient answers a request naming no client of the tenant as Entra
+// answers an unknown application: 400 unauthorized_client.
+func (s *Service) unknownClient(w http.ResponseWriter, r *http.Request, tenantID, claimed string) {
+	s.failedClient(r, claimed, FailureUnknownClient)
+	id := claimed
+	if id == "" {
+		id = "(from the client assertion)"
+	}
+	if aerr := s.recordAuthnFailure(r, id, "unauthorized_client AADSTS700016: unknown client"); aerr != nil {
+		s.auditUnavailable(w, r, aerr)
+		return
+	}
+	s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier '"+sanitize(id)+
+		"' was not found in the directory '"+tenantID+"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+}
+
+// authenticateGrantClient identifies the client of a user grant: a public
+// client by its client_id alone (it has no credential), a confidential one
+// by its credentials, which it must present. It returns the client and
+// its azpacr; on failure it has answered.
+func (s *Service) authenticateGrantClient(w http.ResponseWriter, r *http.Request, tenantID string, form url.Values) (*tokend.Client, string, bool) {
+	if r.Header.Get("Authorization") != "" || form.Get("client_secret") != "" || form.Get("client_assertion") != "" {
+		cc, ok := s.readClientCredentials(w, r, form)
+		if !ok {
+			return nil, "", false
+		}
+		return s.authenticateClient(w, r, tenantID, cc)
+	}
+	id := form.Get("client_id")
+	if id == "" {
+		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
+			"The request body must contain the following parameter: 'client_id'.")
+		return nil, "", false
+	}
+	if !s.admitClient(w, r, id) {
+		return nil, "", false
+	}
+	client, err := s.Clients.lookup(r.Context(), tenantID, id)
+	switch {
+	case errors.Is(err, ErrClientNotFound):
+		s.unknownClient(w, r, tenantID, id)
+		return nil, "", false
+	case err != nil:
+		s.oauthError(w, r, s.troubleStatus(w, r, "client lookup failed", err), "temporarily_unavailable", 0,
+			"The server could not check the client; retry later.")
+		return nil, "", false
+	case !client.Public:
+		s.failedClient(r, id, FailureInvalidSecret)
+		if aerr := s.recordAuthnFailure(r, id, "invalid_client AADSTS7000218: confidential client without credentials"); aerr != nil {
+			s.auditUnavailable(w, r, aerr)
+			return nil, "", false
+		}
+		s.invalidClient(w, r, false, 7000218,
+			"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return nil, "", false
+	}
+	wire.TraceFrom(r.Context()).Caller = client.ObjectID
+	return client, acrPublic, true
 }

@@ -14,6 +14,10 @@ type discoveryDoc struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
+	UserInfoEndpoint                  string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
@@ -39,15 +43,21 @@ func (s *Service) serveDiscovery(w http.ResponseWriter, r *http.Request, tenantI
 		JWKSURI:                           t + "/discovery/v2.0/keys",
 		IntrospectionEndpoint:             t + "/oauth2/v2.0/introspect",
 		RevocationEndpoint:                t + "/oauth2/v2.0/revoke",
-		ResponseTypesSupported:            []string{"token"},
+		UserInfoEndpoint:                  base + UserInfoPath,
+		EndSessionEndpoint:                t + "/oauth2/v2.0/logout",
+		DeviceAuthorizationEndpoint:       t + "/oauth2/v2.0/devicecode",
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		ResponseTypesSupported:            []string{"code", "id_token", "code id_token", "id_token token"},
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  algs,
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic", "private_key_jwt"},
-		GrantTypesSupported:               []string{"client_credentials"},
-		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
+		GrantTypesSupported: []string{"client_credentials", grantTypeCode, grantTypeRefreshToken, grantTypePassword,
+			grantTypeDeviceCode, grantTypeJWTBearer},
+		ScopesSupported: []string{"openid", "profile", "email", "offline_access"},
 		ClaimsSupported: []string{"iss", "aud", "sub", "oid", "tid", "azp", "appid", "roles", "scp",
-			"iat", "nbf", "exp", "jti", "uti", "ver", "idtyp", "azpacr", "appidacr"},
+			"iat", "nbf", "exp", "jti", "uti", "ver", "idtyp", "azpacr", "appidacr",
+			"name", "preferred_username", "upn", "nonce", "auth_time", "amr"},
 		CloudInstanceName: r.Host,
 	}
 	writeCacheableJSON(w, doc, 3600)

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -14,8 +15,9 @@ import (
 // Contributor's NotActions exclude it.
 const RevokeAnyTokenAction = "Microsoft.Authorization/tokens/delete"
 
-// serveRevoke is RFC 7009 token revocation. A client revokes its own
-// tokens; revoking another client's takes RevokeAnyTokenAction at the
+// serveRevoke is RFC 7009 token revocation of access tokens and refresh
+// tokens (a refresh token's whole family). A client revokes its own
+// tokens (a public client naming itself by client_id); revoking another client's takes RevokeAnyTokenAction at the
 // root. Tokens that are invalid or already expired need no revocation and
 // get the same 200 (§2.2).
 func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID string) {
@@ -23,11 +25,7 @@ func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID s
 	if !ok {
 		return
 	}
-	cc, ok := s.readClientCredentials(w, r, form)
-	if !ok {
-		return
-	}
-	client, _, ok := s.authenticateClient(w, r, tenantID, cc)
+	client, _, ok := s.authenticateGrantClient(w, r, tenantID, form)
 	if !ok {
 		return
 	}
@@ -38,10 +36,16 @@ func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID s
 		return
 	}
 	switch hint := form.Get("token_type_hint"); hint {
-	case "", "access_token":
+	case "", "access_token", "refresh_token":
 	default:
+		// RFC 7009 §2.2.1: an unknown hint is a token type the server
+		// does not support.
 		s.oauthError(w, r, http.StatusBadRequest, "unsupported_token_type", 0,
-			"Only access tokens can be revoked; tokend issues no refresh tokens.")
+			"token_type_hint must be access_token or refresh_token.")
+		return
+	}
+	if isRefreshToken(token) {
+		s.revokeRefreshToken(w, r, client, token)
 		return
 	}
 	c, err := s.Verify(r.Context(), token)
@@ -75,6 +79,35 @@ func (s *Service) serveRevoke(w http.ResponseWriter, r *http.Request, tenantID s
 	}
 	if err := s.record(r.Context(), r, &audit.Event{Principal: client.ObjectID, Action: audit.ActionTokenRevoke,
 		Target: "client:" + c.ClientID(), Result: audit.Success, TokenID: s.cfg.Audit.HashID(c.ID)}); err != nil {
+		s.auditUnavailable(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// revokeRefreshToken revokes the family of a refresh token: every refresh
+// token of that sign-in stops working, on every node at once (the family's
+// row is read on every refresh).
+func (s *Service) revokeRefreshToken(w http.ResponseWriter, r *http.Request, client *tokend.Client, token string) {
+	c, err := s.openRefreshToken(token)
+	if err != nil {
+		w.WriteHeader(http.StatusOK) // not a token of ours: nothing to revoke
+		return
+	}
+	if !strings.EqualFold(c.Client, client.ID) {
+		caller := &tokend.Principal{ObjectID: client.ObjectID, ClientID: client.ID, TenantID: client.TenantID}
+		if s.authz.Authorize(r.Context(), caller, RevokeAnyTokenAction, "/") != nil {
+			s.oauthError(w, r, http.StatusBadRequest, "unauthorized_client", 0,
+				"The client may revoke only tokens issued to it.")
+			return
+		}
+	}
+	if err := s.cfg.Store.RevokeRefreshFamily(r.Context(), c.Family); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+		s.oauthError(w, r, s.troubleStatus(w, r, "revoke refresh token", err), "temporarily_unavailable", 0, "The token could not be revoked; retry later.")
+		return
+	}
+	if err := s.record(r.Context(), r, &audit.Event{Principal: client.ObjectID, Action: audit.ActionTokenRevoke,
+		Target: "client:" + c.Client, Result: audit.Success, TokenID: s.cfg.Audit.HashID("refresh:" + c.Family)}); err != nil {
 		s.auditUnavailable(w, r, err)
 		return
 	}

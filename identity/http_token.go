@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -21,12 +20,19 @@ type tokenResponse struct {
 	ExpiresOn    string `json:"expires_on,omitempty"`
 	NotBefore    string `json:"not_before,omitempty"`
 	Resource     string `json:"resource,omitempty"`
+	// Scope, RefreshToken, IDToken and ClientInfo answer user grants
+	// (client_info: MSAL's home account id, asked for with client_info=1).
+	Scope        string `json:"scope,omitempty"`
 	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	ClientInfo   string `json:"client_info,omitempty"`
 }
 
 // serveToken is the token endpoint: the client credentials grant, with
 // client_secret_post or client_secret_basic, for a "<resource>/.default"
-// scope (v2) or a resource parameter (v1 path).
+// scope (v2) or a resource parameter (v1 path); and the user grants
+// (password, refresh token, on-behalf-of; http_user_grants.go).
 func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID string) {
 	form, ok := s.parseOAuthForm(w, r)
 	if !ok {
@@ -34,6 +40,15 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	}
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
+	case grantTypePassword:
+		s.servePasswordGrant(w, r, tenantID, form)
+		return
+	case grantTypeRefreshToken:
+		s.serveRefreshGrant(w, r, tenantID, form)
+		return
+	case grantTypeJWTBearer:
+		s.serveOnBehalfOfGrant(w, r, tenantID, form)
+		return
 	case "":
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
 			"The request body must contain the following parameter: 'grant_type'.")
@@ -73,9 +88,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	secs := int64(tok.expires.Seconds())
 	resp := tokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: tok.token}
 	if isV1TokenPath(r) {
-		resp.ExpiresOn = strconv.FormatInt(tok.issuedAt.Unix()+secs, 10)
-		resp.NotBefore = strconv.FormatInt(tok.issuedAt.Unix(), 10)
-		resp.Resource = aud
+		v1Response(&resp, tok, aud)
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -82,7 +82,8 @@ func testTokenEndpoint(t *testing.T, store tokend.Store) {
 		{name: "unknown tenant", path: "/00000000-0000-0000-0000-0000000000ff/oauth2/v2.0/token", form: form(), status: 400, err: "invalid_request", aadsts: 90002},
 		{name: "tenant not a uuid", path: "/contoso/oauth2/v2.0/token", form: form(), status: 400, err: "invalid_request", aadsts: 90002},
 		{name: "no grant_type", form: form("grant_type", ""), status: 400, err: "invalid_request", aadsts: 900144},
-		{name: "password grant", form: form("grant_type", "password"), status: 400, err: "unsupported_grant_type", aadsts: 70003},
+		{name: "SAML bearer grant", form: form("grant_type", "urn:ietf:params:oauth:grant-type:saml1_1-bearer"), status: 400, err: "unsupported_grant_type", aadsts: 70003},
+		{name: "password grant without username", form: form("grant_type", "password"), status: 400, err: "invalid_request", aadsts: 900144},
 		{name: "authorization_code grant", form: form("grant_type", "authorization_code"), status: 400, err: "unsupported_grant_type", aadsts: 70003},
 		{name: "no client_id", form: form("client_id", ""), status: 400, err: "invalid_request", aadsts: 900144},
 		{name: "no secret", form: form("client_secret", ""), status: 401, err: "invalid_client", aadsts: 7000218},
@@ -324,8 +325,8 @@ func testIntrospectionAndRevocation(t *testing.T, store tokend.Store) {
 	if resp, _ := ts.post(t, base+"revoke", creds(ts.boot.Client.ID, ts.boot.Secret, "token", "garbage"), nil); resp.StatusCode != 200 {
 		t.Fatalf("revoking garbage must be a 200 (RFC 7009 §2.2): %d", resp.StatusCode)
 	}
-	if resp, _ := ts.post(t, base+"revoke", creds(ts.boot.Client.ID, ts.boot.Secret, "token", bootToken, "token_type_hint", "refresh_token"), nil); resp.StatusCode != 400 {
-		t.Fatalf("refresh_token hint: %d", resp.StatusCode)
+	if resp, _ := ts.post(t, base+"revoke", creds(ts.boot.Client.ID, ts.boot.Secret, "token", bootToken, "token_type_hint", "id_token"), nil); resp.StatusCode != 400 {
+		t.Fatalf("id_token hint: %d", resp.StatusCode)
 	}
 	m = introspect(otherToken)
 	if m["active"] != false {

@@ -45,6 +45,7 @@ func startServerOn(t testing.TB, f *fixture, mutate func(*Config), providers ...
 		Store: f.store, Providers: providers,
 		Options:  pipeline.Options{Authenticator: svc, Authorizer: svc.Authorizer()},
 		Fallback: svc.Handler(),
+		Mounts:   map[string]http.Handler{"oidc": svc.Handler()},
 	}.Serve(t)
 	ts := &testServer{fixture: f, svc: svc, URL: srv.URL}
 	svc.SetBaseURL(ts.URL)

@@ -67,6 +67,21 @@ type Config struct {
 	// Throttle, when set, limits client authentications and learns of
 	// their failures (package ratelimit).
 	Throttle Throttle
+	// RefreshTokenLifetime is how long a refresh token stays good unused
+	// (sliding: each use issues a fresh one; default 90 days, Entra's);
+	// RefreshTokenMaxLifetime the absolute end of a sign-in's refresh
+	// tokens (default 365 days); RefreshReuseGrace how long after a
+	// refresh token's first use it is still accepted (a retry, a
+	// concurrent refresh) instead of revoking its family as stolen
+	// (zero: 5s; negative: none).
+	RefreshTokenLifetime    time.Duration
+	RefreshTokenMaxLifetime time.Duration
+	RefreshReuseGrace       time.Duration
+	// PasswordParams are the argon2id parameters new password hashes use
+	// (zero: DefaultPasswordParams).
+	PasswordParams PasswordParams
+	// SessionLifetime is how long a browser stays signed in (default 12h).
+	SessionLifetime time.Duration
 }
 
 // Service is the identity provider and bearer-token gate of one node.
@@ -76,20 +91,24 @@ type Service struct {
 	Assignments *Assignments
 	// ManagedIdentities are the deployment's managed identities.
 	ManagedIdentities *ManagedIdentities
-	Keys              *KeyManager
-	authz             *Authorizer
-	keys              *keyRing
-	verifier          *verifier
-	deny              *denyList
-	validators        *validators
-	tenants           *tenants
-	trusted           map[string]TrustedIssuer
-	audiences         *audiences
-	federation        *federation
-	replays           *replayLog
-	router            *pipeline.Router
-	listenURL         baseURLHolder
-	log               *slog.Logger
+	// Users are the people who sign in interactively.
+	Users      *Users
+	Keys       *KeyManager
+	authz      *Authorizer
+	keys       *keyRing
+	verifier   *verifier
+	deny       *denyList
+	validators *validators
+	tenants    *tenants
+	trusted    map[string]TrustedIssuer
+	audiences  *audiences
+	federation *federation
+	replays    *replayLog
+	router     *pipeline.Router
+	listenURL  baseURLHolder
+	log        *slog.Logger
+	// continuations complete interactive sign-ins, by flow (signin.go).
+	continuations map[string]signInContinuation
 	// keysGeneration is the key-set generation last loaded; only New and
 	// Run's goroutine touch it.
 	keysGeneration string
@@ -117,6 +136,20 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SessionLifetime <= 0 {
+		cfg.SessionLifetime = 12 * time.Hour
+	}
+	if cfg.RefreshTokenLifetime <= 0 {
+		cfg.RefreshTokenLifetime = 90 * 24 * time.Hour
+	}
+	if cfg.RefreshTokenMaxLifetime <= 0 {
+		cfg.RefreshTokenMaxLifetime = 365 * 24 * time.Hour
+	}
+	if cfg.RefreshReuseGrace < 0 {
+		cfg.RefreshReuseGrace = 0
+	} else if cfg.RefreshReuseGrace == 0 {
+		cfg.RefreshReuseGrace = 5 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -141,6 +174,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	users, err := NewUsers(ctx, cfg.Store, cfg.PasswordParams, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
 	km, err := NewKeyManager(cfg.Store, cfg.Box, KeyPolicy{
 		Algorithm: cfg.SigningAlg, Rotation: cfg.KeyRotation, PrePublish: cfg.KeyPrePublish,
 		MaxTokenLifetime: cfg.TokenLifetime, Skew: cfg.Skew,
@@ -151,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s := &Service{
 		cfg:         cfg,
 		Clients:     clients,
+		Users:       users,
 		Assignments: NewAssignments(cfg.Store, cfg.Roles, cfg.Now),
 		Keys:        km,
 		authz:       NewAuthorizer(cfg.Store, cfg.Roles, cfg.Now, cfg.Logger),
@@ -163,11 +201,14 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		tenants:     newTenants(cfg.Store, cfg.DefaultTenantID, cfg.Now),
 		trusted:     map[string]TrustedIssuer{},
 		log:         cfg.Logger,
+		// The flows that sign users in through the form, by kind.
+		continuations: map[string]signInContinuation{},
 	}
 	s.ManagedIdentities = NewManagedIdentities(cfg.Store, cfg.Box, clients, cfg.Now)
 	s.Assignments.onChange = s.authz.Invalidate
 	s.Assignments.authz = s.authz
 	s.Clients.onDelete = s.authz.Invalidate
+	s.Users.onDelete = s.authz.Invalidate
 	s.router = s.newRouter()
 	external := map[string]*externalIssuer{}
 	for _, ti := range cfg.TrustedIssuers {
@@ -242,6 +283,12 @@ func (s *Service) Run(ctx context.Context) {
 			}
 			if _, err := s.cfg.Store.PurgeAssertions(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
 				s.log.Warn("purge client assertion ids", "err", err.Error())
+			}
+			if _, err := s.cfg.Store.PurgeRefreshFamilies(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge refresh token families", "err", err.Error())
+			}
+			if _, err := s.cfg.Store.PurgeSignInFailures(ctx, s.cfg.Now().Add(-failureMemory)); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge failed sign-ins", "err", err.Error())
 			}
 		}
 	}

@@ -162,7 +162,7 @@ func TestClientsCLI(t *testing.T) {
 					t.Fatalf("%d clients listed, want 3:\n%s", len(list), out)
 				}
 				for _, c := range list {
-					wantKeys(t, "clients list", c, "clientId", "objectId", "tenantId", "displayName", "kind", "identifierUris", "secretHint", "createdAt")
+					wantKeys(t, "clients list", c, "clientId", "objectId", "tenantId", "displayName", "kind", "identifierUris", "public", "redirectUris", "secretHint", "createdAt")
 					if c["kind"] != "application" {
 						t.Fatalf("kind %v", c["kind"])
 					}
@@ -524,5 +524,50 @@ func TestOutputJSON(t *testing.T) {
 					t.Fatalf("keys list:\n%s", out)
 				}
 			}},
+	})
+}
+
+func TestUsersCLI(t *testing.T) {
+	t.Parallel()
+	runSteps(t, []cliStep{
+		{name: "create json", args: []string{"users", "create", "ada@contoso.example", "--display-name", "Ada Lovelace", "-o", "json"},
+			check: func(t *testing.T, out string, v map[string]string) {
+				var m map[string]any
+				decode(t, out, &m)
+				wantKeys(t, "users create", m, "objectId", "userPrincipalName", "displayName", "tenantId", "createdAt", "updatedAt", "password")
+				if pw, _ := m["password"].(string); len(pw) != 20 {
+					t.Fatalf("generated password %q", pw)
+				}
+				v["user"] = m["objectId"].(string)
+			}},
+		{name: "duplicate", args: []string{"users", "create", "ADA@contoso.example"}, wantErr: "already exists"},
+		{name: "not a UPN", args: []string{"users", "create", "ada"}, wantErr: "name@domain"},
+		{name: "assign by name", args: []string{"roles", "assign", "--principal", "ada@contoso.example", "--role", "Reader", "--scope", "/"}},
+		{name: "assign to nobody", args: []string{"roles", "assign", "--principal", "nobody@contoso.example", "--role", "Reader"}, wantErr: "no user is named"},
+		{name: "list json", args: []string{"users", "list", "-o", "json"},
+			check: func(t *testing.T, out string, v map[string]string) {
+				var list []map[string]any
+				decode(t, out, &list)
+				if len(list) != 1 || list[0]["objectId"] != v["user"] || list[0]["password"] != nil {
+					t.Fatalf("users list = %v", list)
+				}
+			}},
+		{name: "reset", args: []string{"users", "reset-password", "{user}", "-o", "json"},
+			check: func(t *testing.T, out string, v map[string]string) {
+				var m map[string]any
+				decode(t, out, &m)
+				if pw, _ := m["password"].(string); len(pw) != 20 {
+					t.Fatalf("reset-password answered %v", m)
+				}
+			}},
+		{name: "delete", args: []string{"users", "delete", "ada@contoso.example"}},
+		{name: "delete again", args: []string{"users", "delete", "ada@contoso.example"}, wantErr: "no user is named"},
+		{name: "public client", args: []string{"clients", "create", "--public", "--redirect-uri", "http://localhost", "-o", "json"},
+			check: func(t *testing.T, out string, v map[string]string) {
+				var m map[string]any
+				decode(t, out, &m)
+				wantKeys(t, "clients create --public", m, "clientId", "objectId", "tenantId", "public", "redirectUris")
+			}},
+		{name: "bad redirect URI", args: []string{"clients", "create", "--redirect-uri", "http://app.example/cb"}, wantErr: "only for localhost"},
 	})
 }

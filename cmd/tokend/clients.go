@@ -20,18 +20,30 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "clients", Short: "Manage OAuth clients (applications with secrets, certificates or federated credentials)"}
 
 	var name, role, scope string
-	var uris []string
+	var uris, redirects []string
+	var public bool
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Register a client and print its id and secret (the secret is shown only now)",
-		Args:  cobra.NoArgs,
+		Long: `create registers an application with its service principal.
+
+A confidential client (the default) gets a secret, printed only now. A public
+client (--public: a native app, a CLI, a single-page app) gets none: it signs
+users in with PKCE from its redirect URIs. For a public client,
+http://localhost and http://127.0.0.1 match any port, as Entra allows native
+apps; other redirect URIs match exactly.`,
+		Example: `  tokend clients create --name deployer --role Contributor
+  tokend clients create --name desktop --public --redirect-uri http://localhost --output json
+  tokend clients create --name web --redirect-uri https://app.example/signin-oidc`,
+		Args: cobra.NoArgs,
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			ctx := cmd.Context()
 			clients, err := a.clients(ctx)
 			if err != nil {
 				return err
 			}
-			c, secret, err := clients.Create(ctx, a.tenant.ID, name)
+			c, secret, err := clients.Register(ctx, identity.Registration{TenantID: a.tenant.ID, DisplayName: name,
+				Public: public, RedirectURIs: nonEmpty(redirects)})
 			if err != nil {
 				return err
 			}
@@ -50,12 +62,20 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 				fmt.Fprintf(out, "client id:     %s\n", c.ID)
 				fmt.Fprintf(out, "object id:     %s\n", c.ObjectID)
 				fmt.Fprintf(out, "tenant id:     %s\n", c.TenantID)
-				fmt.Fprintf(out, "client secret: %s\n", secret)
+				if c.Public {
+					fmt.Fprintf(out, "public client: no secret; sign-ins use PKCE\n")
+				} else {
+					fmt.Fprintf(out, "client secret: %s\n", secret)
+				}
 				for _, u := range c.IdentifierURIs {
 					fmt.Fprintf(out, "identifier uri: %s\n", u)
 				}
+				for _, u := range c.RedirectURIs {
+					fmt.Fprintf(out, "redirect uri:  %s\n", u)
+				}
 			}
-			res := createdClientJSON{ClientID: c.ID, ObjectID: c.ObjectID, TenantID: c.TenantID, ClientSecret: secret, IdentifierURIs: c.IdentifierURIs}
+			res := createdClientJSON{ClientID: c.ID, ObjectID: c.ObjectID, TenantID: c.TenantID, ClientSecret: secret,
+				IdentifierURIs: c.IdentifierURIs, Public: c.Public, RedirectURIs: c.RedirectURIs}
 			var assignErr error
 			if role != "" {
 				ra, err := assignRole(ctx, a, c.ObjectID, role, scope)
@@ -81,6 +101,8 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 	create.Flags().StringVar(&name, "name", "app", "display name")
 	create.Flags().StringVar(&role, "role", "", "also assign this built-in role (see `tokend roles definitions`)")
 	create.Flags().StringVar(&scope, "scope", "", `scope of --role; "/" for everything (default: the default subscription)`)
+	create.Flags().BoolVar(&public, "public", false, "a public client: no secret, PKCE required (native apps, CLIs, single-page apps)")
+	create.Flags().StringArrayVar(&redirects, "redirect-uri", nil, "where sign-ins may send the browser back; repeatable")
 	create.Flags().StringArrayVar(&uris, "identifier-uri", nil, `application ID URI, e.g. api://orders: "<uri>/.default" then asks for a token for this client; repeatable`)
 
 	list := &cobra.Command{
@@ -107,23 +129,34 @@ func newClientsCmd(g *globalFlags) *cobra.Command {
 		}),
 	}
 
-	var updateURIs []string
+	var updateURIs, updateRedirects []string
 	update := &cobra.Command{
-		Use:   "update <client-id>",
-		Short: "Change a client: --identifier-uri replaces its identifier URIs (--identifier-uri= clears them)",
-		Args:  cobra.ExactArgs(1),
+		Use:     "update <client-id>",
+		Short:   "Change a client: --identifier-uri or --redirect-uri replaces that list (--identifier-uri= clears it)",
+		Example: `  tokend clients update 3f2c... --redirect-uri http://localhost --redirect-uri https://app.example/cb`,
+		Args:    cobra.ExactArgs(1),
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			if !cmd.Flags().Changed("identifier-uri") && len(updateURIs) == 0 {
-				return errors.New("nothing to update: give --identifier-uri URI (repeatable; --identifier-uri= clears the list)")
+			idChanged, redirectChanged := cmd.Flags().Changed("identifier-uri"), cmd.Flags().Changed("redirect-uri")
+			if !idChanged && !redirectChanged {
+				return errors.New("nothing to update: give --identifier-uri URI or --redirect-uri URI (repeatable; --identifier-uri= or --redirect-uri= clears the list)")
 			}
 			clients, err := a.clients(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return clients.SetIdentifierURIs(cmd.Context(), args[0], nonEmpty(updateURIs))
+			if idChanged {
+				if err := clients.SetIdentifierURIs(cmd.Context(), args[0], nonEmpty(updateURIs)); err != nil {
+					return err
+				}
+			}
+			if redirectChanged {
+				return clients.SetRedirectURIs(cmd.Context(), args[0], nonEmpty(updateRedirects))
+			}
+			return nil
 		}),
 	}
 	update.Flags().StringArrayVar(&updateURIs, "identifier-uri", nil, "application ID URI; repeatable; replaces the client's list")
+	update.Flags().StringArrayVar(&updateRedirects, "redirect-uri", nil, "redirect URI; repeatable; replaces the client's list")
 
 	del := &cobra.Command{
 		Use:   "delete <client-id>",
@@ -164,8 +197,10 @@ type createdClientJSON struct {
 	ClientID       string              `json:"clientId"`
 	ObjectID       string              `json:"objectId"`
 	TenantID       string              `json:"tenantId"`
-	ClientSecret   string              `json:"clientSecret"`
+	ClientSecret   string              `json:"clientSecret,omitempty"`
 	IdentifierURIs []string            `json:"identifierUris,omitempty"`
+	Public         bool                `json:"public,omitempty"`
+	RedirectURIs   []string            `json:"redirectUris,omitempty"`
 	RoleAssignment *roleAssignmentJSON `json:"roleAssignment,omitempty"`
 }
 

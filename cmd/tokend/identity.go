@@ -20,6 +20,10 @@ type identityFlags struct {
 	keyPrePublish  time.Duration
 	trustIssuers   []string
 	trustAudiences []string
+	// Refresh tokens of user sign-ins.
+	refreshLifetime    time.Duration
+	refreshMaxLifetime time.Duration
+	refreshReuseGrace  time.Duration
 }
 
 func addIdentityFlags(fl *pflag.FlagSet, f *identityFlags) {
@@ -29,6 +33,9 @@ func addIdentityFlags(fl *pflag.FlagSet, f *identityFlags) {
 	fl.DurationVar(&f.keyPrePublish, "key-pre-publish", time.Hour, "how long a new key is published in the JWKS before it signs (at most a quarter of --key-rotation) [TOKEND_KEY_PRE_PUBLISH]")
 	fl.StringSliceVar(&f.trustIssuers, "trust-issuer", nil, "accept bearer tokens from this external OIDC issuer (exact iss; keys through its discovery document); repeatable [TOKEND_TRUST_ISSUER]")
 	fl.StringSliceVar(&f.trustAudiences, "trust-audience", nil, "extra audience accepted on the management surface from trusted issuers; repeatable [TOKEND_TRUST_AUDIENCE]")
+	fl.DurationVar(&f.refreshLifetime, "refresh-token-lifetime", 90*24*time.Hour, "how long a user's refresh token stays good unused; each use issues a fresh one (sliding) [TOKEND_REFRESH_TOKEN_LIFETIME]")
+	fl.DurationVar(&f.refreshMaxLifetime, "refresh-token-max-lifetime", 365*24*time.Hour, "absolute lifetime of a sign-in's refresh tokens, however often used [TOKEND_REFRESH_TOKEN_MAX_LIFETIME]")
+	fl.DurationVar(&f.refreshReuseGrace, "refresh-reuse-grace", 5*time.Second, "how long after its first use a refresh token is still accepted (retries, concurrent refreshes) before a reuse revokes its sign-in [TOKEND_REFRESH_REUSE_GRACE]")
 }
 
 // config is the issuer's configuration from the flags.
@@ -46,9 +53,22 @@ func (f *identityFlags) config() (identity.Config, error) {
 	if len(f.trustAudiences) > 0 && len(trusted) == 0 {
 		return identity.Config{}, fmt.Errorf("--trust-audience needs --trust-issuer")
 	}
+	switch {
+	case f.refreshLifetime <= 0 || f.refreshMaxLifetime <= 0:
+		return identity.Config{}, fmt.Errorf("--refresh-token-lifetime and --refresh-token-max-lifetime must be positive")
+	case f.refreshLifetime > f.refreshMaxLifetime:
+		return identity.Config{}, fmt.Errorf("--refresh-token-lifetime %s is longer than --refresh-token-max-lifetime %s", f.refreshLifetime, f.refreshMaxLifetime)
+	case f.refreshReuseGrace < 0 || f.refreshReuseGrace > time.Minute:
+		return identity.Config{}, fmt.Errorf("--refresh-reuse-grace %s: want 0 to 1m (0: no grace, every reuse revokes)", f.refreshReuseGrace)
+	}
+	grace := f.refreshReuseGrace
+	if grace == 0 {
+		grace = -1 // identity.Config: negative is none, zero the default
+	}
 	return identity.Config{
 		SigningAlg: f.signingAlg, TokenLifetime: f.tokenLifetime,
 		KeyRotation: f.keyRotation, KeyPrePublish: f.keyPrePublish, TrustedIssuers: trusted,
+		RefreshTokenLifetime: f.refreshLifetime, RefreshTokenMaxLifetime: f.refreshMaxLifetime, RefreshReuseGrace: grace,
 	}, nil
 }
 

@@ -99,6 +99,8 @@ type clientJSON struct {
 	DisplayName    string    `json:"displayName"`
 	Kind           string    `json:"kind"`
 	IdentifierURIs []string  `json:"identifierUris"`
+	Public         bool      `json:"public"`
+	RedirectURIs   []string  `json:"redirectUris"`
 	SecretHint     string    `json:"secretHint"`
 	CreatedAt      time.Time `json:"createdAt"`
 }
@@ -109,7 +111,7 @@ func toClientJSON(c *tokend.Client) clientJSON {
 		kind = string(tokend.ClientApplication)
 	}
 	return clientJSON{ClientID: c.ID, ObjectID: c.ObjectID, TenantID: c.TenantID, DisplayName: c.DisplayName,
-		Kind: kind, IdentifierURIs: nonNil(c.IdentifierURIs), SecretHint: c.SecretHint, CreatedAt: c.CreatedAt.UTC()}
+		Kind: kind, IdentifierURIs: nonNil(c.IdentifierURIs), Public: c.Public, RedirectURIs: nonNil(c.RedirectURIs), SecretHint: c.SecretHint, CreatedAt: c.CreatedAt.UTC()}
 }
 
 type certificateJSON struct {

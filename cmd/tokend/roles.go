@@ -39,7 +39,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			})
 		}),
 	}
-	assign.Flags().StringVar(&principal, "principal", "", "object id of the principal, or a client id (its object id is used)")
+	assign.Flags().StringVar(&principal, "principal", "", "object id of the principal, a client id or a user principal name (name@domain)")
 	assign.Flags().StringVar(&role, "role", "", "built-in role name or Azure role definition id, e.g. Reader")
 	assign.Flags().StringVar(&scope, "scope", "", `scope, e.g. /subscriptions/<id>/resourceGroups/<rg>; "/" for everything (default: the default subscription)`)
 	_ = assign.MarkFlagRequired("principal")
@@ -155,12 +155,25 @@ type roleDefinitionJSON struct {
 	AssignableScopes []string `json:"assignableScopes,omitempty"`
 }
 
-// resolvePrincipal maps a client id to its object id; anything else is
-// taken as an object id (principals of trusted external issuers included).
+// resolvePrincipal maps a client id or a user's principal name to its
+// object id; anything else is taken as an object id (principals of trusted
+// external issuers included).
 func resolvePrincipal(ctx context.Context, store tokend.Store, p string) (string, error) {
 	p = strings.TrimSpace(p)
 	if p == "" {
 		return "", errors.New("--principal is empty")
+	}
+	if strings.Contains(p, "@") {
+		users, err := store.ListUsers(ctx)
+		if err != nil {
+			return "", fmt.Errorf("look up user %s: %w", p, err)
+		}
+		for _, u := range users {
+			if strings.EqualFold(u.UserPrincipalName, p) {
+				return u.ObjectID, nil
+			}
+		}
+		return "", fmt.Errorf("no user is named %s (see tokend users list)", p)
 	}
 	c, err := store.GetClient(ctx, strings.ToLower(p))
 	switch {

@@ -33,6 +33,9 @@ type Stack struct {
 	Resources *resources.Config
 	// Fallback serves the tenant paths (identity's handler).
 	Fallback http.Handler
+	// Mounts are further surfaces by first path segment (identity's
+	// "oidc").
+	Mounts map[string]http.Handler
 	// Log receives what the pipelines and the server log (nil: discarded).
 	Log io.Writer
 }
@@ -62,6 +65,9 @@ func (s Stack) Handler(t testing.TB) http.Handler {
 	mounts, err := surface.Mount(rt, &opts, append([]*pipeline.Provider{groups}, s.Providers...)...)
 	if err != nil {
 		t.Fatalf("mount providers: %v", err)
+	}
+	for seg, h := range s.Mounts {
+		mounts[seg] = h
 	}
 	// Tests read /metrics over HTTP: the kit exposes it on the served port.
 	return server.New(server.Options{Logger: logger, Store: s.Store, Mounts: mounts, Fallback: s.Fallback, PublicMetrics: true}).Handler()

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 	t.Run("AccessTokens", func(t *testing.T) { RunAccessTokens(t, newStore) })
 	t.Run("AuthorizationServers", func(t *testing.T) { RunAuthorizationServers(t, newStore) })
 	t.Run("ClientCredentials", func(t *testing.T) { RunClientCredentials(t, newStore) })
+	t.Run("Users", func(t *testing.T) { RunUsers(t, newStore) })
 }
 
 func testPing(t *testing.T, s tokend.Store) {

@@ -105,6 +105,9 @@ func checkClient(t *testing.T, got, want *tokend.Client) {
 	if !slices.Equal(got.IdentifierURIs, want.IdentifierURIs) {
 		t.Errorf("client %s IdentifierURIs = %q, want %q", got.ID, got.IdentifierURIs, want.IdentifierURIs)
 	}
+	if got.Public != want.Public || !slices.Equal(got.RedirectURIs, want.RedirectURIs) {
+		t.Errorf("client %s Public, RedirectURIs = %v %q, want %v %q", got.ID, got.Public, got.RedirectURIs, want.Public, want.RedirectURIs)
+	}
 }
 
 func testClients(t *testing.T, s tokend.Store) {

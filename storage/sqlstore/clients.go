@@ -18,11 +18,11 @@ import (
 // once per URI (a client has a handful at most) in URI order; readClients
 // folds the rows back into clients.
 const (
-	clientColumns   = `id, tenant_id, object_id, display_name, secret_hash, secret_hint, kind, created_at, updated_at`
+	clientColumns   = `id, tenant_id, object_id, display_name, secret_hash, secret_hint, kind, created_at, updated_at, public_client, redirect_uris`
 	createClientSQL = `INSERT INTO clients (` + clientColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`
 	selectClientsSQL = `SELECT c.id, c.tenant_id, c.object_id, c.display_name, c.secret_hash, c.secret_hint,
-c.kind, c.created_at, c.updated_at, u.uri
+c.kind, c.created_at, c.updated_at, c.public_client, c.redirect_uris, u.uri
 FROM clients c LEFT JOIN client_identifier_uris u ON u.client_id = c.id`
 	getClientSQL   = selectClientsSQL + ` WHERE c.id = $1 ORDER BY u.position`
 	listClientsSQL = selectClientsSQL + ` ORDER BY c.id, u.position`
@@ -31,7 +31,8 @@ FROM clients c LEFT JOIN client_identifier_uris u ON u.client_id = c.id`
 	clientByIdentifierURISQL = selectClientsSQL + `
 WHERE c.id = (SELECT client_id FROM client_identifier_uris WHERE uri_key = $1) ORDER BY u.position`
 	updateClientSQL = `UPDATE clients SET tenant_id = $2, object_id = $3, display_name = $4,
-secret_hash = $5, secret_hint = $6, kind = $7, created_at = $8, updated_at = $9
+secret_hash = $5, secret_hint = $6, kind = $7, created_at = $8, updated_at = $9,
+public_client = $10, redirect_uris = $11
 WHERE id = $1`
 	deleteClientSQL = `DELETE FROM clients WHERE id = $1`
 	clientExistsSQL = `SELECT 1 FROM clients WHERE id = $1`
@@ -54,7 +55,16 @@ func clientKind(c *tokend.Client) string {
 
 func clientArgs(c *tokend.Client) []any {
 	return []any{c.ID, c.TenantID, c.ObjectID, c.DisplayName, notNull(c.SecretHash),
-		c.SecretHint, clientKind(c), toMicros(c.CreatedAt), toMicros(c.UpdatedAt)}
+		c.SecretHint, clientKind(c), toMicros(c.CreatedAt), toMicros(c.UpdatedAt),
+		boolInt(c.Public), stringList(c.RedirectURIs)}
+}
+
+// boolInt stores a flag as 0 or 1 (an INTEGER on both engines).
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // readClients reads the rows of a selectClientsSQL query, ordered by client
@@ -65,10 +75,11 @@ func readClients(rows *sql.Rows) ([]*tokend.Client, error) {
 	for rows.Next() {
 		var c tokend.Client
 		var kind string
-		var created, updated int64
+		var created, updated, public int64
+		var redirects string
 		var uri sql.NullString
 		err := rows.Scan(&c.ID, &c.TenantID, &c.ObjectID, &c.DisplayName, &c.SecretHash,
-			&c.SecretHint, &kind, &created, &updated, &uri)
+			&c.SecretHint, &kind, &created, &updated, &public, &redirects, &uri)
 		if err != nil {
 			return nil, fmt.Errorf("scan: %w", err)
 		}
@@ -80,6 +91,10 @@ func readClients(rows *sql.Rows) ([]*tokend.Client, error) {
 			continue
 		}
 		c.Kind = tokend.ClientKind(kind)
+		c.Public = public != 0
+		if c.RedirectURIs, err = parseStringList(redirects); err != nil {
+			return nil, fmt.Errorf("client %s redirect URIs: %w", c.ID, err)
+		}
 		c.CreatedAt = fromMicros(created)
 		c.UpdatedAt = fromMicros(updated)
 		if uri.Valid {

@@ -1,6 +1,10 @@
 package sqlstore
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // toMicros stores a time as unix microseconds UTC; the zero time becomes 0
 // so that "unset" reads as such in SQL too.
@@ -25,4 +29,29 @@ func notNull(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// stringList stores a list of strings as a JSON array ("[]" for none),
+// read and written whole: storage never queries into it.
+func stringList(list []string) string {
+	if len(list) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		panic("sqlstore: marshal []string: " + err.Error()) // cannot happen
+	}
+	return string(b)
+}
+
+// parseStringList is the inverse of stringList; nil for an empty list.
+func parseStringList(text string) ([]string, error) {
+	if text == "" || text == "[]" {
+		return nil, nil
+	}
+	var list []string
+	if err := json.Unmarshal([]byte(text), &list); err != nil {
+		return nil, fmt.Errorf("stored list %q: %w", text, err)
+	}
+	return list, nil
 }

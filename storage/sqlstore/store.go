@@ -106,6 +106,10 @@ var hotReads = []string{
 	getAuthServerSQL,        // APIM authorization server GET/HEAD
 	getAccessTokenSQL,       // Playwright: every use of an access token
 	getPlaywrightAccountSQL, // Playwright: every data-plane request
+	getUserSQL,              // every refresh-token grant
+	getUserByNameSQL,        // every password sign-in
+	getSignInFailuresSQL,    // every password sign-in
+	getRefreshFamilySQL,     // a refresh whose rotation did not apply
 }
 
 func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {

@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tokend-dev/tokend"
+)
+
+// Refresh token families (migration 0600_users.sql). A refresh is one
+// conditional UPDATE (RotateRefreshFamily): outside a transaction it is a
+// share of the engine's group commit, which is what lets refreshes
+// outrun the commit rate.
+const (
+	refreshFamilyColumns   = `id, tenant_id, client_id, user_object_id, generation, rotated_at, revoked, created_at, expires_at`
+	createRefreshFamilySQL = `INSERT INTO refresh_families (` + refreshFamilyColumns + `)
+VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) ON CONFLICT DO NOTHING`
+	getRefreshFamilySQL    = `SELECT ` + refreshFamilyColumns + ` FROM refresh_families WHERE id = $1`
+	rotateRefreshFamilySQL = `UPDATE refresh_families SET generation = generation + 1, rotated_at = $3
+WHERE id = $1 AND generation = $2 AND revoked = 0 AND expires_at > $3`
+	revokeRefreshFamilySQL       = `UPDATE refresh_families SET revoked = 1 WHERE id = $1`
+	revokeUserRefreshFamiliesSQL = `UPDATE refresh_families SET revoked = 1 WHERE user_object_id = $1 AND revoked = 0`
+	purgeRefreshFamiliesSQL      = `DELETE FROM refresh_families WHERE expires_at < $1`
+)
+
+// CreateRefreshFamily stores f; ErrAlreadyExists, or ErrNotFound when the
+// user is missing (the foreign key).
+func (q *queries) CreateRefreshFamily(ctx context.Context, f *tokend.RefreshFamily) (err error) {
+	defer q.done("CreateRefreshFamily", time.Now(), &err)
+	err = q.insert(ctx, createRefreshFamilySQL, f.ID, f.TenantID, f.ClientID, f.UserObjectID,
+		f.Generation, toMicros(f.RotatedAt), toMicros(f.CreatedAt), toMicros(f.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create refresh token family %s: %w", f.ID, err)
+	}
+	return nil
+}
+
+func (q *queries) GetRefreshFamily(ctx context.Context, id string) (_ *tokend.RefreshFamily, err error) {
+	defer q.done("GetRefreshFamily", time.Now(), &err)
+	var f tokend.RefreshFamily
+	var rotated, created, expires, revoked int64
+	err = q.queryRow(ctx, getRefreshFamilySQL, id).Scan(&f.ID, &f.TenantID, &f.ClientID, &f.UserObjectID,
+		&f.Generation, &rotated, &revoked, &created, &expires)
+	if err != nil {
+		return nil, fmt.Errorf("get refresh token family %s: %w", id, q.classify(err))
+	}
+	f.RotatedAt, f.CreatedAt, f.ExpiresAt = fromMicros(rotated), fromMicros(created), fromMicros(expires)
+	f.Revoked = revoked != 0
+	return &f, nil
+}
+
+func (q *queries) RotateRefreshFamily(ctx context.Context, id string, gen int64, now time.Time) (_ bool, err error) {
+	defer q.done("RotateRefreshFamily", time.Now(), &err)
+	res, err := q.write.ExecContext(ctx, rotateRefreshFamilySQL, id, gen, toMicros(now))
+	if err != nil {
+		return false, fmt.Errorf("rotate refresh token family %s: %w", id, q.classify(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("rotate refresh token family %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+func (q *queries) RevokeRefreshFamily(ctx context.Context, id string) (err error) {
+	defer q.done("RevokeRefreshFamily", time.Now(), &err)
+	if err := q.execOne(ctx, revokeRefreshFamilySQL, id); err != nil {
+		return fmt.Errorf("revoke refresh token family %s: %w", id, err)
+	}
+	return nil
+}
+
+func (q *queries) RevokeUserRefreshFamilies(ctx context.Context, userObjectID string) (_ int, err error) {
+	defer q.done("RevokeUserRefreshFamilies", time.Now(), &err)
+	res, err := q.write.ExecContext(ctx, revokeUserRefreshFamiliesSQL, userObjectID)
+	if err != nil {
+		return 0, fmt.Errorf("revoke refresh tokens of user %s: %w", userObjectID, q.classify(err))
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+func (q *queries) PurgeRefreshFamilies(ctx context.Context, before time.Time) (_ int, err error) {
+	defer q.done("PurgeRefreshFamilies", time.Now(), &err)
+	res, err := q.write.ExecContext(ctx, purgeRefreshFamiliesSQL, toMicros(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge refresh token families: %w", q.classify(err))
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
