@@ -65,7 +65,7 @@ func (s *Service) browsersPlane() pipeline.DataPlane {
 
 // serveBrowsers runs an account's browser session.
 func (s *Service) serveBrowsers(w http.ResponseWriter, r *pipeline.Request) {
-	s.cfg.Browsers.Serve(w, r, ParentOf(r), Session{Check: s.tokens.ValidatePayload})
+	s.cfg.Browsers.Serve(w, r, ParentOf(r), Session{Check: s.tokens.ValidatePayload, Noun: "account"})
 }
 
 // ownAccountToken refuses an access token of another account in the words

@@ -206,6 +206,8 @@ type Session struct {
 	Check tokend.TokenValidator
 	// StrictOS applies the workspaces' contract (os required).
 	StrictOS bool
+	// Noun names the parent in messages ("account", "workspace").
+	Noun string
 	// Opened and Closed, if set, learn of the session's start (once
 	// upstream accepted it) and end, with the client's runId ("" when none).
 	Opened, Closed func(runID string)
@@ -251,7 +253,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 		cancel(nil)
 		w.Header().Set("Retry-After", "5")
 		fail("limit", wire.Errorf(http.StatusTooManyRequests, "TooManySessions", fmt.Sprintf(
-			"The %s '%s' has %d browser sessions open, its limit; close one or retry later.", parentNoun(parent), parent.ID, g.cfg.MaxSessions)))
+			"The %s '%s' has %d browser sessions open, its limit; close one or retry later.", opt.Noun, parent.ID, g.cfg.MaxSessions)))
 		return
 	}
 	g.m.opened.Inc()
@@ -304,13 +306,6 @@ func (u *upgradeWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (u *upgradeWatch) Unwrap() http.ResponseWriter { return u.ResponseWriter }
-
-func parentNoun(p *tokend.PlaywrightAccount) string {
-	if strings.Contains(p.ID, "_") {
-		return "account"
-	}
-	return "workspace"
-}
 
 func closeReason(cause error) string {
 	switch {

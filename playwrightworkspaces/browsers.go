@@ -25,7 +25,7 @@ func (s *Service) getBrowsers(_ context.Context, r *pipeline.Request) (*wire.Res
 // test run (runId) are counted in its summary.
 func (s *Service) serveBrowsers(w http.ResponseWriter, r *pipeline.Request) {
 	ws := playwright.ParentOf(r)
-	s.cfg.Browsers.Serve(w, r, ws, playwright.Session{Check: s.tokens.ValidatePayload, StrictOS: true,
+	s.cfg.Browsers.Serve(w, r, ws, playwright.Session{Check: s.tokens.ValidatePayload, StrictOS: true, Noun: "workspace",
 		Opened: func(runID string) { s.runSessionOpened(ws, runID) },
 		Closed: func(runID string) { s.runSessionClosed(ws, runID) },
 	})
