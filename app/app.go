@@ -22,6 +22,7 @@ import (
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/playwrightworkspaces"
 	"github.com/tokend-dev/tokend/ratelimit"
 	"github.com/tokend-dev/tokend/resources"
 	"github.com/tokend-dev/tokend/seal"
@@ -41,6 +42,9 @@ type Deps struct {
 	// Assignments binds Microsoft.Authorization to the issuer's role
 	// assignments once the issuer exists.
 	Assignments *authorization.Binding
+	// PlaywrightBrowsers is the browsers gateway both Playwright providers
+	// open sessions through (nil: none).
+	PlaywrightBrowsers *playwright.Gateway
 }
 
 // Signer signs provider tokens with the issuer's key (identity.ClaimsSigner).
@@ -56,7 +60,8 @@ func Providers(d Deps) ([]*pipeline.Provider, error) {
 	return describeAll(
 		describe(containerapps.New(containerapps.Config{Store: d.Store, Box: d.Box, Signer: d.Signer, TokenLifetime: d.ContainerAppTokenLifetime})),
 		describe(apim.New(apim.Config{Store: d.Store, Box: d.Box})),
-		describe(playwright.New(playwright.Config{Store: d.Store, Signer: d.Signer, MaxTokenLifetime: d.PlaywrightMaxTokenLifetime, Logger: d.Logger})),
+		describe(playwright.New(playwright.Config{Store: d.Store, Signer: d.Signer, MaxTokenLifetime: d.PlaywrightMaxTokenLifetime, Browsers: d.PlaywrightBrowsers, Logger: d.Logger})),
+		describe(playwrightworkspaces.New(playwrightworkspaces.Config{Store: d.Store, Signer: d.Signer, MaxTokenLifetime: d.PlaywrightMaxTokenLifetime, Browsers: d.PlaywrightBrowsers, Logger: d.Logger})),
 		describe(authorization.New(authorization.Config{Store: d.Store, Assignments: d.Assignments})),
 	)
 }
@@ -157,6 +162,9 @@ type Config struct {
 	// Provider settings.
 	ContainerAppTokenLifetime  time.Duration
 	PlaywrightMaxTokenLifetime time.Duration
+	// PlaywrightBrowsers configures the browsers gateway (its Registerer
+	// and Logger are filled in here).
+	PlaywrightBrowsers playwright.GatewayConfig
 	// Hooks plug policy into every surface's pipeline.
 	Hooks pipeline.Hooks
 	// Audit, when set, records tokens issued, failed authentications,
@@ -194,10 +202,20 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = server.NewMetrics()
+	}
+	gwc := cfg.PlaywrightBrowsers
+	gwc.Registerer, gwc.Logger = cfg.Metrics.Registry, cfg.Logger
+	browsers, err := playwright.NewGateway(gwc)
+	if err != nil {
+		return nil, err
+	}
 	signer, assignments := &boundSigner{}, &authorization.Binding{}
 	providers, err := Providers(Deps{
 		Store: cfg.Store, Box: cfg.Box, Signer: signer, Logger: cfg.Logger, Assignments: assignments,
 		ContainerAppTokenLifetime: cfg.ContainerAppTokenLifetime, PlaywrightMaxTokenLifetime: cfg.PlaywrightMaxTokenLifetime,
+		PlaywrightBrowsers: browsers,
 	})
 	if err != nil {
 		return nil, err
@@ -205,9 +223,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	roles, err := rolesOf(providers)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = server.NewMetrics()
 	}
 	guard, err := newGuard(cfg.RateLimits, cfg.Metrics)
 	if err != nil {

@@ -29,9 +29,14 @@ import (
 // accessTokenIDPattern is the spec's accessTokenId, anchored.
 var accessTokenIDPattern = regexp.MustCompile(`^[A-Za-z0-9]+(-[A-Za-z0-9]+)+$`)
 
-// tokenNamePattern is the spec's name: 3–64 letters and digits, starting
-// with a letter.
-var tokenNamePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]{2,63}$`)
+// accountTokenKind is Playwright Testing's: names are the spec's 3–64
+// letters and digits starting with a letter, ids at most 64 characters.
+var accountTokenKind = TokenKind{
+	Parent: "account", ParentParam: "accountId", ResourceType: accountType,
+	Name:        regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]{2,63}$`),
+	NameRule:    "3 to 64 letters and digits, starting with a letter (^[a-zA-Z]{1}[a-zA-Z0-9]{2,63}$)",
+	MaxIDLength: 64,
+}
 
 // Token states.
 const (
@@ -66,32 +71,33 @@ func renderToken(t *tokend.AccessToken, now time.Time) accessTokenBody {
 
 // canonicalTokenID validates an accessTokenId and returns its canonical
 // (lower-case) form: ids are UUID-like, and UUIDs ignore case.
-func canonicalTokenID(id string) (string, error) {
-	if len(id) > 64 || !accessTokenIDPattern.MatchString(id) {
-		return "", wire.BadRequest("InvalidParameter", "accessTokenId", "The access token id '"+wire.Clip(id)+
-			"' is invalid: it must be a UUID (at most 64 letters and digits in '-' separated groups), such as '00000000-0000-0000-0000-000000000000'.")
+func (k *Tokens) canonicalTokenID(id string) (string, error) {
+	if len(id) > k.kind.MaxIDLength || !accessTokenIDPattern.MatchString(id) {
+		return "", wire.BadRequest("InvalidParameter", "accessTokenId", fmt.Sprintf("The access token id '%s"+
+			"' is invalid: it must be a UUID (at most %d letters and digits in '-' separated groups), such as '00000000-0000-0000-0000-000000000000'.",
+			wire.Clip(id), k.kind.MaxIDLength))
 	}
 	return strings.ToLower(id), nil
 }
 
-func tokenNotFound(accountID, id string) *wire.Error {
+func (k *Tokens) tokenNotFound(parentID, id string) *wire.Error {
 	return wire.Errorf(http.StatusNotFound, "AccessTokenNotFound",
-		"The access token '"+id+"' was not found in account '"+accountID+"'.")
+		"The access token '"+id+"' was not found in "+k.kind.Parent+" '"+parentID+"'.")
 }
 
-func (s *Service) getAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	id, err := canonicalTokenID(r.Param("accessTokenId"))
+func (k *Tokens) getAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	id, err := k.canonicalTokenID(r.Param("accessTokenId"))
 	if err != nil {
 		return nil, err
 	}
-	tok, err := s.store.GetAccessToken(ctx, accountOf(r).ID, id)
+	tok, err := k.store.GetAccessToken(ctx, ParentOf(r).ID, id)
 	if errors.Is(err, tokend.ErrNotFound) {
-		return nil, tokenNotFound(r.Param("accountId"), r.Param("accessTokenId"))
+		return nil, k.tokenNotFound(r.Param(k.kind.ParentParam), r.Param("accessTokenId"))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get access token %s: %w", id, err)
 	}
-	return wire.JSON(http.StatusOK, renderToken(tok, s.now())), nil
+	return wire.JSON(http.StatusOK, renderToken(tok, k.now())), nil
 }
 
 // accessTokenInput is the PUT body. id, jwtToken, createdAt and state are
@@ -103,8 +109,8 @@ type accessTokenInput struct {
 	ExpiryAt *string `json:"expiryAt"`
 }
 
-func (s *Service) putAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	id, err := canonicalTokenID(r.Param("accessTokenId"))
+func (k *Tokens) putAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	id, err := k.canonicalTokenID(r.Param("accessTokenId"))
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +124,9 @@ func (s *Service) putAccessToken(ctx context.Context, r *pipeline.Request) (*wir
 	switch {
 	case in.Name == nil:
 		return nil, wire.BadRequest("InvalidRequestContent", "name", "The property 'name' is required.")
-	case !tokenNamePattern.MatchString(*in.Name):
+	case !k.kind.Name.MatchString(*in.Name):
 		return nil, wire.BadRequest("InvalidRequestContent", "name", "The name '"+wire.Clip(*in.Name)+
-			"' is invalid: it must be 3 to 64 letters and digits, starting with a letter (^[a-zA-Z]{1}[a-zA-Z0-9]{2,63}$).")
+			"' is invalid: it must be "+k.kind.NameRule+".")
 	case in.ExpiryAt == nil:
 		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", "The property 'expiryAt' is required.")
 	}
@@ -129,7 +135,7 @@ func (s *Service) putAccessToken(ctx context.Context, r *pipeline.Request) (*wir
 		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+wire.Clip(*in.ExpiryAt)+
 			"' is not a date-time: write it in RFC 3339, such as '2026-12-31T23:59:59Z'.")
 	}
-	now := s.now().UTC()
+	now := k.now().UTC()
 	// JWT times are whole seconds: keep expiryAt to the second (rounded
 	// down, never beyond what was asked) so the row and the JWT expire
 	// together.
@@ -138,10 +144,10 @@ func (s *Service) putAccessToken(ctx context.Context, r *pipeline.Request) (*wir
 		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", "The expiryAt '"+formatTime(requested)+
 			"' is not in the future; it must be after "+formatTime(now.Truncate(time.Second))+".")
 	}
-	if limit := now.Add(s.cfg.MaxTokenLifetime); expiry.After(limit) {
+	if limit := now.Add(k.maxLifetime); expiry.After(limit) {
 		return nil, wire.BadRequest("InvalidRequestContent", "expiryAt", fmt.Sprintf(
 			"The expiryAt '%s' is too far in the future: an access token may live at most %s, until %s.",
-			formatTime(requested), lifetimeString(s.cfg.MaxTokenLifetime), formatTime(limit.Truncate(time.Second))))
+			formatTime(requested), lifetimeString(k.maxLifetime), formatTime(limit.Truncate(time.Second))))
 	}
 
 	// The token carries its creator's tenant; only a caller without one
@@ -149,55 +155,59 @@ func (s *Service) putAccessToken(ctx context.Context, r *pipeline.Request) (*wir
 	var tenantID string
 	if r.Principal != nil && r.Principal.TenantID != "" {
 		tenantID = r.Principal.TenantID
-	} else if tenantID, err = s.accountTenant(ctx, accountOf(r)); err != nil {
+	} else if tenantID, err = k.parentTenant(ctx, ParentOf(r)); err != nil {
 		return nil, err
 	}
-	jwt, hash, err := s.mint(ctx, r.Principal, accountOf(r), tenantID, id, now, expiry)
+	jwt, hash, err := k.mint(ctx, r.Principal, ParentOf(r), tenantID, id, now, expiry)
 	if err != nil {
 		return nil, err
 	}
 	tok := &tokend.AccessToken{
-		AccountID: accountOf(r).ID, ID: id, Name: *in.Name, Hash: hash,
+		AccountID: ParentOf(r).ID, ID: id, Name: *in.Name, Hash: hash,
 		CreatedAt: now.Truncate(time.Microsecond), ExpiryAt: expiry, CreatedBy: callerID(r.Principal),
 	}
 	status := http.StatusCreated
-	err = s.store.CreateAccessToken(ctx, tok)
+	err = k.store.CreateAccessToken(ctx, tok)
 	if errors.Is(err, tokend.ErrAlreadyExists) {
 		status = http.StatusOK
-		err = s.store.ReplaceAccessToken(ctx, tok)
+		err = k.store.ReplaceAccessToken(ctx, tok)
 	}
 	if err != nil {
 		// ErrNotFound here is a replace that lost a race with a delete: the
 		// client may simply retry.
 		return nil, fmt.Errorf("store access token %s: %w", id, err)
 	}
+	if status == http.StatusOK {
+		k.revoke(tok.AccountID, id) // the replaced token's sessions end
+	}
 	body := renderToken(tok, now)
 	body.JWTToken = jwt
 	return wire.JSON(status, body), nil
 }
 
-func (s *Service) deleteAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	id, err := canonicalTokenID(r.Param("accessTokenId"))
+func (k *Tokens) deleteAccessToken(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+	id, err := k.canonicalTokenID(r.Param("accessTokenId"))
 	if err != nil {
 		return nil, err
 	}
 	// Idempotent, as Azure.Core deletes are: the contract declares only 204.
-	if err := s.store.DeleteAccessToken(ctx, accountOf(r).ID, id); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+	if err := k.store.DeleteAccessToken(ctx, ParentOf(r).ID, id); err != nil && !errors.Is(err, tokend.ErrNotFound) {
 		return nil, fmt.Errorf("delete access token %s: %w", id, err)
 	}
+	k.revoke(ParentOf(r).ID, id)
 	return wire.Empty(http.StatusNoContent), nil
 }
 
-// accountTenant is the tenant of the account's subscription, for tokens
+// parentTenant is the tenant of the parent's subscription, for tokens
 // minted for callers that carry none.
-func (s *Service) accountTenant(ctx context.Context, acct *tokend.PlaywrightAccount) (string, error) {
+func (k *Tokens) parentTenant(ctx context.Context, acct *tokend.PlaywrightAccount) (string, error) {
 	id, err := arm.ParseID(acct.ResourceKey)
 	if err != nil {
-		return "", fmt.Errorf("account %s: %w", acct.ID, err)
+		return "", fmt.Errorf("%s %s: %w", k.kind.Parent, acct.ID, err)
 	}
-	sub, err := s.store.GetSubscription(ctx, id.SubscriptionID)
+	sub, err := k.store.GetSubscription(ctx, id.SubscriptionID)
 	if err != nil {
-		return "", fmt.Errorf("load subscription of account %s: %w", acct.ID, err)
+		return "", fmt.Errorf("load subscription of %s %s: %w", k.kind.Parent, acct.ID, err)
 	}
 	return sub.TenantID, nil
 }

@@ -160,9 +160,9 @@ type dataPlaneAccount struct {
 	accountFlags
 }
 
-// subscriptionState maps an ARM subscription state to the data plane's
+// SubscriptionState maps an ARM subscription state to the data plane's
 // vocabulary (Registered|Warned|Suspended|Deleted|Unregistered).
-func subscriptionState(s string) string {
+func SubscriptionState(s string) string {
 	switch strings.ToLower(s) {
 	case "enabled":
 		return "Registered"
@@ -180,7 +180,7 @@ func renderDataPlane(doc *accountDocument, sub *tokend.Subscription) dataPlaneAc
 	id, _ := arm.ParseID(doc.ID)
 	return dataPlaneAccount{
 		ID: doc.AccountID, ResourceID: doc.ID, Name: doc.Name, State: "Active",
-		SubscriptionID: strings.ToLower(id.SubscriptionID), SubscriptionState: subscriptionState(sub.State),
+		SubscriptionID: strings.ToLower(id.SubscriptionID), SubscriptionState: SubscriptionState(sub.State),
 		TenantID: sub.TenantID, Location: doc.Location, accountFlags: doc.Properties,
 	}
 }
@@ -203,24 +203,6 @@ func validateAccountName(name string) error {
 func accountNotFound(id arm.ID) *wire.Error {
 	return wire.Errorf(http.StatusNotFound, "ResourceNotFound", "The Resource '"+accountARMType+"/"+id.Name()+
 		"' under resource group '"+id.ResourceGroup+"' was not found.")
-}
-
-// validateTags applies ARM's limits: at most 50 tags, names up to 512
-// characters, values up to 256.
-func validateTags(tags map[string]string) error {
-	if len(tags) > 50 {
-		return wire.BadRequest("InvalidTag", "tags", fmt.Sprintf("The resource has %d tags; at most 50 are allowed.", len(tags)))
-	}
-	for k, v := range tags {
-		if k == "" || len(k) > 512 || strings.ContainsAny(k, "<>%&\\?/") {
-			return wire.BadRequest("InvalidTagName", "tags", "The tag name '"+k+
-				"' is invalid: it must be 1 to 512 characters and must not contain '<', '>', '%', '&', '\\', '?' or '/'.")
-		}
-		if len(v) > 256 {
-			return wire.BadRequest("InvalidTag", "tags", "The value of tag '"+k+"' is longer than 256 characters.")
-		}
-	}
-	return nil
 }
 
 // DashboardURI is the dashboardUri of the account with data-plane id

@@ -79,7 +79,7 @@ func (s *Service) putAccount(ctx context.Context, r *pipeline.Request) (*wire.Re
 			return nil, err
 		}
 	}
-	if err := validateTags(in.Tags); err != nil {
+	if err := arm.ValidateTags(in.Tags); err != nil {
 		return nil, err
 	}
 	// A concurrent PUT that created or changed the account between this
@@ -107,9 +107,7 @@ func (s *Service) putAccountOnce(ctx context.Context, r *pipeline.Request, id ar
 		return nil, err
 	}
 	if arm.NormalizeLocation(in.Location) != doc.Location {
-		return nil, &wire.Error{Status: http.StatusConflict, Code: "InvalidResourceLocation", Target: "location", Message: fmt.Sprintf(
-			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
-			doc.Name, doc.Location, id.ResourceGroup, in.Location)}
+		return nil, arm.LocationConflict(doc.Name, doc.Location, id.ResourceGroup, in.Location)
 	}
 	doc.Tags, doc.Properties = in.Tags, flags
 	return s.saveAccount(ctx, r, existing, doc)
@@ -154,17 +152,8 @@ func (s *Service) createAccount(ctx context.Context, r *pipeline.Request, id arm
 }
 
 func (s *Service) saveAccount(ctx context.Context, r *pipeline.Request, res *tokend.Resource, doc *accountDocument) (*wire.Response, error) {
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("encode account: %w", err)
-	}
-	prev := res.ETag
-	res.Body, res.ETag, res.UpdatedAt, res.UpdatedBy = body, arm.NewETag(), s.now().UTC(), r.Caller()
-	if err := s.store.UpdateResource(ctx, res, prev); err != nil {
-		if errors.Is(err, tokend.ErrPreconditionFailed) || errors.Is(err, tokend.ErrNotFound) {
-			return nil, arm.ErrRaced
-		}
-		return nil, fmt.Errorf("update account %s: %w", res.ID, err)
+	if err := arm.SaveBody(ctx, s.store, res, doc, r.Caller(), s.now().UTC()); err != nil {
+		return nil, err
 	}
 	return wire.JSON(http.StatusOK, renderARM(res, doc, r.BaseURL)), nil
 }
@@ -185,7 +174,7 @@ func (s *Service) patchAccount(ctx context.Context, r *pipeline.Request) (*wire.
 		return nil, err
 	}
 	if patch.Tags != nil {
-		if err := validateTags(*patch.Tags); err != nil {
+		if err := arm.ValidateTags(*patch.Tags); err != nil {
 			return nil, err
 		}
 	}
@@ -245,6 +234,7 @@ func (s *Service) deleteAccount(ctx context.Context, r *pipeline.Request) (*wire
 	if err != nil {
 		return nil, fmt.Errorf("delete account %s: %w", id, err)
 	}
+	s.cfg.Browsers.CloseParent(doc.AccountID)
 	return wire.Empty(http.StatusAccepted).
 		WithHeader("Location", r.BaseURL+op.ID.String()+"?api-version="+r.APIVersion).
 		WithHeader("Retry-After", "0"), nil
@@ -253,41 +243,35 @@ func (s *Service) deleteAccount(ctx context.Context, r *pipeline.Request) (*wire
 // onGroupDelete runs in the transaction that deletes a resource group: the
 // group's accounts go with their resources, and their tokens with them.
 func (s *Service) onGroupDelete(ctx context.Context, q tokend.Queries, groupKey string) error {
-	accounts, err := q.ListResources(ctx, tokend.ResourceQuery{Scope: groupKey, Type: accountType})
+	return DeleteIndexedUnder(ctx, q, groupKey, accountType)
+}
+
+// DeleteIndexedUnder removes from the id index (and so every access token
+// of) each resource of type below groupKey whose SortName is its
+// data-plane id: a group-delete hook of a provider whose resources the
+// index holds.
+func DeleteIndexedUnder(ctx context.Context, q tokend.Queries, groupKey, typ string) error {
+	list, err := q.ListResources(ctx, tokend.ResourceQuery{Scope: groupKey, Type: typ})
 	if err != nil {
-		return fmt.Errorf("list accounts under %s: %w", groupKey, err)
+		return fmt.Errorf("list %s under %s: %w", typ, groupKey, err)
 	}
-	for _, res := range accounts {
+	for _, res := range list {
 		if err := q.DeletePlaywrightAccount(ctx, res.SortName); err != nil && !errors.Is(err, tokend.ErrNotFound) {
-			return fmt.Errorf("delete tokens of account %s: %w", res.ID, err)
+			return fmt.Errorf("delete tokens of %s: %w", res.ID, err)
 		}
 	}
 	return nil
 }
 
-// accountList is AccountListResult.
-type accountList struct {
-	Value    []armAccount `json:"value"`
-	NextLink *string      `json:"nextLink,omitempty"`
-}
-
 func (s *Service) listAccounts(ctx context.Context, r *pipeline.Request, scope string) (*wire.Response, error) {
-	items, next, err := arm.ListResources(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: accountType}, accountPageSize)
-	if err != nil {
-		return nil, err
-	}
-	out := accountList{Value: make([]armAccount, 0, len(items))}
-	for _, res := range items {
-		doc, err := decodeAccount(res)
-		if err != nil {
-			return nil, err
-		}
-		out.Value = append(out.Value, renderARM(res, doc, r.BaseURL))
-	}
-	if next != "" {
-		out.NextLink = &next
-	}
-	return wire.JSON(http.StatusOK, out), nil
+	return arm.ListRendered(ctx, s.store, r, tokend.ResourceQuery{Scope: scope, Type: accountType}, accountPageSize,
+		func(res *tokend.Resource) (armAccount, error) {
+			doc, err := decodeAccount(res)
+			if err != nil {
+				return armAccount{}, err
+			}
+			return renderARM(res, doc, r.BaseURL), nil
+		})
 }
 
 func (s *Service) listAccountsBySubscription(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {

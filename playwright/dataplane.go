@@ -50,10 +50,11 @@ func (s *Service) dataPlane() pipeline.DataPlane {
 			{Method: http.MethodGet, Pattern: account, Anonymous: true, When: isDashboardRequest,
 				Serve: s.serveDashboard, Family: wire.FamilyAzureCore, Label: MountPath + ":dashboard"},
 			route(http.MethodGet, account, actionReadAccount, s.getDataPlaneAccount, nil),
-			route(http.MethodGet, account+"/access-tokens", actionReadTokens, s.listAccessTokens, refuseAccessTokens),
-			route(http.MethodGet, token, actionReadTokens, s.getAccessToken, refuseAccessTokens),
-			route(http.MethodPut, token, actionWriteTokens, s.putAccessToken, refuseAccessTokens),
-			route(http.MethodDelete, token, actionDeleteToken, s.deleteAccessToken, refuseAccessTokens),
+			route(http.MethodGet, account+"/browsers", actionRunTests, s.getBrowsers, nil),
+			route(http.MethodGet, account+"/access-tokens", actionReadTokens, s.tokens.List, RefuseAccessTokens),
+			route(http.MethodGet, token, actionReadTokens, s.tokens.Get, RefuseAccessTokens),
+			route(http.MethodPut, token, actionWriteTokens, s.tokens.Put, RefuseAccessTokens),
+			route(http.MethodDelete, token, actionDeleteToken, s.tokens.Delete, RefuseAccessTokens),
 		},
 	}
 }
@@ -61,19 +62,6 @@ func (s *Service) dataPlane() pipeline.DataPlane {
 func dataPlaneNotFound(path string, _ []string) (wire.Family, *wire.Error) {
 	return wire.FamilyAzureCore, wire.Errorf(http.StatusNotFound, "NotFound",
 		"No Playwright data-plane operation matches '"+wire.Clip(path)+"'.")
-}
-
-// refuseAccessTokens guards the operations an access token may never
-// perform: a token cannot mint, list or delete tokens, only act on its
-// account. An access token is a resource-bound principal; the issuer
-// already checked its row and hash (ValidatePayload runs on every
-// authentication, cache hits included), so a deleted token never gets here.
-func refuseAccessTokens(r *pipeline.Request) error {
-	if p := r.Principal; p != nil && p.Resource != "" {
-		return wire.Errorf(http.StatusForbidden, "AuthorizationFailed",
-			"An access token cannot be used to manage access tokens; sign in with Microsoft Entra ID to do that.")
-	}
-	return nil
 }
 
 // accountScope resolves the account a data-plane request addresses; its
@@ -107,7 +95,7 @@ func accountOf(r *pipeline.Request) *tokend.PlaywrightAccount {
 }
 
 func (s *Service) getDataPlaneAccount(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
-	acct := accountOf(r)
+	acct := ParentOf(r)
 	res, err := s.store.GetResource(ctx, acct.ResourceKey)
 	if errors.Is(err, tokend.ErrNotFound) {
 		return nil, wire.Errorf(http.StatusNotFound, "AccountNotFound", "The account '"+acct.ID+"' was not found.")

@@ -196,7 +196,7 @@ func TestDataPlanePipeline(t *testing.T) {
 			{"method not allowed", "POST", dataPath(acct, "access-tokens", tokenID) + v, tok, 405, "MethodNotAllowed", "DELETE, GET, PUT"},
 			{"method not allowed on the account", "DELETE", dataPath(acct) + v, tok, 405, "MethodNotAllowed", "GET"},
 			{"method not allowed on the dashboard link", "POST", dataPath(acct), "", 405, "MethodNotAllowed", "GET"},
-			{"unknown path", "GET", "/playwright/accounts/" + acct + "/browsers" + v, tok, 404, "NotFound", ""},
+			{"unknown path", "GET", "/playwright/accounts/" + acct + "/sessions" + v, tok, 404, "NotFound", ""},
 			{"endpoint root", "GET", "/playwright" + v, tok, 404, "NotFound", ""},
 		}
 		for _, c := range cases {
@@ -382,7 +382,8 @@ func TestDescribeRolesAndAudience(t *testing.T) {
 		}
 		return r
 	}
-	if len(p.DataPlanes) != 1 || p.DataPlanes[0].Segment != playwright.MountPath {
+	// The data plane, and the browsers endpoint at the root.
+	if len(p.DataPlanes) != 2 || p.DataPlanes[0].Segment != playwright.MountPath || p.DataPlanes[1].Segment != playwright.LegacyBrowsersSegment {
 		t.Fatalf("data planes: %+v", p.DataPlanes)
 	}
 	dp := p.DataPlanes[0]
@@ -404,7 +405,8 @@ func TestDescribeRolesAndAudience(t *testing.T) {
 			continue
 		}
 		operations++
-		read := rt.Method == http.MethodGet
+		// Opening browsers (a GET) runs tests: not a Reader's.
+		read := rt.Method == http.MethodGet && !strings.HasSuffix(rt.Pattern, "/browsers")
 		for _, tc := range []struct {
 			role string
 			want bool
@@ -420,8 +422,8 @@ func TestDescribeRolesAndAudience(t *testing.T) {
 			}
 		}
 	}
-	if operations != 5 {
-		t.Errorf("%d data-plane operations, want 5", operations)
+	if operations != 6 {
+		t.Errorf("%d data-plane operations, want 6", operations)
 	}
 }
 
@@ -445,7 +447,7 @@ func TestDataPlaneRouteLabels(t *testing.T) {
 			{"DELETE", dataPath(acct, "access-tokens", tokenID) + v, tok, 204, "playwright:DELETE /playwright/accounts/{accountId}/access-tokens/{accessTokenId}"},
 			{"GET", dataPath(acct), "", 200, "playwright:dashboard"},
 			{"POST", dataPath(acct, "access-tokens") + v, tok, 405, "playwright:method-not-allowed"},
-			{"GET", dataPath(acct, "browsers") + v, tok, 404, "playwright:not-found"},
+			{"GET", dataPath(acct, "sessions") + v, tok, 404, "playwright:not-found"},
 		} {
 			resp, b := e.do(t, tc.method, tc.path, nil, tc.token)
 			if resp.StatusCode != tc.status {

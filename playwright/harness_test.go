@@ -178,7 +178,7 @@ func validateResponse(t testing.TB, req *http.Request, resp *http.Response, body
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && resp.ContentLength != int64(len(body)) {
 		t.Errorf("%s %s: %d bytes of JSON with Content-Length %d", req.Method, req.URL.Path, len(body), resp.ContentLength)
 	}
-	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusAccepted {
+	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusAccepted || resp.StatusCode == http.StatusFound {
 		if len(bytes.TrimSpace(body)) != 0 {
 			t.Errorf("%s %s: %d with a body: %s", req.Method, req.URL.Path, resp.StatusCode, body)
 		}

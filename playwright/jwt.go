@@ -24,7 +24,12 @@ import (
 //	oid, sub, tid  the creator, on whose behalf (and with whose roles) it acts
 //	xms_tkd_res    the account's resource key: the authorizer confines the
 //	               token to that account, whatever its principal's roles
-//	accountId      the data-plane account id
+//	accountId      the data-plane account (or workspace) id
+//	aid, pwid      the same id again, under the names the npm packages
+//	               check it by: @azure/microsoft-playwright-testing
+//	               compares aid, @azure/playwright pwid, with the id in
+//	               PLAYWRIGHT_SERVICE_URL (the latter also tells an access
+//	               token from an Entra token by pwid's presence)
 //	accessTokenId  the token's id
 //	jti            unique per issuance
 //
@@ -42,6 +47,8 @@ const Audience = "https://playwright.microsoft.com"
 const (
 	claimAccountID     = "accountId"
 	claimAccessTokenID = "accessTokenId"
+	claimAID           = "aid"
+	claimPWID          = "pwid"
 	claimResource      = tokend.ClaimResource
 )
 
@@ -51,8 +58,8 @@ const (
 var accessTokenMarker = []byte(`"` + claimAccessTokenID + `"`)
 
 // mint signs an access token and returns it with the hash to store.
-func (s *Service) mint(ctx context.Context, p *tokend.Principal, acct *tokend.PlaywrightAccount, tenantID, tokenID string, now, expiry time.Time) (string, []byte, error) {
-	if s.cfg.Signer == nil {
+func (k *Tokens) mint(ctx context.Context, p *tokend.Principal, acct *tokend.PlaywrightAccount, tenantID, tokenID string, now, expiry time.Time) (string, []byte, error) {
+	if k.signer == nil {
 		return "", nil, errors.New("no token signer configured")
 	}
 	claims := map[string]any{
@@ -64,6 +71,8 @@ func (s *Service) mint(ctx context.Context, p *tokend.Principal, acct *tokend.Pl
 		"tid":              tenantID,
 		claimResource:      acct.ResourceKey,
 		claimAccountID:     acct.ID,
+		claimAID:           acct.ID,
+		claimPWID:          acct.ID,
 		claimAccessTokenID: tokenID,
 	}
 	if p != nil {
@@ -75,7 +84,7 @@ func (s *Service) mint(ctx context.Context, p *tokend.Principal, acct *tokend.Pl
 			claims["tid"] = p.TenantID
 		}
 	}
-	jwt, err := s.cfg.Signer.Sign(ctx, claims)
+	jwt, err := k.signer.Sign(ctx, claims)
 	if err != nil {
 		return "", nil, fmt.Errorf("sign access token: %w", err)
 	}
@@ -104,14 +113,17 @@ func jwtPayload(jwt string) ([]byte, error) {
 type accessTokenClaims struct {
 	AccountID     string `json:"accountId"`
 	AccessTokenID string `json:"accessTokenId"`
+	Resource      string `json:"xms_tkd_res"`
 }
 
 // ValidatePayload is the issuer's validator for access tokens: given a
-// verified token's payload (as signed), it refuses an access token whose
-// row is gone or holds another token's hash, or that has expired by its
-// row. Any other token passes untouched. Register it with the issuer so
-// authentication and introspection agree with the data plane.
-func (s *Service) ValidatePayload(ctx context.Context, payload []byte) error {
+// verified token's payload (as signed), it refuses an access token of its
+// kind (bound to a resource of TokenKind.ResourceType) whose row is gone
+// or holds another token's hash, or that has expired by its row. Any other
+// token passes untouched: another kind's tokens are its own validator's.
+// Register it with the issuer so authentication and introspection agree
+// with the data plane.
+func (k *Tokens) ValidatePayload(ctx context.Context, payload []byte) error {
 	if !bytes.Contains(payload, accessTokenMarker) {
 		return nil
 	}
@@ -122,10 +134,13 @@ func (s *Service) ValidatePayload(ctx context.Context, payload []byte) error {
 	if c.AccessTokenID == "" && c.AccountID == "" {
 		return nil
 	}
-	if c.AccessTokenID == "" || c.AccountID == "" {
-		return errInvalidAccessToken("it names no account or no token")
+	if c.AccessTokenID == "" || c.AccountID == "" || c.Resource == "" {
+		return errInvalidAccessToken("it names no parent or no token")
 	}
-	tok, err := s.store.GetAccessToken(ctx, c.AccountID, c.AccessTokenID)
+	if !k.owns(c.Resource) {
+		return nil
+	}
+	tok, err := k.store.GetAccessToken(ctx, c.AccountID, c.AccessTokenID)
 	if errors.Is(err, tokend.ErrNotFound) {
 		return errInvalidAccessToken("it was deleted")
 	}
@@ -136,7 +151,7 @@ func (s *Service) ValidatePayload(ctx context.Context, payload []byte) error {
 	if subtle.ConstantTimeCompare(sum[:], tok.Hash) != 1 {
 		return errInvalidAccessToken("it was replaced")
 	}
-	if !tok.Active(s.now()) {
+	if !tok.Active(k.now()) {
 		return errInvalidAccessToken("it has expired")
 	}
 	return nil
@@ -148,4 +163,17 @@ func errInvalidAccessToken(why string) *tokend.AuthenticationError {
 		Message:   "The access token is not valid: " + why + ".",
 		Challenge: `Bearer error="invalid_token", error_description="The access token is not valid"`,
 	}
+}
+
+// owns reports whether a token bound to the resource key is of this kind:
+// the key's type, after its last "/providers/", is the kind's type.
+func (k *Tokens) owns(resourceKey string) bool {
+	i := strings.LastIndex(resourceKey, "/providers/")
+	if i < 0 {
+		return false
+	}
+	rest := resourceKey[i+len("/providers/"):]
+	// namespace/type/name: the type is the first two segments.
+	parts := strings.SplitN(rest, "/", 4)
+	return len(parts) >= 3 && strings.EqualFold(parts[0]+"/"+parts[1], k.kind.ResourceType)
 }

@@ -172,18 +172,18 @@ type pagedAccessTokens struct {
 	NextLink *string `json:"nextLink,omitempty"`
 }
 
-func (s *Service) listAccessTokens(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
+func (k *Tokens) listAccessTokens(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {
 	opts, err := parseListOptions(r.HTTP.URL.Query())
 	if err != nil {
 		return nil, err
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
+	now := k.now().UTC().Truncate(time.Microsecond)
 	left := opts.top
-	q := tokend.AccessTokenQuery{AccountID: accountOf(r).ID, Filter: opts.filter}
+	q := tokend.AccessTokenQuery{AccountID: ParentOf(r).ID, Filter: opts.filter}
 	for _, it := range opts.order {
 		q.OrderBy = append(q.OrderBy, tokend.AccessTokenOrder{Field: tokend.AccessTokenField(it.Field), Desc: it.Desc})
 	}
-	c, err := continuationOf(accountOf(r).ID, opts)
+	c, err := continuationOf(ParentOf(r).ID, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (s *Service) listAccessTokens(ctx context.Context, r *pipeline.Request) (*w
 		q.Skip = opts.skip
 	}
 	q.Now = now
-	size := s.cfg.PageSize
+	size := k.pageSize
 	if left >= 0 && left < size {
 		size = left
 	}
@@ -204,9 +204,9 @@ func (s *Service) listAccessTokens(ctx context.Context, r *pipeline.Request) (*w
 		return wire.JSON(http.StatusOK, page), nil
 	}
 	q.Limit = size + 1 // one more tells whether another page follows
-	list, err := s.store.ListAccessTokens(ctx, q)
+	list, err := k.store.ListAccessTokens(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("list access tokens of %s: %w", accountOf(r).ID, err)
+		return nil, fmt.Errorf("list access tokens of %s: %w", ParentOf(r).ID, err)
 	}
 	more := len(list) > size
 	if more {
@@ -223,7 +223,7 @@ func (s *Service) listAccessTokens(ctx context.Context, r *pipeline.Request) (*w
 		last := list[len(list)-1]
 		next := continuation{Now: micros(now), Left: left,
 			ID: last.ID, Name: last.Name, Created: micros(last.CreatedAt), Expiry: micros(last.ExpiryAt)}
-		link := wire.NextLink(r.BaseURL, r.HTTP, pages(accountOf(r).ID, opts.filter, opts.order).Encode(next), "$skip")
+		link := wire.NextLink(r.BaseURL, r.HTTP, pages(ParentOf(r).ID, opts.filter, opts.order).Encode(next), "$skip")
 		page.NextLink = &link
 	}
 	return wire.JSON(http.StatusOK, page), nil

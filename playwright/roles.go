@@ -22,6 +22,10 @@ const (
 	actionReadTokens   = Namespace + "/accounts/accessTokens/read"
 	actionWriteTokens  = Namespace + "/accounts/accessTokens/write"
 	actionDeleteToken  = Namespace + "/accounts/accessTokens/delete"
+	// actionRunTests opens remote browsers (Accounts_GetBrowsers and the
+	// browsers gateway): the write data action, which Contributor and
+	// Owner hold and Reader does not.
+	actionRunTests = actionWriteAccount
 )
 
 // Role names of the built-in Playwright Testing roles.

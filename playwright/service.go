@@ -33,6 +33,9 @@ type Config struct {
 	// PageSize is the data-plane list's default page size; 0 is 10, the
 	// contract's.
 	PageSize int
+	// Browsers is the browsers gateway the accounts' sessions go through
+	// (nil: none is served, 503).
+	Browsers *Gateway
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -40,10 +43,11 @@ type Config struct {
 // Service serves Playwright Testing: the ARM accounts (Register) and the
 // data plane (ServeHTTP, mounted at /playwright).
 type Service struct {
-	cfg   Config
-	store tokend.Store
-	now   func() time.Time
-	log   *slog.Logger
+	cfg    Config
+	store  tokend.Store
+	now    func() time.Time
+	log    *slog.Logger
+	tokens *Tokens
 }
 
 // New returns the service; call Register to add its ARM routes.
@@ -63,7 +67,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{cfg: cfg, store: cfg.Store, now: cfg.Now, log: cfg.Logger}, nil
+	tokens := NewTokens(TokensConfig{Store: cfg.Store, Signer: cfg.Signer, MaxLifetime: cfg.MaxTokenLifetime,
+		PageSize: cfg.PageSize, Now: cfg.Now, Logger: cfg.Logger, Revoked: cfg.Browsers.Revoke}, accountTokenKind)
+	return &Service{cfg: cfg, store: cfg.Store, now: cfg.Now, log: cfg.Logger, tokens: tokens}, nil
 }
 
 // Describe is Playwright Testing: the Microsoft.AzurePlaywrightService
@@ -87,11 +93,17 @@ func (s *Service) Describe() *pipeline.Provider {
 			pipeline.Op(http.MethodPost, sub+ns+"/checkNameAvailability", s.checkNameAvailability),
 			pipeline.Op(http.MethodGet, sub+ns+"/locations/{location}/operationStatuses/{operationId}", s.getOperationStatus),
 		},
-		DataPlanes:      []pipeline.DataPlane{s.dataPlane()},
+		DataPlanes:      []pipeline.DataPlane{s.dataPlane(), s.browsersPlane()},
 		OnGroupDelete:   s.onGroupDelete,
-		TokenValidators: []tokend.TokenValidator{s.ValidatePayload},
+		TokenValidators: []tokend.TokenValidator{s.tokens.ValidatePayload},
 		Roles:           Roles,
 		BootstrapRoles:  []string{RoleTestingOwner},
 		Audiences:       []tokend.AudienceDefinition{AudienceDefinition},
 	}
+}
+
+// ValidatePayload is the validator of the accounts' access tokens
+// (Tokens.ValidatePayload).
+func (s *Service) ValidatePayload(ctx context.Context, payload []byte) error {
+	return s.tokens.ValidatePayload(ctx, payload)
 }

@@ -54,42 +54,11 @@ func newTokenCmd(g *globalFlags) *cobra.Command {
 		Short: "Get an access token from the running tokend and print it (curl -H \"Authorization: Bearer $(tokend token)\")",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bf, err := readBootstrap(g, file)
+			tok, _, _, err := clientToken(cmd.Context(), g, file, scope, clientID, clientSecret, url)
 			if err != nil {
 				return err
 			}
-			if clientID == "" {
-				clientID, clientSecret = bf.ClientID, bf.ClientSecret
-			}
-			if clientSecret == "" && clientID == bf.ClientID {
-				return errors.New("the bootstrap file holds no secret: run `tokend clients reset-secret " + bf.ClientID + "` (it writes the new one there too)")
-			}
-			if clientSecret == "" {
-				return errors.New("--client-id " + clientID + " needs its secret: pass --client-secret SECRET or set TOKEND_CLIENT_SECRET (`tokend clients reset-secret " + clientID + "` makes a new one)")
-			}
-			base := strings.TrimRight(bf.Authority, "/")
-			if url != "" {
-				base = strings.TrimRight(url, "/")
-			}
-			hc := &http.Client{Timeout: 30 * time.Second}
-			if bf.CACertFile != "" {
-				pool, err := localca.Pool(bf.CACertFile)
-				if err != nil {
-					return err
-				}
-				hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
-			}
-			cc := clientcredentials.Config{
-				ClientID: clientID, ClientSecret: clientSecret,
-				TokenURL: base + "/" + bf.TenantID + "/oauth2/v2.0/token",
-				Scopes:   strings.Fields(scope), AuthStyle: oauth2.AuthStyleInParams,
-			}
-			ctx := context.WithValue(cmd.Context(), oauth2.HTTPClient, hc)
-			tok, err := cc.Token(ctx)
-			if err != nil {
-				return fmt.Errorf("get token: %w", err)
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), tok.AccessToken)
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), tok)
 			return err
 		},
 	}
@@ -100,4 +69,46 @@ func newTokenCmd(g *globalFlags) *cobra.Command {
 	f.StringVar(&url, "url", "", "tokend base URL (default: bootstrap.json's authority)")
 	f.StringVar(&file, "bootstrap", "", "bootstrap file to read (default: bootstrap.json in the data directory)")
 	return cmd
+}
+
+// clientToken signs in to the running tokend with client credentials (the
+// bootstrap client unless clientID is given) and returns an access token
+// for scope, an HTTP client that trusts tokend's CA, and tokend's base URL
+// (url, else bootstrap.json's authority).
+func clientToken(ctx context.Context, g *globalFlags, file, scope, clientID, clientSecret, url string) (string, *http.Client, string, error) {
+	bf, err := readBootstrap(g, file)
+	if err != nil {
+		return "", nil, "", err
+	}
+	if clientID == "" {
+		clientID, clientSecret = bf.ClientID, bf.ClientSecret
+	}
+	if clientSecret == "" && clientID == bf.ClientID {
+		return "", nil, "", errors.New("the bootstrap file holds no secret: run `tokend clients reset-secret " + bf.ClientID + "` (it writes the new one there too)")
+	}
+	if clientSecret == "" {
+		return "", nil, "", errors.New("--client-id " + clientID + " needs its secret: pass --client-secret SECRET or set TOKEND_CLIENT_SECRET (`tokend clients reset-secret " + clientID + "` makes a new one)")
+	}
+	base := strings.TrimRight(bf.Authority, "/")
+	if url != "" {
+		base = strings.TrimRight(url, "/")
+	}
+	hc := &http.Client{Timeout: 30 * time.Second}
+	if bf.CACertFile != "" {
+		pool, err := localca.Pool(bf.CACertFile)
+		if err != nil {
+			return "", nil, "", err
+		}
+		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	}
+	cc := clientcredentials.Config{
+		ClientID: clientID, ClientSecret: clientSecret,
+		TokenURL: base + "/" + bf.TenantID + "/oauth2/v2.0/token",
+		Scopes:   strings.Fields(scope), AuthStyle: oauth2.AuthStyleInParams,
+	}
+	tok, err := cc.Token(context.WithValue(ctx, oauth2.HTTPClient, hc))
+	if err != nil {
+		return "", nil, "", fmt.Errorf("get token: %w", err)
+	}
+	return tok.AccessToken, hc, base, nil
 }

@@ -18,11 +18,25 @@ import (
 // playwrightFlags configure Playwright Testing (serve).
 type playwrightFlags struct {
 	maxTokenLifetime time.Duration
+	browserServer    string
+	browserOS        string
+	maxSessions      int
 }
 
 func addPlaywrightFlags(fl *pflag.FlagSet, f *playwrightFlags) {
 	fl.DurationVar(&f.maxTokenLifetime, "playwright-max-token-lifetime", playwright.DefaultMaxTokenLifetime,
 		"longest lifetime (expiryAt - now) a Playwright access token may be created with [TOKEND_PLAYWRIGHT_MAX_TOKEN_LIFETIME]")
+	fl.StringVar(&f.browserServer, "playwright-browser-server", "",
+		"the Playwright browser server (ws://HOST:PORT/ of `npx playwright run-server`) browser sessions are proxied to; none: sessions get 503 [TOKEND_PLAYWRIGHT_BROWSER_SERVER]")
+	fl.StringVar(&f.browserOS, "playwright-browser-os", playwright.OSLinux,
+		"the OS of that server's browsers, Linux or Windows: sessions asking for another are refused [TOKEND_PLAYWRIGHT_BROWSER_OS]")
+	fl.IntVar(&f.maxSessions, "playwright-max-sessions", playwright.DefaultMaxSessions,
+		"concurrent browser sessions per account or workspace; more get 429 [TOKEND_PLAYWRIGHT_MAX_SESSIONS]")
+}
+
+// browsers is the gateway's configuration.
+func (f *playwrightFlags) browsers() playwright.GatewayConfig {
+	return playwright.GatewayConfig{Upstream: f.browserServer, OS: f.browserOS, MaxSessions: f.maxSessions}
 }
 
 // maxPlaywrightTokenLifetime bounds --playwright-max-token-lifetime: the
@@ -31,7 +45,7 @@ func addPlaywrightFlags(fl *pflag.FlagSet, f *playwrightFlags) {
 const maxPlaywrightTokenLifetime = 366 * 24 * time.Hour
 
 func newPlaywrightCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "playwright", Short: "Playwright Testing accounts"}
+	cmd := &cobra.Command{Use: "playwright", Short: "Playwright Testing accounts and Playwright access tokens"}
 	accounts := &cobra.Command{Use: "accounts", Short: "Playwright Testing accounts"}
 	var baseURL string
 	list := &cobra.Command{
@@ -58,7 +72,7 @@ func newPlaywrightCmd(g *globalFlags) *cobra.Command {
 	}
 	list.Flags().StringVar(&baseURL, "url", "", "base URL tokend is reached at (default: the one in bootstrap.json, else the last address served)")
 	accounts.AddCommand(list)
-	cmd.AddCommand(accounts)
+	cmd.AddCommand(accounts, newPlaywrightTokensCmd(g))
 	return cmd
 }
 

@@ -177,6 +177,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		Locations:                  f.locations,
 		ContainerAppTokenLifetime:  f.containerApps.tokenLifetime,
 		PlaywrightMaxTokenLifetime: f.playwright.maxTokenLifetime,
+		PlaywrightBrowsers:         f.playwright.browsers(),
 		Audit:                      auditLog,
 		RateLimits:                 limits,
 		BodyTimeout:                f.hardening.bodyTimeout,

@@ -30,6 +30,12 @@ const (
 	APIMAuthServers     = "apimanagement/resource-manager/Microsoft.ApiManagement/stable/2022-08-01/apimauthorizationservers.json"
 	APIMDefinitions     = "apimanagement/resource-manager/Microsoft.ApiManagement/stable/2022-08-01/definitions.json"
 	APIMRoot            = "apimanagement/resource-manager/Microsoft.ApiManagement/stable/2022-08-01/apimanagement.json"
+	// PlaywrightWorkspacesARM is Microsoft.LoadTestService's
+	// playwrightWorkspaces (2025-10-01; PlaywrightWorkspacesARM20250901 the
+	// first stable version), PlaywrightWorkspaces their data plane.
+	PlaywrightWorkspacesARM         = "loadtestservice/resource-manager/Microsoft.LoadTestService/playwright/stable/2025-10-01/playwright.json"
+	PlaywrightWorkspacesARM20250901 = "loadtestservice/resource-manager/Microsoft.LoadTestService/playwright/stable/2025-09-01/playwright.json"
+	PlaywrightWorkspaces            = "loadtestservice/data-plane/playwright/stable/2025-09-01/playwright.json"
 	// Subscriptions is Microsoft.Resources' subscriptions, tenants and
 	// locations.
 	Subscriptions = "resources/resource-manager/Microsoft.Resources/subscriptions/stable/2022-12-01/subscriptions.json"

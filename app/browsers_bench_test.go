@@ -1,0 +1,234 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/app"
+	"github.com/tokend-dev/tokend/internal/testkit"
+	"github.com/tokend-dev/tokend/playwright"
+	"github.com/tokend-dev/tokend/seal"
+	"github.com/tokend-dev/tokend/storage/storagetest"
+)
+
+// Benchmarks of the browsers gateway on the real composition (identity's
+// issuer and authorizer, SQLite), each with its ceiling in the same run:
+//
+//	go test ./app -run '^$' -bench BrowsersGateway -benchtime 2000x
+//
+// upgrade-auth is an upgrade request with an access token through every
+// step before the upgrade (bearer check with the token's row and hash,
+// workspace scope and localAuth, the creator's role) to the gateway's
+// decision, on a gateway without a browser server (its 503 is the
+// cheapest decision); the gateway's cost is then the proxying, measured
+// by roundtrip (a 64-byte message echoed, p99 reported) and bulk (1 MiB
+// messages echoed), each against the same echo server dialled directly.
+
+type gatewayBench struct {
+	handler   http.Handler
+	workspace string
+	jwt       string
+	echo      *httptest.Server
+}
+
+func newGatewayBench(b *testing.B, upstream string) *gatewayBench {
+	b.Helper()
+	ctx := context.Background()
+	store := storagetest.SQLite(b)
+	box, err := seal.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const tenant, sub = "6f0f7b43-0000-4000-8000-00000000b001", "6f0f7b43-0000-4000-8000-00000000b002"
+	if err := store.CreateTenant(ctx, &tokend.Tenant{ID: tenant, DisplayName: "bench", CreatedAt: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	testkit.Subscription(b, store, sub, tenant)
+	a, err := app.New(ctx, app.Config{Store: store, Box: box, TenantID: tenant, PublicURL: "https://tokend.bench",
+		PlaywrightBrowsers: playwright.GatewayConfig{Upstream: upstream, MaxSessions: 1 << 20}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	oid := uuid.NewString()
+	if _, err := a.Identity.Assignments.Assign(ctx, oid, "Owner", "/"); err != nil {
+		b.Fatal(err)
+	}
+	sign := func(aud string) string {
+		tok, err := a.Identity.ClaimsSigner().Sign(ctx, map[string]any{"aud": aud, "oid": oid, "sub": oid, "tid": tenant,
+			"exp": time.Now().Add(time.Hour).Unix(), "nbf": time.Now().Add(-time.Minute).Unix()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return tok
+	}
+	call := func(method, path, token string, body any) []byte {
+		raw, _ := json.Marshal(body)
+		req := httptest.NewRequest(method, "https://tokend.bench"+path, bytes.NewReader(raw))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		a.Handler().ServeHTTP(w, req)
+		if w.Code/100 != 2 {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		return w.Body.Bytes()
+	}
+	var ws struct{ Properties struct{ WorkspaceID string } }
+	_ = json.Unmarshal(call(http.MethodPut, "/subscriptions/"+sub+"/resourceGroups/bench/providers/Microsoft.LoadTestService/playwrightWorkspaces/bench?api-version=2025-10-01",
+		sign("https://management.core.windows.net/"), map[string]any{"location": "eastus", "properties": map[string]any{"localAuth": "Enabled"}}), &ws)
+	var tok struct{ JWTToken string }
+	_ = json.Unmarshal(call(http.MethodPut, "/playwrightworkspaces/"+ws.Properties.WorkspaceID+"/access-tokens/"+uuid.NewString()+"?api-version=2025-09-01",
+		sign(playwright.Audience), map[string]any{"name": "bench", "expiryAt": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)}), &tok)
+	if ws.Properties.WorkspaceID == "" || tok.JWTToken == "" {
+		b.Fatal("no workspace or token")
+	}
+	return &gatewayBench{handler: a.Handler(), workspace: ws.Properties.WorkspaceID, jwt: tok.JWTToken}
+}
+
+func newEcho(b *testing.B) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		c.SetReadLimit(8 << 20)
+		ctx := context.Background()
+		for {
+			typ, rd, err := c.Reader(ctx)
+			if err != nil {
+				return
+			}
+			wr, err := c.Writer(ctx, typ)
+			if err != nil {
+				return
+			}
+			if _, err := io.Copy(wr, rd); err != nil {
+				return
+			}
+			if err := wr.Close(); err != nil {
+				return
+			}
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func BenchmarkBrowsersGateway(b *testing.B) {
+	b.Run("upgrade-auth", func(b *testing.B) {
+		g := newGatewayBench(b, "")
+		target := "https://tokend.bench/playwrightworkspaces/" + g.workspace + "/browsers?os=Linux&api-version=2025-09-01"
+		var wrong atomic.Int64
+		b.ReportAllocs()
+		cpu0 := cpuTime(b)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req := httptest.NewRequest(http.MethodGet, target, nil)
+				req.Header.Set("Authorization", "Bearer "+g.jwt)
+				req.Header.Set("Connection", "Upgrade")
+				req.Header.Set("Upgrade", "websocket")
+				req.Header.Set("Sec-WebSocket-Version", "13")
+				req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+				w := httptest.NewRecorder()
+				g.handler.ServeHTTP(w, req)
+				if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "NoBrowserServer") {
+					wrong.Add(1)
+				}
+			}
+		})
+		b.StopTimer()
+		if n := wrong.Load(); n > 0 {
+			b.Fatalf("%d upgrades did not reach the gateway's decision", n)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "upgrades/s")
+		// CPU per upgrade, and what two idle cores would sustain: the
+		// machine is shared, so wall-clock rates measure the neighbours.
+		per := float64((cpuTime(b) - cpu0).Microseconds()) / float64(b.N)
+		b.ReportMetric(per, "cpu-µs/op")
+		b.ReportMetric(2e6/per, "ops/s@2cpu")
+	})
+
+	echo := newEcho(b)
+	upstream := "ws://" + strings.TrimPrefix(echo.URL, "http://") + "/"
+	g := newGatewayBench(b, upstream)
+	srv := httptest.NewServer(g.handler) // plain HTTP: the proxying's cost, not TLS's
+	b.Cleanup(srv.Close)
+	dial := func(b *testing.B, via string) *websocket.Conn {
+		u, h := upstream, http.Header{}
+		if via == "gateway" {
+			u = "ws://" + strings.TrimPrefix(srv.URL, "http://") + "/playwrightworkspaces/" + g.workspace + "/browsers?os=Linux&api-version=2025-09-01"
+			h.Set("Authorization", "Bearer "+g.jwt)
+		}
+		c, resp, err := websocket.Dial(context.Background(), u, &websocket.DialOptions{HTTPHeader: h})
+		if err != nil {
+			b.Fatalf("dial %s: %v %v", via, err, resp)
+		}
+		c.SetReadLimit(8 << 20)
+		b.Cleanup(func() { c.CloseNow() })
+		return c
+	}
+	for _, via := range []string{"direct", "gateway"} {
+		b.Run("roundtrip/"+via, func(b *testing.B) {
+			c := dial(b, via)
+			msg := bytes.Repeat([]byte("x"), 64)
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := c.Read(ctx); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+		})
+		b.Run("bulk/"+via, func(b *testing.B) {
+			c := dial(b, via)
+			msg := bytes.Repeat([]byte("y"), 1<<20)
+			ctx := context.Background()
+			b.SetBytes(2 << 20) // there and back
+			b.ResetTimer()
+			for range b.N {
+				if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, got, err := c.Read(ctx); err != nil || len(got) != len(msg) {
+					b.Fatal(fmt.Sprint(err, len(got)))
+				}
+			}
+		})
+	}
+}
+
+// cpuTime is the process's user + system time so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
