@@ -70,6 +70,12 @@ var commandExamples = map[string]string{
 	"tokend playwright":               `  tokend playwright accounts list`,
 	"tokend playwright accounts":      `  tokend playwright accounts list`,
 	"tokend playwright accounts list": `  tokend playwright accounts list --url https://127.0.0.1:8443`,
+	"tokend playwright tokens": `  tokend playwright tokens create --workspace 3f2b… --name ci --output json
+  tokend playwright tokens list --account 9a1c…`,
+	"tokend playwright tokens create": `  tokend playwright tokens create --workspace 3f2b… --name ci --output json
+  tokend playwright tokens create --account 9a1c… --name nightly --lifetime 168h`,
+	"tokend playwright tokens list":   `  tokend playwright tokens list --workspace 3f2b… --output json`,
+	"tokend playwright tokens delete": `  tokend playwright tokens delete --workspace 3f2b… <token-id>`,
 	"tokend roles": `  tokend roles definitions
   tokend roles assign --principal <client-id> --role Reader`,
 	"tokend roles definitions": `  tokend roles definitions --output json`,
