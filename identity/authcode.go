@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
@@ -59,14 +58,13 @@ type authCode struct {
 }
 
 // newAuthCodeID names a code; the tokens of its redemption are named
-// after it (codeTokenID, codeFamilyID) so a replay can revoke them.
-func newAuthCodeID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("identity: no randomness: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// after it (codeTokenID, codeFamilyID) so a replay can revoke them. A
+// version 7 UUID: time-ordered, so the rows its redemption inserts (the
+// replay record, the refresh family) land at the right edge of their
+// B-trees instead of all over them — random keys made every batch commit
+// write a page per exchange (the WAL writes were 13 % of an exchange's
+// server CPU in a profile of the token-code bench scenario on SQLite).
+func newAuthCodeID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // codeNamespace derives the ids of a code's tokens from the code's id.
 var codeNamespace = uuid.MustParse("6f1c2a7e-3d0b-4f3e-9a51-0c6f3f1d2b7a")
@@ -76,10 +74,10 @@ func codeTokenID(codeID string) string {
 	return uuid.NewSHA1(codeNamespace, []byte("access\x00"+codeID)).String()
 }
 
-// codeFamilyID is the refresh token family a code's redemption starts.
-func codeFamilyID(codeID string) string {
-	return uuid.NewSHA1(codeNamespace, []byte("family\x00"+codeID)).String()
-}
+// codeFamilyID is the refresh token family a code's redemption starts:
+// the code's own id (unique, time-ordered, and known only to the sealed
+// code and the sealed refresh token).
+func codeFamilyID(codeID string) string { return codeID }
 
 func (s *Service) sealAuthCode(c *authCode) (string, error) {
 	plain, err := json.Marshal(c)

@@ -199,8 +199,10 @@ func (s *Service) pairwiseSubject(clientID, objectID string) string {
 	return base64.RawURLEncoding.EncodeToString(sum)
 }
 
-// newFamilyID names a refresh token family (and a code's tokens).
-func newFamilyID() string { return uuid.NewString() }
+// newFamilyID names a refresh token family: a version 7 UUID, time-
+// ordered, so new families are appended to the table's B-tree rather than
+// scattered over it (see newAuthCodeID).
+func newFamilyID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // v1Response adds the v1 endpoint's string fields to a token response.
 func v1Response(resp *tokenResponse, tok *issuedToken, resource string) {
