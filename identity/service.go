@@ -287,6 +287,9 @@ func (s *Service) Run(ctx context.Context) {
 			if _, err := s.cfg.Store.PurgeRefreshFamilies(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
 				s.log.Warn("purge refresh token families", "err", err.Error())
 			}
+			if _, err := s.cfg.Store.PurgeDeviceCodes(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge device codes", "err", err.Error())
+			}
 			if _, err := s.cfg.Store.PurgeSignInFailures(ctx, s.cfg.Now().Add(-failureMemory)); err != nil && ctx.Err() == nil {
 				s.log.Warn("purge failed sign-ins", "err", err.Error())
 			}
