@@ -57,6 +57,11 @@ func (s *Service) Routes() []pipeline.Route {
 	add("identity:authorize", http.MethodGet, "oauth2/authorize", s.serveAuthorize)
 	add("identity:userrealm", http.MethodGet, "UserRealm/{user}", s.serveUserRealm)
 	add("identity:signin", http.MethodPost, signInPathSegment, s.serveSignIn)
+	add("identity:devicecode", http.MethodPost, "oauth2/v2.0/devicecode", s.serveDeviceCode)
+	add("identity:devicecode-v1", http.MethodPost, "oauth2/devicecode", s.serveDeviceCode)
+	add("identity:deviceauth", http.MethodGet, deviceAuthPath, s.serveDeviceAuthPage)
+	add("identity:deviceauth", http.MethodPost, deviceAuthPath, s.serveDeviceAuthCode)
+	add("identity:deviceauth", http.MethodPost, deviceAuthPath+"/confirm", s.serveDeviceAuthConfirm)
 	return routes
 }
 

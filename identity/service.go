@@ -209,6 +209,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Assignments.authz = s.authz
 	s.Clients.onDelete = s.authz.Invalidate
 	s.Users.onDelete = s.authz.Invalidate
+	s.continuations[deviceContinuation] = s.continueDeviceSignIn
 	s.router = s.newRouter()
 	external := map[string]*externalIssuer{}
 	for _, ti := range cfg.TrustedIssuers {
