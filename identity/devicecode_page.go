@@ -25,8 +25,8 @@ const (
 	deviceContinuation   = "device"
 	deviceConfirmAAD     = "tokend device-code confirmation v1"
 	deviceConfirmSegment = "/confirm"
-	// Audit actions of a decision on the verification page (the CLI's
-	// are deviceCode.approve|deny in its own table).
+	// Audit actions of a decision on the verification page (tokend
+	// device approve|deny record the same in the CLI's table).
 	actionDeviceApprove = "deviceCode.approve"
 	actionDeviceDecline = "deviceCode.decline"
 	wrongUserCode       = "That code didn't work. Check the code and try again."
