@@ -9,6 +9,10 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 )
 
+// grantTypeDeviceCodeShort is the device code grant as MSAL names it
+// (grant_type=device_code); Entra takes it besides RFC 8628's URN.
+const grantTypeDeviceCodeShort = "device_code"
+
 // Polling answers of the device code grant, as Entra gives them: 400 with
 // the RFC 8628 error and Entra's AADSTS code. MSAL keeps polling on
 // authorization_pending and slow_down and stops on anything else.

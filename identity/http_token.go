@@ -49,7 +49,7 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	case grantTypeJWTBearer:
 		s.serveOnBehalfOfGrant(w, r, tenantID, form)
 		return
-	case grantTypeDeviceCode:
+	case grantTypeDeviceCode, grantTypeDeviceCodeShort:
 		s.serveDeviceCodeGrant(w, r, tenantID, form)
 		return
 	case "":

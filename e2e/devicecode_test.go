@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+
+	"github.com/tokend-dev/tokend/internal/azuretest"
+)
+
+// azureCLIAppID is the first-party public client azidentity's
+// DeviceCodeCredential uses when given no client id.
+const azureCLIAppID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+// The official DeviceCodeCredential signs a user in over TLS: the
+// UserPrompt callback gets Entra's message, the user approves on the
+// verification page (played with net/http) or with tokend device
+// approve, and the token opens ARM as the user (Reader at "/").
+func TestDeviceCodeCredential(t *testing.T) {
+	t.Parallel()
+	tk := Start(t)
+	var user struct {
+		ObjectID string `json:"objectId"`
+		Password string `json:"password"`
+	}
+	tk.cliJSON(t, &user, "users", "create", "ada@contoso.example", "--display-name", "Ada Lovelace")
+	tk.CLI(t, "roles", "assign", "--principal", "ada@contoso.example", "--role", "Reader", "--scope", "/")
+
+	for _, approve := range []struct {
+		name string
+		run  func(t *testing.T, msg azidentity.DeviceCodeMessage) error
+	}{
+		{"page", func(t *testing.T, msg azidentity.DeviceCodeMessage) error {
+			return approveOnPage(tk, msg, "ada@contoso.example", user.Password)
+		}},
+		{"cli", func(t *testing.T, msg azidentity.DeviceCodeMessage) error {
+			out, errOut, err := tk.runCLI("device", "approve", msg.UserCode, "--user", "ada@contoso.example")
+			if err != nil {
+				return &approvalError{"tokend device approve: " + err.Error() + ": " + string(out) + string(errOut)}
+			}
+			return nil
+		}},
+	} {
+		t.Run(approve.name, func(t *testing.T) {
+			approved := make(chan error, 1)
+			var prompt azidentity.DeviceCodeMessage
+			cred, err := azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{
+				ClientOptions: tk.ClientOptions(), TenantID: tk.Boot.TenantID, DisableInstanceDiscovery: true,
+				UserPrompt: func(_ context.Context, msg azidentity.DeviceCodeMessage) error {
+					prompt = msg
+					// The user acts while the credential polls.
+					go func() { approved <- approve.run(t, msg) }()
+					return nil
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{ARMScope}})
+			if err != nil {
+				t.Fatalf("GetToken: %v", err)
+			}
+			if err := <-approved; err != nil {
+				t.Fatal(err)
+			}
+			want := "To sign in, use a web browser to open the page " + tk.URL + "/" + tk.Boot.TenantID +
+				"/oauth2/deviceauth and enter the code " + prompt.UserCode + " to authenticate."
+			if prompt.Message != want || prompt.VerificationURL != tk.URL+"/"+tk.Boot.TenantID+"/oauth2/deviceauth" {
+				t.Errorf("UserPrompt got %+v, want message %q", prompt, want)
+			}
+			claims := azuretest.JWTClaims(t, tok.Token)
+			if claims["oid"] != user.ObjectID || claims["azp"] != azureCLIAppID || claims["idtyp"] != "user" ||
+				claims["upn"] != "ada@contoso.example" {
+				t.Errorf("device-code token claims %v", claims)
+			}
+			// The user's token works on ARM, through the official client.
+			groups, err := armresources.NewResourceGroupsClient(tk.Boot.SubscriptionID, cred, tk.ARMOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := groups.NewListPager(nil).NextPage(ctx); err != nil {
+				t.Fatalf("list resource groups as the user: %v", err)
+			}
+		})
+	}
+}
+
+// A user who cancels on the page: the credential fails with
+// authorization_declined instead of polling on.
+func TestDeviceCodeCredentialDeclined(t *testing.T) {
+	t.Parallel()
+	tk := Start(t)
+	cred, err := azidentity.NewDeviceCodeCredential(&azidentity.DeviceCodeCredentialOptions{
+		ClientOptions: tk.ClientOptions(), TenantID: tk.Boot.TenantID, DisableInstanceDiscovery: true,
+		UserPrompt: func(_ context.Context, msg azidentity.DeviceCodeMessage) error {
+			go func() { _, _, _ = tk.runCLI("device", "deny", msg.UserCode) }()
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err = cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{ARMScope}})
+	if err == nil || !strings.Contains(err.Error(), "authorization_declined") {
+		t.Fatalf("GetToken after denial: %v, want authorization_declined", err)
+	}
+}
+
+type approvalError struct{ msg string }
+
+func (e *approvalError) Error() string { return e.msg }
+
+var (
+	e2eHidden = regexp.MustCompile(`name="(ctx|csrf)" value="([^"]*)"`)
+	e2eAction = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
+)
+
+// approveOnPage plays the user's browser: the verification page, the
+// code, the sign-in form, Continue.
+func approveOnPage(tk *Tokend, msg azidentity.DeviceCodeMessage, username, password string) error {
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Transport: tk.HTTP.Transport, Jar: jar, Timeout: 30 * time.Second}
+	fetch := func(method, u string, form url.Values) (string, string, url.Values, error) {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, err := http.NewRequest(method, u, body)
+		if err != nil {
+			return "", "", nil, err
+		}
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		resp, err := b.Do(req)
+		if err != nil {
+			return "", "", nil, err
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		page := string(raw)
+		if resp.StatusCode != http.StatusOK {
+			return page, "", nil, &approvalError{method + " " + u + ": " + resp.Status + ": " + page}
+		}
+		hidden := url.Values{}
+		for _, m := range e2eHidden.FindAllStringSubmatch(page, -1) {
+			hidden.Set(m[1], html.UnescapeString(m[2]))
+		}
+		action := ""
+		if m := e2eAction.FindStringSubmatch(page); m != nil {
+			action = tk.URL + html.UnescapeString(m[1])
+		}
+		return page, action, hidden, nil
+	}
+	with := func(hidden url.Values, kv ...string) url.Values {
+		for i := 0; i+1 < len(kv); i += 2 {
+			hidden.Set(kv[i], kv[i+1])
+		}
+		return hidden
+	}
+	_, action, hidden, err := fetch(http.MethodGet, msg.VerificationURL, nil)
+	if err != nil {
+		return err
+	}
+	_, action, hidden, err = fetch(http.MethodPost, action, with(hidden, "user_code", msg.UserCode))
+	if err != nil {
+		return err
+	}
+	page, action, hidden, err := fetch(http.MethodPost, action, with(hidden, "username", username, "password", password))
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(page, "Are you trying to sign in to") {
+		return &approvalError{"no confirmation after sign-in: " + page}
+	}
+	page, _, _, err = fetch(http.MethodPost, action, with(hidden, "action", "continue"))
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(page, "You may now close this window") {
+		return &approvalError{"no confirmation of approval: " + page}
+	}
+	return nil
+}
