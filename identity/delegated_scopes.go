@@ -36,6 +36,10 @@ type delegatedScopes struct {
 	// requested is the scope parameter as given, kept with a refresh
 	// token so a refresh without a scope asks for the same.
 	requested string
+	// asked are the resource scopes as requested ("…//.default"): the
+	// response's scope lists them verbatim, as Entra's does, because
+	// MSAL counts any requested scope missing from it as declined.
+	asked []string
 }
 
 // scp is the access token's scp claim.
@@ -46,11 +50,24 @@ func (d *delegatedScopes) scp() string { return strings.Join(d.permissions, " ")
 func (d *delegatedScopes) granted() string {
 	var out []string
 	for _, p := range d.permissions {
-		if d.aud == GraphAppID {
-			out = append(out, p)
-			continue
+		sc := p
+		if d.aud != GraphAppID {
+			// The resource prefix as requested, its separating slash
+			// included: "https://management.core.windows.net//user_impersonation",
+			// as Entra spells it.
+			sc = d.resource + p
+			if !strings.HasSuffix(d.resource, "/") {
+				sc = d.resource + "/" + p
+			}
 		}
-		out = append(out, strings.TrimRight(d.resource, "/")+"/"+p)
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	for _, sc := range d.asked {
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, sc) }) {
+			out = append(out, sc)
+		}
 	}
 	for _, o := range []struct {
 		on   bool
@@ -103,6 +120,7 @@ func (s *Service) parseDelegatedScopes(r *http.Request, tenantID, scope, v1Resou
 		if !slices.Contains(perms, perm) {
 			perms = append(perms, perm)
 		}
+		d.asked = append(d.asked, sc)
 	}
 	if v1Resource != "" {
 		resource, perms = v1Resource, []string{".default"}

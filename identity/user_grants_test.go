@@ -110,7 +110,7 @@ func testPasswordGrant(t *testing.T, store tokend.Store) {
 	if rt, _ := m["refresh_token"].(string); !isRefreshToken(rt) {
 		t.Errorf("refresh_token = %.20q", rt)
 	}
-	if got := m["scope"]; got != "https://management.core.windows.net/user_impersonation openid profile offline_access" {
+	if got := m["scope"]; got != "https://management.core.windows.net//user_impersonation https://management.core.windows.net//.default openid profile offline_access" {
 		t.Errorf("scope = %v", got)
 	}
 	// The token opens ARM as the user.
