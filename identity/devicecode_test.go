@@ -27,13 +27,13 @@ var (
 // fetched, forms posted with their hidden fields.
 type browser struct {
 	t    *testing.T
-	e    *userEnv
+	base string // the node the browser talks to
 	http *http.Client
 }
 
 func newBrowser(t *testing.T, e *userEnv) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, e: e, http: &http.Client{Transport: e.HTTP.Transport, Jar: jar, Timeout: 30 * time.Second}}
+	return &browser{t: t, base: e.URL, http: &http.Client{Transport: e.HTTP.Transport, Jar: jar, Timeout: 30 * time.Second}}
 }
 
 // page is a fetched HTML page: its status, body, form action and hidden fields.
@@ -81,7 +81,7 @@ func (b *browser) submit(p page, fields url.Values) page {
 	for k, v := range fields {
 		form[k] = v
 	}
-	req, _ := http.NewRequest(http.MethodPost, b.e.URL+p.action, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, b.base+p.action, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return b.do(req)
 }
@@ -328,5 +328,29 @@ func TestDecideDeviceCode(t *testing.T) {
 		}
 		status, m, _ = e.token(t, e.pollForm(dc2["device_code"].(string)))
 		wantOAuthError(t, status, m, http.StatusBadRequest, "authorization_declined", "65004")
+	})
+}
+
+// The pending sign-in is shared through storage: the device asks node A,
+// the user enters the code and signs in on node B (the browser's cookies
+// are per host, as behind a load balancer), and the device's poll on node
+// A gets the tokens.
+func TestDeviceCodeAcrossNodes(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		a := newUserEnv(t, store)
+		nodeB := startServerOn(t, a.fixture, func(c *Config) { c.PasswordParams, c.Now = cheapPasswords, a.clock.Now })
+		dc := a.startDeviceCode(t, url.Values{"client_id": {a.public.ID}, "scope": {armScope}})
+		b := newBrowser(t, a)
+		b.base = nodeB.URL
+		uri := strings.Replace(dc["verification_uri"].(string), a.URL, nodeB.URL, 1)
+		confirm := b.submit(b.enterCode(uri, dc["user_code"].(string)), url.Values{"username": {"ada@contoso.example"}, "password": {a.pw}})
+		if done := b.submit(confirm, url.Values{"action": {"continue"}}); !strings.Contains(done.body, "You may now close this window") {
+			t.Fatalf("approval on node B: %d %s", done.status, done.body)
+		}
+		status, m, _ := a.token(t, a.pollForm(dc["device_code"].(string)))
+		if status != http.StatusOK || azuretest.JWTClaims(t, m["access_token"].(string))["oid"] != a.user.ObjectID {
+			t.Fatalf("poll on node A after approval on node B: %d %v", status, m)
+		}
 	})
 }
