@@ -210,11 +210,11 @@ func pendingDeviceCode(ctx context.Context, store tokend.Store, userCode, tenant
 }
 
 // DecideDeviceCode approves (or declines) the pending device-code sign-in
-// with userCode for user, as the verification page does once the user
-// has signed in; tokend device approve|deny uses it for headless
-// approval. ErrDeviceCodeNotPending when there is no such sign-in, or the
-// user is of another tenant.
-func DecideDeviceCode(ctx context.Context, store tokend.Store, userCode string, user *tokend.User, approve bool, now time.Time) (*DeviceSignIn, error) {
+// with userCode for user, who signed in at authTime, as the verification
+// page does once the user has signed in; tokend device approve|deny uses
+// it for headless approval (authTime: now). ErrDeviceCodeNotPending when
+// there is no such sign-in, or the user is of another tenant.
+func DecideDeviceCode(ctx context.Context, store tokend.Store, userCode string, user *tokend.User, approve bool, authTime, now time.Time) (*DeviceSignIn, error) {
 	tenantID := ""
 	if user != nil {
 		tenantID = user.TenantID
@@ -233,7 +233,7 @@ func DecideDeviceCode(ctx context.Context, store tokend.Store, userCode string, 
 	if user != nil {
 		who = user.ObjectID
 	}
-	ok, err := store.DecideDeviceCode(ctx, d.UserCode, status, who, now, now)
+	ok, err := store.DecideDeviceCode(ctx, d.UserCode, status, who, authTime, now)
 	if err != nil {
 		return nil, fmt.Errorf("decide device code: %w", err)
 	}

@@ -199,7 +199,7 @@ func (s *Service) serveDeviceAuthConfirm(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	wire.TraceFrom(ctx).Caller = user.ObjectID
-	signIn, err := DecideDeviceCode(ctx, s.cfg.Store, c.UserCode, user, approve, s.cfg.Now())
+	signIn, err := DecideDeviceCode(ctx, s.cfg.Store, c.UserCode, user, approve, time.Unix(c.AuthTime, 0), s.cfg.Now())
 	if errors.Is(err, ErrDeviceCodeNotPending) {
 		s.deviceCodeGone(w, r)
 		return

@@ -299,7 +299,7 @@ func testDeviceCodeRefusals(t *testing.T, store tokend.Store) {
 	}
 	status, m, _ := e.token(t, e.pollForm(dc["device_code"].(string)))
 	wantOAuthError(t, status, m, http.StatusBadRequest, "expired_token", "70020")
-	if _, err := DecideDeviceCode(context.Background(), store, dc["user_code"].(string), e.user, true, e.clock.Now()); err != ErrDeviceCodeNotPending {
+	if _, err := DecideDeviceCode(context.Background(), store, dc["user_code"].(string), e.user, true, e.clock.Now(), e.clock.Now()); err != ErrDeviceCodeNotPending {
 		t.Errorf("approving an expired code: %v", err)
 	}
 }
@@ -311,11 +311,11 @@ func TestDecideDeviceCode(t *testing.T) {
 		e := newUserEnv(t, store)
 		ctx := context.Background()
 		dc := e.startDeviceCode(t, url.Values{"client_id": {e.public.ID}, "scope": {armScope}})
-		got, err := DecideDeviceCode(ctx, store, strings.ToLower(dc["user_code"].(string)), e.user, true, e.clock.Now())
+		got, err := DecideDeviceCode(ctx, store, strings.ToLower(dc["user_code"].(string)), e.user, true, e.clock.Now(), e.clock.Now())
 		if err != nil || got.ClientID != e.public.ID || got.UserCode != dc["user_code"] {
 			t.Fatalf("approve: %+v %v", got, err)
 		}
-		if _, err := DecideDeviceCode(ctx, store, dc["user_code"].(string), nil, false, e.clock.Now()); err != ErrDeviceCodeNotPending {
+		if _, err := DecideDeviceCode(ctx, store, dc["user_code"].(string), nil, false, e.clock.Now(), e.clock.Now()); err != ErrDeviceCodeNotPending {
 			t.Fatalf("deny after approval: %v", err)
 		}
 		status, m, _ := e.token(t, e.pollForm(dc["device_code"].(string)))
@@ -323,7 +323,7 @@ func TestDecideDeviceCode(t *testing.T) {
 			t.Fatalf("poll after CLI approval: %d %v", status, m)
 		}
 		dc2 := e.startDeviceCode(t, url.Values{"client_id": {e.public.ID}, "scope": {armScope}})
-		if _, err := DecideDeviceCode(ctx, store, dc2["user_code"].(string), nil, false, e.clock.Now()); err != nil {
+		if _, err := DecideDeviceCode(ctx, store, dc2["user_code"].(string), nil, false, e.clock.Now(), e.clock.Now()); err != nil {
 			t.Fatalf("deny: %v", err)
 		}
 		status, m, _ = e.token(t, e.pollForm(dc2["device_code"].(string)))

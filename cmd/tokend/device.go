@@ -76,7 +76,8 @@ func decideDevice(cmd *cobra.Command, a *workspace, userCode, userRef string, ap
 			return err
 		}
 	}
-	d, err := identity.DecideDeviceCode(ctx, a.store, userCode, user, approve, time.Now())
+	now := time.Now()
+	d, err := identity.DecideDeviceCode(ctx, a.store, userCode, user, approve, now, now)
 	if errors.Is(err, identity.ErrDeviceCodeNotPending) {
 		return fmt.Errorf("%s: %w", userCode, err)
 	}
