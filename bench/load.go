@@ -20,6 +20,8 @@ type LoadSpec struct {
 	// opens and with false when it closes (both before runLoad returns),
 	// so resource use can be sampled over exactly the recorded requests.
 	OnWindow func(open bool)
+	// Observe, when set, receives every 2xx answer's body (Observer).
+	Observe func(worker int, body []byte)
 }
 
 // NextRequest builds a worker's next request. It is called concurrently with
@@ -90,7 +92,7 @@ func runLoad(ctx context.Context, client *http.Client, spec LoadSpec, next NextR
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			w.loop(ctx, client, i, next, t0.Add(spec.Warmup), t0.Add(spec.Warmup+spec.Duration))
+			w.loop(ctx, client, i, next, t0.Add(spec.Warmup), t0.Add(spec.Warmup+spec.Duration), spec.Observe)
 		}(i)
 	}
 	t0 = time.Now()
@@ -128,8 +130,12 @@ func runLoad(ctx context.Context, client *http.Client, spec LoadSpec, next NextR
 	return res
 }
 
-func (w *worker) loop(ctx context.Context, client *http.Client, id int, next NextRequest, from, until time.Time) {
+func (w *worker) loop(ctx context.Context, client *http.Client, id int, next NextRequest, from, until time.Time, observeAll func(int, []byte)) {
 	buf := make([]byte, 32<<10)
+	var observe func([]byte)
+	if observeAll != nil {
+		observe = func(b []byte) { observeAll(id, b) }
+	}
 	for ctx.Err() == nil {
 		begin := time.Now()
 		if !begin.Before(until) {
@@ -141,7 +147,7 @@ func (w *worker) loop(ctx context.Context, client *http.Client, id int, next Nex
 			continue
 		}
 		sent := time.Now()
-		status, sample, err := roundTrip(client, req, buf)
+		status, sample, err := roundTrip(client, req, buf, observe)
 		done := time.Now()
 		if err != nil || status/100 != 2 {
 			if ctx.Err() != nil {
@@ -171,14 +177,22 @@ func (w *worker) fail(s ErrorSample) {
 }
 
 // roundTrip sends req and reads the whole response body (keep-alive needs
-// it), returning the status and, for a non-2xx answer, the start of the body.
-func roundTrip(client *http.Client, req *http.Request, buf []byte) (int, string, error) {
+// it), returning the status and, for a non-2xx answer, the start of the
+// body; a 2xx answer's body goes to observe when it is set.
+func roundTrip(client *http.Client, req *http.Request, buf []byte, observe func([]byte)) (int, string, error) {
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
+		if observe != nil {
+			b, err := io.ReadAll(resp.Body)
+			if err == nil {
+				observe(b)
+			}
+			return resp.StatusCode, "", err
+		}
 		_, err = io.CopyBuffer(io.Discard, resp.Body, buf)
 		return resp.StatusCode, "", err
 	}

@@ -486,6 +486,9 @@ func measure(ctx context.Context, o Options, env *Env, s Scenario, r *Result, ce
 		w.onOpen = func() { go func() { profiled <- fetchProfile(ctx, addr, o.Duration, path) }() }
 	}
 	spec := LoadSpec{Workers: o.Workers, Warmup: o.Warmup, Duration: o.Duration, OnWindow: w.edge}
+	if obs, ok := s.(Observer); ok {
+		spec.Observe = obs.Observe
+	}
 	res := runLoad(ctx, env.Client, spec, s.Next)
 	if err := <-profiled; err != nil && o.Log != nil {
 		fmt.Fprintf(o.Log, "%s: %s: CPU profile: %v\n", label, s.Name(), err)

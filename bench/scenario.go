@@ -25,6 +25,14 @@ type Scenario interface {
 	Next(ctx context.Context, worker int) (*http.Request, error)
 }
 
+// Observer is a scenario whose next request depends on the previous
+// answer (a refresh token's successor): it sees every 2xx body, on the
+// worker's goroutine, before that worker's next Next.
+type Observer interface {
+	Scenario
+	Observe(worker int, body []byte)
+}
+
 // BulkSeeded is a scenario whose data is too large to create over HTTP in
 // reasonable time. The run calls Prepare (live server: create the parent
 // resources), stops the server, calls Seed with storage opened directly,
@@ -42,6 +50,7 @@ func Scenarios() []Scenario {
 		&tokenIssue{},
 		&tokenCert{},
 		&tokenMI{},
+		&tokenRefresh{},
 		&armGet{},
 		&getAuthtoken{},
 		&caPut{},

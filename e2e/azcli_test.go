@@ -13,7 +13,8 @@ import (
 // The Azure CLI (Debian's azure-cli 2.45, MSAL for Python) against tokend:
 // the cloud registered as docs/identity.md says, then every way `az login`
 // signs in without a browser — a service principal's secret, its
-// certificate, and the managed identity of the Cloud Shell endpoint — each
+// certificate, a user's password, and the managed identity of the Cloud
+// Shell endpoint — each
 // followed by ARM calls. Skipped without `az`, unless
 // TOKEND_REQUIRE_AZURE_CLI=1 (CI installs it).
 
@@ -103,6 +104,26 @@ func TestAzureCLI(t *testing.T) {
 		}
 		az.run("login", "--service-principal", "-u", app.ClientID, "-p", both, "--tenant", tk.Boot.TenantID, "-o", "none")
 		az.checkARM(tk, "cli-cert")
+		az.run("logout")
+	})
+
+	t.Run("user with a password (az login -u -p)", func(t *testing.T) {
+		az.t = t
+		// The Azure CLI's own first-party client, the password grant, and
+		// the user's role on the default subscription.
+		user := tk.CreateUser(t, "cli-user@contoso.example", "--role", "Owner")
+		az.run("login", "-u", user.UserPrincipalName, "-p", user.Password, "--tenant", tk.Boot.TenantID, "-o", "none")
+		az.checkARM(tk, "cli-user")
+		var signedIn struct {
+			User struct {
+				Name string `json:"name"`
+				Type string `json:"type"`
+			} `json:"user"`
+		}
+		if err := json.Unmarshal([]byte(az.run("account", "show", "-o", "json")), &signedIn); err != nil ||
+			!strings.EqualFold(signedIn.User.Name, user.UserPrincipalName) || signedIn.User.Type != "user" {
+			t.Errorf("az account show after a user's login: %+v %v", signedIn, err)
+		}
 		az.run("logout")
 	})
 

@@ -20,10 +20,7 @@ func (s *Service) serveOnBehalfOfGrant(w http.ResponseWriter, r *http.Request, t
 			"The jwt-bearer grant needs requested_token_use=on_behalf_of; got '"+sanitize(use)+"'.")
 		return
 	}
-	assertion := form.Get("assertion")
-	if assertion == "" {
-		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'assertion'.")
+	if !s.requireFormParams(w, r, form, "assertion") {
 		return
 	}
 	client, acr, ok := s.authenticateGrantClient(w, r, tenantID, form)
@@ -35,15 +32,9 @@ func (s *Service) serveOnBehalfOfGrant(w http.ResponseWriter, r *http.Request, t
 			"Client is public so the on-behalf-of flow is not available to it; a confidential client must present its credentials.")
 		return
 	}
-	user, gerr := s.onBehalfOfUser(r, tenantID, client, assertion)
+	user, gerr := s.onBehalfOfUser(r, tenantID, client, form.Get("assertion"))
 	if gerr != nil {
-		if gerr.cause == nil {
-			if aerr := s.recordAuthnFailure(r, client.ID, gerr.Error()); aerr != nil {
-				s.auditUnavailable(w, r, aerr)
-				return
-			}
-		}
-		s.answerGrantError(w, r, gerr)
+		s.refuseGrant(w, r, client.ID, gerr)
 		return
 	}
 	scopes, ok := s.scopesOf(w, r, tenantID, form.Get("scope"), form)

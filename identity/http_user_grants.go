@@ -39,6 +39,31 @@ func (s *Service) writeUserTokens(w http.ResponseWriter, r *http.Request, req *u
 	writeJSON(w, http.StatusOK, toks.response)
 }
 
+// requireFormParams answers invalid_request (AADSTS900144, naming it)
+// for the first of names the form lacks.
+func (s *Service) requireFormParams(w http.ResponseWriter, r *http.Request, form url.Values, names ...string) bool {
+	for _, name := range names {
+		if form.Get(name) == "" {
+			s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
+				"The request body must contain the following parameter: '"+name+"'.")
+			return false
+		}
+	}
+	return true
+}
+
+// refuseGrant records a refused grant of an authenticated client in the
+// audit log (storage trouble is no refusal) and answers it.
+func (s *Service) refuseGrant(w http.ResponseWriter, r *http.Request, clientID string, gerr *grantError) {
+	if gerr.cause == nil {
+		if aerr := s.recordAuthnFailure(r, clientID, gerr.Error()); aerr != nil {
+			s.auditUnavailable(w, r, aerr)
+			return
+		}
+	}
+	s.answerGrantError(w, r, gerr)
+}
+
 // scopesOf reads a user grant's scope (and, on the v1 path, resource)
 // parameters; on failure it has answered.
 func (s *Service) scopesOf(w http.ResponseWriter, r *http.Request, tenantID, scope string, form url.Values) (*delegatedScopes, bool) {
@@ -58,14 +83,10 @@ func (s *Service) scopesOf(w http.ResponseWriter, r *http.Request, tenantID, sco
 // (ROPC): a user's name and password for tokens, from a public client or
 // an authenticated confidential one.
 func (s *Service) servePasswordGrant(w http.ResponseWriter, r *http.Request, tenantID string, form url.Values) {
-	username, password := form.Get("username"), form.Get("password")
-	for _, p := range []struct{ name, v string }{{"username", username}, {"password", password}} {
-		if p.v == "" {
-			s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-				"The request body must contain the following parameter: '"+p.name+"'.")
-			return
-		}
+	if !s.requireFormParams(w, r, form, "username", "password") {
+		return
 	}
+	username, password := form.Get("username"), form.Get("password")
 	client, acr, ok := s.authenticateGrantClient(w, r, tenantID, form)
 	if !ok {
 		return
@@ -132,25 +153,16 @@ func (s *Service) recordUserFailure(r *http.Request, username string, gerr *gran
 // resource the scope names: Entra's refresh tokens are multi-resource),
 // and the family's next refresh token.
 func (s *Service) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tenantID string, form url.Values) {
-	token := form.Get("refresh_token")
-	if token == "" {
-		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'refresh_token'.")
+	if !s.requireFormParams(w, r, form, "refresh_token") {
 		return
 	}
 	client, acr, ok := s.authenticateGrantClient(w, r, tenantID, form)
 	if !ok {
 		return
 	}
-	next, gerr := s.redeemRefreshToken(r.Context(), token, tenantID, client)
+	next, gerr := s.redeemRefreshToken(r.Context(), form.Get("refresh_token"), tenantID, client)
 	if gerr != nil {
-		if gerr.cause == nil {
-			if aerr := s.recordAuthnFailure(r, client.ID, gerr.Error()); aerr != nil {
-				s.auditUnavailable(w, r, aerr)
-				return
-			}
-		}
-		s.answerGrantError(w, r, gerr)
+		s.refuseGrant(w, r, client.ID, gerr)
 		return
 	}
 	scope := form.Get("scope")

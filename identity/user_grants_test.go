@@ -380,3 +380,46 @@ func testUserRealmAndUserInfo(t *testing.T, store tokend.Store) {
 		t.Fatalf("userinfo without a token: %d", status)
 	}
 }
+
+func TestConcurrentRefresh(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, testConcurrentRefresh)
+}
+
+// testConcurrentRefresh: several redemptions of one refresh token at once
+// (tabs, retries) all succeed, within the grace, and the family survives.
+func testConcurrentRefresh(t *testing.T, store tokend.Store) {
+	e := newUserEnv(t, store)
+	_, m, _ := e.token(t, e.passwordForm(e.user.UserPrincipalName, e.pw, armScope+" offline_access"))
+	rt := m["refresh_token"].(string)
+	const n = 8
+	results := make(chan string, n)
+	for range n {
+		go func() {
+			resp, body := e.post(t, "/"+e.tenant+"/oauth2/v2.0/token",
+				url.Values{"grant_type": {"refresh_token"}, "client_id": {e.public.ID}, "refresh_token": {rt}}, nil)
+			var m map[string]any
+			_ = json.Unmarshal(body, &m)
+			next, _ := m["refresh_token"].(string)
+			if resp.StatusCode != http.StatusOK || next == "" {
+				results <- ""
+				return
+			}
+			results <- next
+		}()
+	}
+	var successors []string
+	for range n {
+		if next := <-results; next != "" {
+			successors = append(successors, next)
+		}
+	}
+	if len(successors) != n {
+		t.Fatalf("%d of %d concurrent refreshes succeeded", len(successors), n)
+	}
+	// Each successor is good: the family was not revoked.
+	status, m, _ := e.token(t, url.Values{"grant_type": {"refresh_token"}, "client_id": {e.public.ID}, "refresh_token": {successors[0]}})
+	if status != http.StatusOK {
+		t.Fatalf("successor after concurrent refreshes: %d %v", status, m)
+	}
+}
