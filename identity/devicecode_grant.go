@@ -36,12 +36,10 @@ var (
 // tokens. Redemption is one conditional update, so of concurrent polls
 // (on any nodes) one gets the tokens and the others are refused.
 func (s *Service) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, tenantID string, form url.Values) {
-	code := form.Get("device_code")
-	if code == "" {
-		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
-			"The request body must contain the following parameter: 'device_code'.")
+	if !s.requireFormParams(w, r, form, "device_code") {
 		return
 	}
+	code := form.Get("device_code")
 	client, acr, ok := s.authenticateGrantClient(w, r, tenantID, form)
 	if !ok {
 		return
@@ -51,7 +49,7 @@ func (s *Service) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, t
 	d, err := s.cfg.Store.GetDeviceCode(ctx, s.deviceCodeID(code))
 	switch {
 	case errors.Is(err, tokend.ErrNotFound):
-		s.refuseDevicePoll(w, r, client.ID, errDeviceBadCode)
+		s.refuseGrant(w, r, client.ID, errDeviceBadCode)
 		return
 	case err != nil:
 		s.answerGrantError(w, r, unavailableGrant(err))
@@ -59,11 +57,11 @@ func (s *Service) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, t
 	}
 	// A device code is good only for the client and tenant it was issued to.
 	if !strings.EqualFold(d.ClientID, client.ID) || !strings.EqualFold(d.TenantID, tenantID) {
-		s.refuseDevicePoll(w, r, client.ID, errDeviceBadCode)
+		s.refuseGrant(w, r, client.ID, errDeviceBadCode)
 		return
 	}
 	if d.Status == tokend.DeviceCodeRedeemed {
-		s.refuseDevicePoll(w, r, client.ID, errDeviceRedeemed)
+		s.refuseGrant(w, r, client.ID, errDeviceRedeemed)
 		return
 	}
 	if !now.Before(d.ExpiresAt) {
@@ -109,21 +107,11 @@ func (s *Service) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, t
 		return
 	}
 	if !won {
-		s.refuseDevicePoll(w, r, client.ID, errDeviceRedeemed)
+		s.refuseGrant(w, r, client.ID, errDeviceRedeemed)
 		return
 	}
 	s.writeUserTokens(w, r, &userTokenRequest{
 		base: s.baseURL(r), tenantID: tenantID, client: client, user: user, scopes: scopes, acr: acr,
 		amr: []string{"pwd"}, authTime: d.AuthTime, clientInfo: form.Get("client_info") == "1",
 	}, grantDeviceCode)
-}
-
-// refuseDevicePoll answers a poll with a device code that is not (or no
-// longer) good, recorded as a failed authentication: a guess or a replay.
-func (s *Service) refuseDevicePoll(w http.ResponseWriter, r *http.Request, clientID string, gerr *grantError) {
-	if aerr := s.recordAuthnFailure(r, clientID, gerr.Error()); aerr != nil {
-		s.auditUnavailable(w, r, aerr)
-		return
-	}
-	s.answerGrantError(w, r, gerr)
 }
