@@ -119,6 +119,19 @@ func TestDeviceCodeFlow(t *testing.T) {
 
 func testDeviceCodeFlow(t *testing.T, store tokend.Store) {
 	e := newUserEnv(t, store)
+	// Discovery names the endpoint the flow starts at.
+	resp, err := e.HTTP.Get(e.URL + "/" + e.tenant + "/v2.0/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disco map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&disco); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := disco["device_authorization_endpoint"]; got != e.URL+"/"+e.tenant+"/oauth2/v2.0/devicecode" {
+		t.Errorf("device_authorization_endpoint = %v", got)
+	}
 	dc := e.startDeviceCode(t, url.Values{"client_id": {e.public.ID}, "scope": {armScope + " openid profile offline_access"}})
 	userCode, _ := dc["user_code"].(string)
 	uri, _ := dc["verification_uri"].(string)
@@ -279,9 +292,19 @@ func testDeviceCodeRefusals(t *testing.T, store tokend.Store) {
 		}
 	}
 	// A confidential client with its secret may use the flow.
-	conf := url.Values{"client_id": {e.boot.Client.ID}, "client_secret": {e.boot.Secret}, "scope": {armScope}}
-	if resp, body := e.post(t, "/"+e.tenant+"/oauth2/v2.0/devicecode", conf, nil); resp.StatusCode != http.StatusOK {
-		t.Errorf("confidential client: %d %s", resp.StatusCode, body)
+	conf := e.startDeviceCode(t, url.Values{"client_id": {e.boot.Client.ID}, "client_secret": {e.boot.Secret}, "scope": {armScope}})
+	if _, err := DecideDeviceCode(context.Background(), store, conf["user_code"].(string), e.user, true, e.clock.Now(), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	confPoll := url.Values{"grant_type": {grantTypeDeviceCode}, "client_id": {e.boot.Client.ID}, "device_code": {conf["device_code"].(string)}}
+	status, m, _ := e.token(t, confPoll)
+	if status != http.StatusUnauthorized || m["error"] != "invalid_client" {
+		t.Errorf("confidential client polling without its secret: %d %v", status, m)
+	}
+	confPoll.Set("client_secret", e.boot.Secret)
+	status, m, _ = e.token(t, confPoll)
+	if status != http.StatusOK || azuretest.JWTClaims(t, m["access_token"].(string))["azpacr"] != "1" {
+		t.Errorf("confidential client polling with its secret: %d %v", status, m)
 	}
 
 	// The v1 endpoint: resource, ADAL's verification_url, numbers as strings.
@@ -297,7 +320,7 @@ func testDeviceCodeRefusals(t *testing.T, store tokend.Store) {
 	if p := b.submit(form, url.Values{"user_code": {dc["user_code"].(string)}}); p.status != http.StatusBadRequest {
 		t.Errorf("expired code entered: %d", p.status)
 	}
-	status, m, _ := e.token(t, e.pollForm(dc["device_code"].(string)))
+	status, m, _ = e.token(t, e.pollForm(dc["device_code"].(string)))
 	wantOAuthError(t, status, m, http.StatusBadRequest, "expired_token", "70020")
 	if _, err := DecideDeviceCode(context.Background(), store, dc["user_code"].(string), e.user, true, e.clock.Now(), e.clock.Now()); err != ErrDeviceCodeNotPending {
 		t.Errorf("approving an expired code: %v", err)
