@@ -92,13 +92,9 @@ func (s *Service) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, t
 		s.answerGrantError(w, r, gerr)
 		return
 	}
-	user, err := s.cfg.Store.GetUser(ctx, d.UserObjectID)
-	if errors.Is(err, tokend.ErrNotFound) {
-		s.answerGrantError(w, r, invalidGrant(50173, "The provided grant has been revoked: the user no longer exists."))
-		return
-	}
-	if err != nil {
-		s.answerGrantError(w, r, unavailableGrant(err))
+	user, gerr := s.grantUser(ctx, d.UserObjectID)
+	if gerr != nil {
+		s.answerGrantError(w, r, gerr)
 		return
 	}
 	won, err := s.cfg.Store.RedeemDeviceCode(ctx, d.ID, now)

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -175,17 +176,26 @@ func (s *Service) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tena
 	}
 	// The used token is spent: the answer always carries its successor.
 	scopes.offline = true
-	user, err := s.cfg.Store.GetUser(r.Context(), next.User)
-	if errors.Is(err, tokend.ErrNotFound) {
-		s.answerGrantError(w, r, invalidGrant(50173, "The provided grant has been revoked: the user no longer exists."))
-		return
-	}
-	if err != nil {
-		s.answerGrantError(w, r, unavailableGrant(err))
+	user, gerr := s.grantUser(r.Context(), next.User)
+	if gerr != nil {
+		s.answerGrantError(w, r, gerr)
 		return
 	}
 	s.writeUserTokens(w, r, &userTokenRequest{
 		base: s.baseURL(r), tenantID: tenantID, client: client, user: user, scopes: scopes, acr: acr,
 		amr: next.Amr, authTime: time.Unix(next.AuthTime, 0), family: next, clientInfo: form.Get("client_info") == "1",
 	}, grantRefreshToken)
+}
+
+// grantUser is the user a grant was given to: gone is Entra's answer to a
+// grant of a deleted user (AADSTS50173).
+func (s *Service) grantUser(ctx context.Context, objectID string) (*tokend.User, *grantError) {
+	user, err := s.cfg.Store.GetUser(ctx, objectID)
+	if errors.Is(err, tokend.ErrNotFound) {
+		return nil, invalidGrant(50173, "The provided grant has been revoked: the user no longer exists.")
+	}
+	if err != nil {
+		return nil, unavailableGrant(err)
+	}
+	return user, nil
 }
