@@ -23,11 +23,7 @@ import (
 func TestDeviceCodeInChromium(t *testing.T) {
 	t.Parallel()
 	tk := Start(t)
-	var user struct {
-		ObjectID string `json:"objectId"`
-		Password string `json:"password"`
-	}
-	tk.cliJSON(t, &user, "users", "create", "grace@contoso.example", "--display-name", "Grace Hopper")
+	user := tk.CreateUser(t, "grace@contoso.example", "--display-name", "Grace Hopper")
 	serverPEM, err := os.ReadFile(filepath.Join(tk.DataDir, "server.pem"))
 	if err != nil {
 		t.Fatal(err)

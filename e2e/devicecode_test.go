@@ -19,10 +19,6 @@ import (
 	"github.com/tokend-dev/tokend/internal/azuretest"
 )
 
-// azureCLIAppID is the first-party public client azidentity's
-// DeviceCodeCredential uses when given no client id.
-const azureCLIAppID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
-
 // The official DeviceCodeCredential signs a user in over TLS: the
 // UserPrompt callback gets Entra's message, the user approves on the
 // verification page (played with net/http) or with tokend device
@@ -30,12 +26,9 @@ const azureCLIAppID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 func TestDeviceCodeCredential(t *testing.T) {
 	t.Parallel()
 	tk := Start(t)
-	var user struct {
-		ObjectID string `json:"objectId"`
-		Password string `json:"password"`
-	}
-	tk.cliJSON(t, &user, "users", "create", "ada@contoso.example", "--display-name", "Ada Lovelace")
-	tk.CLI(t, "roles", "assign", "--principal", "ada@contoso.example", "--role", "Reader", "--scope", "/")
+	// azidentity's DeviceCodeCredential uses the Azure CLI's client id
+	// when given none.
+	user := tk.CreateUser(t, "ada@contoso.example", "--display-name", "Ada Lovelace", "--role", "Reader", "--scope", "/")
 
 	for _, approve := range []struct {
 		name string
@@ -82,7 +75,7 @@ func TestDeviceCodeCredential(t *testing.T) {
 				t.Errorf("UserPrompt got %+v, want message %q", prompt, want)
 			}
 			claims := azuretest.JWTClaims(t, tok.Token)
-			if claims["oid"] != user.ObjectID || claims["azp"] != azureCLIAppID || claims["idtyp"] != "user" ||
+			if claims["oid"] != user.ObjectID || claims["azp"] != azureCLIClientID || claims["idtyp"] != "user" ||
 				claims["upn"] != "ada@contoso.example" {
 				t.Errorf("device-code token claims %v", claims)
 			}
