@@ -341,15 +341,21 @@ func TestDecideDeviceCode(t *testing.T) {
 		if _, err := DecideDeviceCode(ctx, store, dc["user_code"].(string), nil, false, e.clock.Now(), e.clock.Now()); err != ErrDeviceCodeNotPending {
 			t.Fatalf("deny after approval: %v", err)
 		}
-		status, m, _ := e.token(t, e.pollForm(dc["device_code"].(string)))
-		if status != http.StatusOK || azuretest.JWTClaims(t, m["access_token"].(string))["oid"] != e.user.ObjectID {
-			t.Fatalf("poll after CLI approval: %d %v", status, m)
+		// Polled on the v1 token endpoint: its answer's fields.
+		resp, body := e.post(t, "/"+e.tenant+"/oauth2/token", e.pollForm(dc["device_code"].(string)), nil)
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil || resp.StatusCode != http.StatusOK ||
+			azuretest.JWTClaims(t, m["access_token"].(string))["oid"] != e.user.ObjectID {
+			t.Fatalf("poll after CLI approval: %d %s", resp.StatusCode, body)
+		}
+		if _, ok := m["expires_on"].(string); !ok || m["resource"] == nil {
+			t.Errorf("v1 answer without expires_on or resource: %v", m)
 		}
 		dc2 := e.startDeviceCode(t, url.Values{"client_id": {e.public.ID}, "scope": {armScope}})
 		if _, err := DecideDeviceCode(ctx, store, dc2["user_code"].(string), nil, false, e.clock.Now(), e.clock.Now()); err != nil {
 			t.Fatalf("deny: %v", err)
 		}
-		status, m, _ = e.token(t, e.pollForm(dc2["device_code"].(string)))
+		status, m, _ := e.token(t, e.pollForm(dc2["device_code"].(string)))
 		wantOAuthError(t, status, m, http.StatusBadRequest, "authorization_declined", "65004")
 	})
 }
