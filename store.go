@@ -164,11 +164,13 @@ type RefreshFamilyStore interface {
 	// ErrAlreadyExists, ErrNotFound when its user is missing.
 	CreateRefreshFamily(ctx context.Context, f *RefreshFamily) error
 	GetRefreshFamily(ctx context.Context, id string) (*RefreshFamily, error) // ErrNotFound
-	// RotateRefreshFamily moves family id from generation gen to gen+1 at
-	// now, when it is at gen, not revoked and not expired; it reports
-	// whether it did. One statement, so concurrent uses of one token
-	// cannot both rotate.
-	RotateRefreshFamily(ctx context.Context, id string, gen int64, now time.Time) (bool, error)
+	// RotateRefreshFamilies moves each family from its record's generation
+	// to the next at now, when it is at that generation, not revoked and
+	// not expired, and sets Rotated on the records that moved it (many
+	// redemptions at once: one statement, committed on its own outside a
+	// transaction). Of several records for one family, only the first can
+	// rotate it, so concurrent uses of one token cannot both succeed.
+	RotateRefreshFamilies(ctx context.Context, now time.Time, rotations []*RefreshRotation) error
 	// RevokeRefreshFamily revokes one family; ErrNotFound.
 	RevokeRefreshFamily(ctx context.Context, id string) error
 	// RevokeUserRefreshFamilies revokes every family of a user (a password

@@ -46,3 +46,11 @@ type RefreshFamily struct {
 	// ExpiresAt is the absolute end of the family, whatever its use.
 	ExpiresAt time.Time
 }
+
+// RefreshRotation is one redemption of a refresh token: its family and
+// the generation it was; Rotated is set when it moved the family on.
+type RefreshRotation struct {
+	FamilyID   string
+	Generation int64
+	Rotated    bool
+}

@@ -171,6 +171,9 @@ type Config struct {
 	BodyTimeout, WriteTimeout time.Duration
 	PublicMetrics             bool
 	MetricsToken              string
+	// CAPEM is the local CA's certificate, served at /ca.pem (none with
+	// a certificate of the operator's own).
+	CAPEM []byte
 }
 
 // App is a composed tokend.
@@ -272,7 +275,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	srv := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
 		Mounts: mounts, Fallback: tenants, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
-		PublicMetrics: cfg.PublicMetrics, MetricsToken: cfg.MetricsToken,
+		PublicMetrics: cfg.PublicMetrics, MetricsToken: cfg.MetricsToken, DefaultTenant: cfg.TenantID, CAPEM: cfg.CAPEM,
 	})
 	imds := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,

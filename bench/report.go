@@ -22,13 +22,13 @@ func WriteTable(w io.Writer, r *Report) error {
 
 	t := newTable("<ceiling (per CPU-second)", "sign/s go-jose", "sign/s primitive", "verify/s go-jose", "verify/s primitive")
 	for _, s := range r.Ceiling.Sign {
-		t.row(s.Alg, fmtRate(s.JOSESign), fmtRate(s.PrimSign), fmtRate(s.JOSEVerify), fmtRate(s.PrimVerify))
+		t.row(s.Alg, FormatRate(s.JOSESign), FormatRate(s.PrimSign), FormatRate(s.JOSEVerify), FormatRate(s.PrimVerify))
 	}
 	t.write(bw)
 	h := r.Ceiling.HTTPS
 	fmt.Fprintf(bw, "bare HTTPS JSON round trip: %s req/s, p50 %s, p99 %s, using %.2f cores (client and server in one process): %s req/s at %d cores' CPU\n\n",
-		fmtRate(h.Throughput), fmtDur(h.Latency.P50), fmtDur(h.Latency.P99), r.Ceiling.HTTPSCores,
-		fmtRate(r.Ceiling.HTTPSCPURate), r.Ceiling.Cores)
+		FormatRate(h.Throughput), fmtDur(h.Latency.P50), fmtDur(h.Latency.P99), r.Ceiling.HTTPSCores,
+		FormatRate(r.Ceiling.HTTPSCPURate), r.Ceiling.Cores)
 
 	t = newTable("<engine", "<scenario", "req/s", "p50", "p90", "p99", "max", "errors", "srv cores", "db cores", "srv RSS",
 		"cli cores", "ceiling", "% ceil", "srv µs/req", "cpu req/s", "% ceil cpu", "<target")
@@ -46,11 +46,11 @@ func WriteTable(w io.Writer, r *Report) error {
 			srvCores = fmt.Sprintf("%.2f", res.Server.Cores)
 			srvRSS = fmt.Sprintf("%d MiB", res.Server.RSSBytes>>20)
 		}
-		t.row(res.Label(), res.Scenario, fmtRate(res.Throughput),
+		t.row(res.Label(), res.Scenario, FormatRate(res.Throughput),
 			fmtDur(res.Latency.P50), fmtDur(res.Latency.P90), fmtDur(res.Latency.P99), fmtDur(res.Latency.Max),
 			fmt.Sprint(res.Errors), srvCores, dbCores, srvRSS, fmt.Sprintf("%.2f", res.Client.Cores),
-			fmtRate(res.Ceiling), fmtPct(res.OfCeiling), fmtMicros(res.CPU.ServerPerRequest),
-			fmtRate(res.CPU.Rate), fmtPct(res.OfCeilingCPU), res.Target)
+			FormatRate(res.Ceiling), fmtPct(res.OfCeiling), fmtMicros(res.CPU.ServerPerRequest),
+			FormatRate(res.CPU.Rate), fmtPct(res.OfCeilingCPU), res.Target)
 	}
 	t.write(bw)
 	for _, res := range notRun {
@@ -105,8 +105,8 @@ func fmtDur(d time.Duration) string {
 	}
 }
 
-// fmtRate prints a rate with thousands separators.
-func fmtRate(v float64) string {
+// FormatRate prints a rate with thousands separators.
+func FormatRate(v float64) string {
 	if v <= 0 {
 		return "-"
 	}

@@ -51,6 +51,7 @@ func Scenarios() []Scenario {
 		&tokenCert{},
 		&tokenMI{},
 		&tokenRefresh{},
+		&tokenCode{},
 		&armGet{},
 		&getAuthtoken{},
 		&caPut{},

@@ -2,12 +2,10 @@ package e2e
 
 import (
 	"context"
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,11 +119,6 @@ type approvalError struct{ msg string }
 
 func (e *approvalError) Error() string { return e.msg }
 
-var (
-	e2eHidden = regexp.MustCompile(`name="(ctx|csrf)" value="([^"]*)"`)
-	e2eAction = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
-)
-
 // approveOnPage plays the user's browser: the verification page, the
 // code, the sign-in form, Continue.
 func approveOnPage(tk *Tokend, msg azidentity.DeviceCodeMessage, username, password string) error {
@@ -153,15 +146,11 @@ func approveOnPage(tk *Tokend, msg azidentity.DeviceCodeMessage, username, passw
 		if resp.StatusCode != http.StatusOK {
 			return page, "", nil, &approvalError{method + " " + u + ": " + resp.Status + ": " + page}
 		}
-		hidden := url.Values{}
-		for _, m := range e2eHidden.FindAllStringSubmatch(page, -1) {
-			hidden.Set(m[1], html.UnescapeString(m[2]))
+		f, ok := azuretest.ParseHTMLForm(page)
+		if !ok {
+			return page, "", url.Values{}, nil
 		}
-		action := ""
-		if m := e2eAction.FindStringSubmatch(page); m != nil {
-			action = tk.URL + html.UnescapeString(m[1])
-		}
-		return page, action, hidden, nil
+		return page, tk.URL + f.Action, f.Fields, nil
 	}
 	with := func(hidden url.Values, kv ...string) url.Values {
 		for i := 0; i+1 < len(kv); i += 2 {

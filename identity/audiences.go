@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"slices"
 	"strings"
 
 	tokend "github.com/tokend-dev/tokend"
@@ -50,6 +51,17 @@ func newAudiences(defs []tokend.AudienceDefinition) *audiences {
 func (a *audiences) resource(resource string) (string, bool) {
 	aud, ok := a.byResource[strings.TrimRight(strings.ToLower(resource), "/")]
 	return aud, ok
+}
+
+// names lists the resources tokend issues tokens for, as registered,
+// sorted: what an unknown resource's error offers instead.
+func (a *audiences) names() []string {
+	out := make([]string, 0, len(a.byResource))
+	for _, r := range a.byResource {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // isOpenIDScope reports the scopes MSAL adds to every request; they ask for

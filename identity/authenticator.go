@@ -34,8 +34,9 @@ func (s *Service) Authenticate(ctx context.Context, r *http.Request, aud tokend.
 	}
 	if !s.audienceAccepted(c, aud) {
 		return nil, s.authError(r, "InvalidAuthenticationTokenAudience",
-			"The access token has been obtained for wrong audience or resource '"+sanitize(strings.Join(c.Audience, ","))+
-				"'. It should exactly match with one of the allowed audiences '"+strings.Join(s.audiences.accepted[aud], "','")+"'.")
+			"The access token has been obtained for wrong audience or resource '"+sanitizeMessage(strings.Join(c.Audience, ","))+
+				"'. It should exactly match with one of the allowed audiences '"+strings.Join(s.audiences.accepted[aud], "','")+"'."+
+				audienceHint(s.audiences.accepted[aud]))
 	}
 	return principalOf(c), nil
 }
@@ -79,4 +80,14 @@ func (s *Service) authError(r *http.Request, code, message string) *tokend.Authe
 		Challenge: `Bearer authorization_uri="` + base + "/" + s.cfg.DefaultTenantID + `/oauth2/authorize", error="invalid_token", error_description="` +
 			strings.ReplaceAll(message, `"`, "'") + `"`,
 	}
+}
+
+// audienceHint says which scope gets a token this surface accepts: a
+// token minted for something else (a container app's, say) is no
+// credential here.
+func audienceHint(accepted []string) string {
+	if len(accepted) == 0 {
+		return ""
+	}
+	return " Request a token with scope '" + strings.TrimRight(accepted[0], "/") + "/.default' (with the client's credentials) for this API."
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/google/uuid"
 	tokend "github.com/tokend-dev/tokend"
 )
 
@@ -31,6 +33,39 @@ var errBootstrapTaken = errors.New("bootstrap client already claimed")
 // and its role assignments commit in one transaction, so nodes starting
 // together create exactly one, and a crash leaves none half made.
 func (s *Service) EnsureBootstrap(ctx context.Context) (*Bootstrap, error) {
+	return s.EnsureBootstrapAs(ctx, BootstrapCredentials{})
+}
+
+// BootstrapCredentials fix the bootstrap client's id and secret in advance
+// (CI jobs that start a throwaway tokend and know what to sign in with):
+// a UUID and a secret in tokend's format (NewSecret). Either may be empty,
+// for a generated one.
+type BootstrapCredentials struct {
+	ClientID, Secret string
+}
+
+// Check refuses an id that is not a UUID and a secret tokend would refuse.
+func (c BootstrapCredentials) Check() error {
+	if c.ClientID != "" {
+		if _, err := uuid.Parse(c.ClientID); err != nil {
+			return fmt.Errorf("bootstrap client id %q is not a UUID (make one with uuidgen)", c.ClientID)
+		}
+	}
+	if c.Secret != "" && CheckSecretFormat(c.Secret) != nil {
+		return fmt.Errorf("the bootstrap client secret is not a tokend client secret (%s followed by 49 letters and digits with a checksum): make one with `tokend new-secret`", SecretPrefix)
+	}
+	return nil
+}
+
+// EnsureBootstrapAs is EnsureBootstrap with the client's id and secret
+// fixed. When the bootstrap client exists already it must be that client
+// with that secret: a start is refused rather than silently signing in as
+// someone else.
+func (s *Service) EnsureBootstrapAs(ctx context.Context, fixed BootstrapCredentials) (*Bootstrap, error) {
+	if err := fixed.Check(); err != nil {
+		return nil, err
+	}
+	fixed.ClientID = strings.ToLower(fixed.ClientID)
 	var out *Bootstrap
 	err := s.cfg.Store.InTx(ctx, func(q tokend.Queries) error {
 		if err := q.Lock(ctx, "bootstrap"); err != nil {
@@ -42,6 +77,13 @@ func (s *Service) EnsureBootstrap(ctx context.Context) (*Bootstrap, error) {
 			return fmt.Errorf("read bootstrap marker: %w", err)
 		}
 		client, secret := s.Clients.newClient(s.cfg.DefaultTenantID, "tokend bootstrap")
+		if fixed.ClientID != "" {
+			client.ID = fixed.ClientID
+		}
+		if fixed.Secret != "" {
+			secret = fixed.Secret
+			client.SecretHash, client.SecretHint = s.Clients.hasher.hash(secret), secretHint(secret)
+		}
 		if err := q.CreateMeta(ctx, bootstrapMeta, []byte(client.ID)); errors.Is(err, tokend.ErrAlreadyExists) {
 			return errBootstrapTaken
 		} else if err != nil {
@@ -60,13 +102,35 @@ func (s *Service) EnsureBootstrap(ctx context.Context) (*Bootstrap, error) {
 		return nil
 	})
 	if errors.Is(err, errBootstrapTaken) {
-		return s.loadBootstrap(ctx)
+		return s.loadFixedBootstrap(ctx, fixed)
 	}
 	if err != nil {
 		return nil, err
 	}
 	s.authz.Invalidate()
 	return out, nil
+}
+
+// loadFixedBootstrap loads the existing bootstrap client and checks it
+// against the fixed credentials.
+func (s *Service) loadFixedBootstrap(ctx context.Context, fixed BootstrapCredentials) (*Bootstrap, error) {
+	b, err := s.loadBootstrap(ctx)
+	if err != nil || fixed == (BootstrapCredentials{}) {
+		return b, err
+	}
+	if b.Client == nil {
+		return nil, errors.New("the bootstrap client was deleted: the fixed bootstrap credentials name no client (start on a fresh database, or drop them)")
+	}
+	if fixed.ClientID != "" && fixed.ClientID != b.Client.ID {
+		return nil, fmt.Errorf("the bootstrap client is %s, not the fixed %s: the database was bootstrapped before (start on a fresh database, or drop the fixed id)", b.Client.ID, fixed.ClientID)
+	}
+	if fixed.Secret != "" {
+		if !s.Clients.hasher.verify(fixed.Secret, b.Client.SecretHash) {
+			return nil, fmt.Errorf("the fixed bootstrap secret is not the secret of bootstrap client %s (reset it with `tokend clients reset-secret %s`, or drop it)", b.Client.ID, b.Client.ID)
+		}
+		b.Secret = fixed.Secret
+	}
+	return b, nil
 }
 
 func (s *Service) loadBootstrap(ctx context.Context) (*Bootstrap, error) {

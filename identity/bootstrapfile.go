@@ -28,7 +28,11 @@ type BootstrapFile struct {
 
 // ReadBootstrapFile reads <dataDir>/bootstrap.json.
 func ReadBootstrapFile(dataDir string) (*BootstrapFile, error) {
-	path := filepath.Join(dataDir, BootstrapFileName)
+	return ReadBootstrapFileAt(filepath.Join(dataDir, BootstrapFileName))
+}
+
+// ReadBootstrapFileAt reads a bootstrap file at path.
+func ReadBootstrapFileAt(path string) (*BootstrapFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -43,12 +47,17 @@ func ReadBootstrapFile(dataDir string) (*BootstrapFile, error) {
 // WriteBootstrapFile writes <dataDir>/bootstrap.json with mode 0600,
 // through a temporary file and a rename so a reader never sees half of it.
 func WriteBootstrapFile(dataDir string, f *BootstrapFile) error {
-	path := filepath.Join(dataDir, BootstrapFileName)
+	return WriteBootstrapFileTo(filepath.Join(dataDir, BootstrapFileName), f)
+}
+
+// WriteBootstrapFileTo writes the file at path, as WriteBootstrapFile does
+// (`tokend serve --in-memory --bootstrap-out PATH`).
+func WriteBootstrapFileTo(path string, f *BootstrapFile) error {
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dataDir, ".bootstrap-*.json")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bootstrap-*.json")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

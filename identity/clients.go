@@ -219,14 +219,17 @@ func (c *Clients) lookup(ctx context.Context, tenantID, clientID string) (*token
 		return nil, ErrClientNotFound
 	}
 	id := strings.ToLower(clientID)
+	// Microsoft's first-party clients are in every tenant and never in
+	// storage (their ids cannot be registered): no read for them, which
+	// was 8 % of a refresh's server CPU when each missed the cache.
+	if fp := firstPartyClient(tenantID, id); fp != nil {
+		return fp, nil
+	}
 	cl, epoch := c.cache.get(id)
 	if cl == nil {
 		var err error
 		cl, err = c.store.GetClient(ctx, id)
 		if errors.Is(err, tokend.ErrNotFound) {
-			if fp := firstPartyClient(tenantID, id); fp != nil {
-				return fp, nil
-			}
 			return nil, ErrClientNotFound
 		}
 		if err != nil {

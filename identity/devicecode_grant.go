@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -110,4 +111,17 @@ func (s *Service) serveDeviceCodeGrant(w http.ResponseWriter, r *http.Request, t
 		base: s.baseURL(r), tenantID: tenantID, client: client, user: user, scopes: scopes, acr: acr,
 		amr: []string{"pwd"}, authTime: d.AuthTime, clientInfo: form.Get("client_info") == "1",
 	}, grantDeviceCode)
+}
+
+// grantUser is the user a grant was given to: gone is Entra's answer to a
+// grant of a deleted user (AADSTS50173).
+func (s *Service) grantUser(ctx context.Context, objectID string) (*tokend.User, *grantError) {
+	user, err := s.cfg.Store.GetUser(ctx, objectID)
+	if errors.Is(err, tokend.ErrNotFound) {
+		return nil, invalidGrant(50173, "The provided grant has been revoked: the user no longer exists.")
+	}
+	if err != nil {
+		return nil, unavailableGrant(err)
+	}
+	return user, nil
 }

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"encoding/json"
-	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -18,33 +17,28 @@ import (
 	"github.com/tokend-dev/tokend/internal/testkit"
 )
 
-var (
-	pageHidden = regexp.MustCompile(`name="(ctx|csrf)" value="([^"]*)"`)
-	formAction = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
-)
-
-// browser plays a browser against the test server: cookies kept, pages
+// deviceBrowser plays a browser against the test server: cookies kept, pages
 // fetched, forms posted with their hidden fields.
-type browser struct {
+type deviceBrowser struct {
 	t    *testing.T
 	base string // the node the browser talks to
 	http *http.Client
 }
 
-func newBrowser(t *testing.T, e *userEnv) *browser {
+func newDeviceBrowser(t *testing.T, e *userEnv) *deviceBrowser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: e.URL, http: &http.Client{Transport: e.HTTP.Transport, Jar: jar, Timeout: 30 * time.Second}}
+	return &deviceBrowser{t: t, base: e.URL, http: &http.Client{Transport: e.HTTP.Transport, Jar: jar, Timeout: 30 * time.Second}}
 }
 
-// page is a fetched HTML page: its status, body, form action and hidden fields.
-type page struct {
+// devicePage is a fetched HTML page: its status, body, form action and hidden fields.
+type devicePage struct {
 	status int
 	body   string
 	action string
 	hidden url.Values
 }
 
-func (b *browser) do(req *http.Request) page {
+func (b *deviceBrowser) do(req *http.Request) devicePage {
 	b.t.Helper()
 	resp, err := b.http.Do(req)
 	if err != nil {
@@ -52,24 +46,21 @@ func (b *browser) do(req *http.Request) page {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	p := page{status: resp.StatusCode, body: string(body), hidden: url.Values{}}
-	if m := formAction.FindStringSubmatch(p.body); m != nil {
-		p.action = html.UnescapeString(m[1])
-	}
-	for _, m := range pageHidden.FindAllStringSubmatch(p.body, -1) {
-		p.hidden.Set(m[1], html.UnescapeString(m[2]))
+	p := devicePage{status: resp.StatusCode, body: string(body), hidden: url.Values{}}
+	if f, ok := azuretest.ParseHTMLForm(p.body); ok {
+		p.action, p.hidden = f.Action, f.Fields
 	}
 	return p
 }
 
-func (b *browser) get(u string) page {
+func (b *deviceBrowser) get(u string) devicePage {
 	b.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	return b.do(req)
 }
 
 // submit posts the page's form with its hidden fields and fields.
-func (b *browser) submit(p page, fields url.Values) page {
+func (b *deviceBrowser) submit(p devicePage, fields url.Values) devicePage {
 	b.t.Helper()
 	if p.action == "" {
 		b.t.Fatalf("page %d has no form: %s", p.status, p.body)
@@ -103,7 +94,7 @@ func (e *userEnv) pollForm(deviceCode string) url.Values {
 }
 
 // enterCode opens the verification page and enters userCode.
-func (b *browser) enterCode(uri, userCode string) page {
+func (b *deviceBrowser) enterCode(uri, userCode string) devicePage {
 	b.t.Helper()
 	form := b.get(uri)
 	if form.status != http.StatusOK || !strings.Contains(form.body, `name="user_code"`) || form.hidden.Get("csrf") == "" {
@@ -179,7 +170,7 @@ func testDeviceCodeFlow(t *testing.T, store tokend.Store) {
 	wantOAuthError(t, status, m, http.StatusBadRequest, "bad_verification_code", "70018")
 
 	// The browser: code, sign-in form, confirmation, done.
-	b := newBrowser(t, e)
+	b := newDeviceBrowser(t, e)
 	signIn := b.enterCode(uri, strings.ToLower(userCode[:4])+"-"+userCode[4:])
 	if signIn.status != http.StatusOK || !strings.Contains(signIn.body, `name="password"`) || !strings.Contains(signIn.body, "cli") {
 		t.Fatalf("code entry did not lead to the sign-in form: %d %s", signIn.status, signIn.body)
@@ -194,7 +185,7 @@ func testDeviceCodeFlow(t *testing.T, store tokend.Store) {
 		t.Fatalf("confirmation page %d: %s", confirm.status, confirm.body)
 	}
 	// The confirmation without its CSRF field is refused, and decides nothing.
-	noCSRF := page{action: confirm.action, hidden: url.Values{"ctx": {confirm.hidden.Get("ctx")}}}
+	noCSRF := devicePage{action: confirm.action, hidden: url.Values{"ctx": {confirm.hidden.Get("ctx")}}}
 	if p := b.submit(noCSRF, url.Values{"action": {"continue"}}); p.status != http.StatusForbidden {
 		t.Fatalf("confirmation without CSRF: %d", p.status)
 	}
@@ -250,12 +241,12 @@ func testDeviceCodeRefusals(t *testing.T, store tokend.Store) {
 	e := newUserEnv(t, store)
 	dc := e.startDeviceCode(t, url.Values{"client_id": {e.public.ID}, "scope": {armScope}})
 	uri := dc["verification_uri"].(string)
-	b := newBrowser(t, e)
+	b := newDeviceBrowser(t, e)
 
 	// The code form without its CSRF token (or with another's) is refused.
 	form := b.get(uri)
 	for name, hidden := range map[string]url.Values{"missing": {}, "wrong": {"csrf": {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}} {
-		p := b.submit(page{action: form.action, hidden: hidden}, url.Values{"user_code": {dc["user_code"].(string)}})
+		p := b.submit(devicePage{action: form.action, hidden: hidden}, url.Values{"user_code": {dc["user_code"].(string)}})
 		if p.status != http.StatusForbidden {
 			t.Errorf("code form with CSRF %s: %d", name, p.status)
 		}
@@ -268,7 +259,7 @@ func testDeviceCodeRefusals(t *testing.T, store tokend.Store) {
 		}
 	}
 	// A code of another tenant's page is not found here.
-	if p := b.submit(page{action: "/organizations/oauth2/deviceauth", hidden: form.hidden}, url.Values{"user_code": {dc["user_code"].(string)}}); p.status != http.StatusOK {
+	if p := b.submit(devicePage{action: "/organizations/oauth2/deviceauth", hidden: form.hidden}, url.Values{"user_code": {dc["user_code"].(string)}}); p.status != http.StatusOK {
 		t.Errorf("code entered through the tenant alias: %d", p.status)
 	}
 
@@ -370,7 +361,7 @@ func TestDeviceCodeAcrossNodes(t *testing.T) {
 		a := newUserEnv(t, store)
 		nodeB := startServerOn(t, a.fixture, func(c *Config) { c.PasswordParams, c.Now = cheapPasswords, a.clock.Now })
 		dc := a.startDeviceCode(t, url.Values{"client_id": {a.public.ID}, "scope": {armScope}})
-		b := newBrowser(t, a)
+		b := newDeviceBrowser(t, a)
 		b.base = nodeB.URL
 		uri := strings.Replace(dc["verification_uri"].(string), a.URL, nodeB.URL, 1)
 		confirm := b.submit(b.enterCode(uri, dc["user_code"].(string)), url.Values{"username": {"ada@contoso.example"}, "password": {a.pw}})

@@ -55,6 +55,12 @@ func (s *Service) Routes() []pipeline.Route {
 	add("identity:revoke", http.MethodPost, "oauth2/v2.0/revoke", s.serveRevoke)
 	add("identity:authorize", http.MethodGet, "oauth2/v2.0/authorize", s.serveAuthorize)
 	add("identity:authorize", http.MethodGet, "oauth2/authorize", s.serveAuthorize)
+	add("identity:authorize", http.MethodPost, "oauth2/v2.0/authorize", s.serveAuthorize)
+	add("identity:authorize", http.MethodPost, "oauth2/authorize", s.serveAuthorize)
+	add("identity:logout", http.MethodGet, "oauth2/v2.0/logout", s.serveLogout)
+	add("identity:logout", http.MethodPost, "oauth2/v2.0/logout", s.serveLogout)
+	add("identity:logout", http.MethodGet, "oauth2/logout", s.serveLogout)
+	add("identity:logout", http.MethodPost, "oauth2/logout", s.serveLogout)
 	add("identity:userrealm", http.MethodGet, "UserRealm/{user}", s.serveUserRealm)
 	add("identity:signin", http.MethodPost, signInPathSegment, s.serveSignIn)
 	add("identity:devicecode", http.MethodPost, "oauth2/v2.0/devicecode", s.serveDeviceCode)
@@ -93,11 +99,4 @@ func (s *Service) writeSurfaceError(w http.ResponseWriter, r *http.Request, f wi
 		return
 	}
 	wire.WriteError(w, f, e)
-}
-
-// serveAuthorize answers the interactive endpoint discovery must name:
-// tokend issues tokens to confidential clients only.
-func (s *Service) serveAuthorize(w http.ResponseWriter, r *http.Request, _ string) {
-	s.oauthError(w, r, http.StatusBadRequest, "unsupported_response_type", 70005,
-		"tokend supports the client credentials grant only; interactive sign-in is not available.")
 }

@@ -36,9 +36,11 @@ func (s *Service) oauthError(w http.ResponseWriter, r *http.Request, status int,
 		TraceID: trace.RequestID, CorrelationID: corr,
 	}
 	desc := description
+	trace.ErrorCode = code
 	if aadsts != 0 {
 		body.ErrorCodes = []int{aadsts}
 		desc = "AADSTS" + strconv.Itoa(aadsts) + ": " + description
+		trace.ErrorCode += " AADSTS" + strconv.Itoa(aadsts)
 	}
 	body.Description = desc + " Trace ID: " + trace.RequestID + " Correlation ID: " + corr +
 		" Timestamp: " + now.Format(time.DateTime) + "Z"

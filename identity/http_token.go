@@ -46,6 +46,9 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	case grantTypeRefreshToken:
 		s.serveRefreshGrant(w, r, tenantID, form)
 		return
+	case grantTypeCode:
+		s.serveCodeGrant(w, r, tenantID, form)
+		return
 	case grantTypeJWTBearer:
 		s.serveOnBehalfOfGrant(w, r, tenantID, form)
 		return
@@ -138,7 +141,8 @@ func (s *Service) requestedAudience(w http.ResponseWriter, r *http.Request, form
 	if errors.Is(err, tokend.ErrNotFound) {
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_resource", 500011,
 			"The resource principal named "+sanitize(resource)+" was not found in the tenant named "+tenantID+
-				". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.")
+				". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."+
+				" tokend issues tokens for "+strings.Join(s.audiences.names(), ", ")+" (scope: <resource>/.default), for its base URL, and for any client's id or application ID URI (tokend clients create --identifier-uri).")
 		return "", false
 	}
 	if err != nil {

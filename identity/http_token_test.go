@@ -84,7 +84,7 @@ func testTokenEndpoint(t *testing.T, store tokend.Store) {
 		{name: "no grant_type", form: form("grant_type", ""), status: 400, err: "invalid_request", aadsts: 900144},
 		{name: "SAML bearer grant", form: form("grant_type", "urn:ietf:params:oauth:grant-type:saml1_1-bearer"), status: 400, err: "unsupported_grant_type", aadsts: 70003},
 		{name: "password grant without username", form: form("grant_type", "password"), status: 400, err: "invalid_request", aadsts: 900144},
-		{name: "authorization_code grant", form: form("grant_type", "authorization_code"), status: 400, err: "unsupported_grant_type", aadsts: 70003},
+		{name: "authorization_code grant without a code", form: form("grant_type", "authorization_code"), status: 400, err: "invalid_request", aadsts: 900144},
 		{name: "no client_id", form: form("client_id", ""), status: 400, err: "invalid_request", aadsts: 900144},
 		{name: "no secret", form: form("client_secret", ""), status: 401, err: "invalid_client", aadsts: 7000218},
 		{name: "client assertion without its type", form: form("client_secret", "", "client_assertion", "x.y.z"), status: 400, err: "invalid_request", aadsts: 700010},

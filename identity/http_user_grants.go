@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -30,6 +29,11 @@ func (s *Service) writeUserTokens(w http.ResponseWriter, r *http.Request, req *u
 		s.oauthError(w, r, s.troubleStatus(w, r, "issue user tokens", err), "temporarily_unavailable", 0, "The token could not be issued; retry later.")
 		return
 	}
+	s.answerUserTokens(w, r, req, grant, toks)
+}
+
+// answerUserTokens records issued user tokens and answers with them.
+func (s *Service) answerUserTokens(w http.ResponseWriter, r *http.Request, req *userTokenRequest, grant string, toks *userTokens) {
 	if err := s.record(r.Context(), r, s.issuedEvent(req.user.ObjectID, req.client.ID, grant, req.scopes.aud, toks.access)); err != nil {
 		s.auditUnavailable(w, r, err)
 		return
@@ -176,26 +180,9 @@ func (s *Service) serveRefreshGrant(w http.ResponseWriter, r *http.Request, tena
 	}
 	// The used token is spent: the answer always carries its successor.
 	scopes.offline = true
-	user, gerr := s.grantUser(r.Context(), next.User)
-	if gerr != nil {
-		s.answerGrantError(w, r, gerr)
-		return
-	}
+	user := &tokend.User{ObjectID: next.User, TenantID: next.Tenant, UserPrincipalName: next.UPN, DisplayName: next.Name}
 	s.writeUserTokens(w, r, &userTokenRequest{
 		base: s.baseURL(r), tenantID: tenantID, client: client, user: user, scopes: scopes, acr: acr,
 		amr: next.Amr, authTime: time.Unix(next.AuthTime, 0), family: next, clientInfo: form.Get("client_info") == "1",
 	}, grantRefreshToken)
-}
-
-// grantUser is the user a grant was given to: gone is Entra's answer to a
-// grant of a deleted user (AADSTS50173).
-func (s *Service) grantUser(ctx context.Context, objectID string) (*tokend.User, *grantError) {
-	user, err := s.cfg.Store.GetUser(ctx, objectID)
-	if errors.Is(err, tokend.ErrNotFound) {
-		return nil, invalidGrant(50173, "The provided grant has been revoked: the user no longer exists.")
-	}
-	if err != nil {
-		return nil, unavailableGrant(err)
-	}
-	return user, nil
 }

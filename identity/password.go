@@ -28,6 +28,13 @@ type PasswordParams struct {
 // BenchmarkPasswordHash (docs/performance.md).
 var DefaultPasswordParams = PasswordParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
 
+// EphemeralPasswordParams are for instances whose database never leaves
+// the process (`serve --in-memory`, package tokendtest): argon2id's cost
+// guards hashes stolen from storage, which such an instance does not
+// have, and the default's ~70 ms at start (the service hashes a dummy
+// password) would be most of their start-up time.
+var EphemeralPasswordParams = PasswordParams{MemoryKiB: 64, Time: 1, Threads: 1}
+
 const (
 	passwordSaltBytes = 16
 	passwordKeyBytes  = 32

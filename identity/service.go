@@ -104,6 +104,7 @@ type Service struct {
 	audiences  *audiences
 	federation *federation
 	replays    *replayLog
+	rotations  *batcher[tokend.RefreshRotation]
 	router     *pipeline.Router
 	listenURL  baseURLHolder
 	log        *slog.Logger
@@ -195,6 +196,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		audiences:   newAudiences(cfg.Audiences),
 		federation:  newFederation(cfg.HTTPClient, cfg.Now),
 		replays:     newReplayLog(cfg.Store),
+		rotations:   newRotationLog(cfg.Store),
 		keys:        newKeyRing(cfg.Store, cfg.Box, cfg.Logger, cfg.Now),
 		deny:        newDenyList(cfg.Store, cfg.Now),
 		validators:  &validators{},
@@ -204,6 +206,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		// The flows that sign users in through the form, by kind.
 		continuations: map[string]signInContinuation{},
 	}
+	s.continuations[authorizeFlow] = s.continueAuthorize
 	s.ManagedIdentities = NewManagedIdentities(cfg.Store, cfg.Box, clients, cfg.Now)
 	s.Assignments.onChange = s.authz.Invalidate
 	s.Assignments.authz = s.authz

@@ -288,6 +288,21 @@ func testRefreshTokenRotation(t *testing.T, store tokend.Store) {
 	// Expired by inactivity.
 	_, m, _ = e.token(t, e.passwordForm(e.user.UserPrincipalName, "another good one", armScope+" offline_access"))
 	rt = m["refresh_token"].(string)
+	// (and a deleted user's refresh tokens die with the user)
+	_, mb, _ := e.token(t, e.passwordForm(e.user.UserPrincipalName, "another good one", armScope+" offline_access"))
+	other2, _, err := e.svc.Users.Create(context.Background(), e.tenant, "gone@contoso.example", "", "password for gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mg, _ := e.token(t, e.passwordForm(other2.UserPrincipalName, "password for gone", armScope+" offline_access"))
+	if _, err := e.svc.Users.Delete(context.Background(), e.tenant, other2.ObjectID); err != nil {
+		t.Fatal(err)
+	}
+	status, m = refresh(mg["refresh_token"].(string), "")
+	wantOAuthError(t, status, m, http.StatusBadRequest, "invalid_grant", "50173")
+	if status, m := refresh(mb["refresh_token"].(string), ""); status != http.StatusOK {
+		t.Fatalf("another user's delete broke a refresh: %d %v", status, m)
+	}
 	e.clock.Advance(e.svc.cfg.RefreshTokenLifetime + time.Minute)
 	status, m = refresh(rt, "")
 	wantOAuthError(t, status, m, http.StatusBadRequest, "invalid_grant", "700082")

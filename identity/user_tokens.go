@@ -18,6 +18,7 @@ const (
 	grantPassword          = "password"
 	grantRefreshToken      = "refresh_token"
 	grantAuthorizationCode = "authorization_code"
+	grantImplicit          = "implicit"
 	grantDeviceCode        = "device_code"
 	grantOnBehalfOf        = "on_behalf_of"
 )
@@ -95,6 +96,9 @@ type userTokenRequest struct {
 	// tokenID, when set, is the access token's jti (a code's tokens are
 	// revocable by the code's id when it is replayed).
 	tokenID string
+	// familyID, when set, names the refresh token family a new one starts
+	// (a code's, so that its replay can revoke it).
+	familyID string
 }
 
 // userTokens are a user grant's answer.

@@ -70,18 +70,62 @@ func loadOrCreateCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKe
 	certPEM, errC := os.ReadFile(f.CACert)
 	keyPEM, errK := os.ReadFile(f.CAKey)
 	if errC == nil && errK == nil {
-		cert, key, err := parsePair(certPEM, keyPEM)
-		if err != nil {
-			return nil, nil, fmt.Errorf("load CA %s: %w", f.CACert, err)
+		return loadCA(f, certPEM, keyPEM)
+	}
+	for _, e := range []struct {
+		path string
+		err  error
+	}{{f.CACert, errC}, {f.CAKey, errK}} {
+		if e.err != nil && !errors.Is(e.err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("read CA %s: %w", e.path, e.err)
 		}
-		return cert, key, nil
 	}
-	if !errors.Is(errC, os.ErrNotExist) && errC != nil {
-		return nil, nil, fmt.Errorf("read CA %s: %w", f.CACert, errC)
+	// A CA is made only on a first start. Replacing one breaks every
+	// client that trusts it, so a missing half, or a CA gone while the
+	// certificate it issued stays, is refused with what to do.
+	switch {
+	case errC == nil:
+		return nil, nil, fmt.Errorf("the CA key %s is missing but its certificate %s is there: restore the key (clients trust this CA), or delete %s, %s and %s to make a new CA (every client must then trust the new %s)",
+			f.CAKey, f.CACert, f.CACert, f.Cert, f.Key, f.CACert)
+	case errK == nil:
+		return nil, nil, fmt.Errorf("the CA certificate %s is missing but its key %s is there: restore the certificate (clients trust this CA), or delete %s, %s and %s to make a new CA (every client must then trust the new %s)",
+			f.CACert, f.CAKey, f.CAKey, f.Cert, f.Key, f.CACert)
 	}
+	if _, err := os.Stat(f.Cert); err == nil {
+		return nil, nil, fmt.Errorf("the CA (%s, %s) is missing but the server certificate it issued (%s) is there: restore the CA files (clients trust that CA), or delete %s and %s to make a new CA (every client must then trust the new %s)",
+			f.CACert, f.CAKey, f.Cert, f.Cert, f.Key, f.CACert)
+	}
+	cert, key, der, err := createCA(now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writePair(f.CACert, f.CAKey, der, key); err != nil {
+		return nil, nil, err
+	}
+	return cert, key, nil
+}
+
+// loadCA parses the CA files and checks that they are one pair.
+func loadCA(f Files, certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	cert, err := parseCert(certPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CA certificate %s: %w (restore it, or delete the CA files and server certificate to make a new CA)", f.CACert, err)
+	}
+	key, err := parseKey(keyPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CA key %s: %w (restore it, or delete the CA files and server certificate to make a new CA)", f.CAKey, err)
+	}
+	if !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, nil, fmt.Errorf("the CA key %s is not the key of the CA certificate %s: put back the two files of one CA (the ones clients trust)", f.CAKey, f.CACert)
+	}
+	return cert, key, nil
+}
+
+// createCA makes a CA key and its self-signed certificate, valid ten years.
+func createCA(now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("generate CA key: %w", err)
+		return nil, nil, nil, fmt.Errorf("generate CA key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
@@ -95,19 +139,32 @@ func loadOrCreateCA(f Files, now time.Time) (*x509.Certificate, *ecdsa.PrivateKe
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create CA certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("create CA certificate: %w", err)
 	}
-	if err := writePair(f.CACert, f.CAKey, der, key); err != nil {
-		return nil, nil, err
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("parse the new CA certificate: %w", err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	return cert, key, nil
+	return cert, key, der, nil
 }
 
 func issueServerCert(f Files, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) (tls.Certificate, error) {
+	der, key, err := createServerCert(ca, caKey, hosts, now)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if err := writePair(f.Cert, f.Key, der, key); err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.LoadX509KeyPair(f.Cert, f.Key)
+}
+
+// createServerCert makes a server key and a certificate for hosts signed
+// by the CA, valid 397 days (the most browsers accept).
+func createServerCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) ([]byte, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate server key: %w", err)
+		return nil, nil, fmt.Errorf("generate server key: %w", err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
@@ -126,12 +183,9 @@ func issueServerCert(f Files, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hos
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("create server certificate: %w", err)
+		return nil, nil, fmt.Errorf("create server certificate: %w", err)
 	}
-	if err := writePair(f.Cert, f.Key, der, key); err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.LoadX509KeyPair(f.Cert, f.Key)
+	return der, key, nil
 }
 
 func serial() *big.Int {
@@ -163,25 +217,28 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
-func parsePair(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	cb, _ := pem.Decode(certPEM)
-	kb, _ := pem.Decode(keyPEM)
-	if cb == nil || kb == nil {
-		return nil, nil, errors.New("not PEM")
+func parseCert(certPEM []byte) (*x509.Certificate, error) {
+	b, _ := pem.Decode(certPEM)
+	if b == nil || b.Type != "CERTIFICATE" {
+		return nil, errors.New("not a PEM certificate")
 	}
-	cert, err := x509.ParseCertificate(cb.Bytes)
-	if err != nil {
-		return nil, nil, err
+	return x509.ParseCertificate(b.Bytes)
+}
+
+func parseKey(keyPEM []byte) (*ecdsa.PrivateKey, error) {
+	b, _ := pem.Decode(keyPEM)
+	if b == nil {
+		return nil, errors.New("not a PEM private key")
 	}
-	k, err := x509.ParsePKCS8PrivateKey(kb.Bytes)
+	k, err := x509.ParsePKCS8PrivateKey(b.Bytes)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	key, ok := k.(*ecdsa.PrivateKey)
 	if !ok {
-		return nil, nil, errors.New("CA key is not ECDSA")
+		return nil, errors.New("not an ECDSA key")
 	}
-	return cert, key, nil
+	return key, nil
 }
 
 // Pool returns a certificate pool holding the CA, for clients (and tests).

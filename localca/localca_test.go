@@ -588,3 +588,84 @@ func TestEnsureRefusesNoHosts(t *testing.T) {
 		t.Fatalf("Ensure with no hosts: %v", err)
 	}
 }
+
+func TestEphemeral(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	e, err := localca.NewEphemeral([]string{"localhost", "127.0.0.1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(e.CAPEM) {
+		t.Fatal("CAPEM holds no certificate")
+	}
+	for _, host := range []string{"localhost", "127.0.0.1"} {
+		if _, err := e.Cert.Leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: pool, CurrentTime: now}); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+	if _, err := e.Cert.Leaf.Verify(x509.VerifyOptions{DNSName: "example.com", Roots: e.Pool(), CurrentTime: now}); err == nil {
+		t.Error("the certificate covers a name it was not made for")
+	}
+	if _, err := localca.NewEphemeral(nil, now); err == nil {
+		t.Error("no hosts accepted")
+	}
+}
+
+// A CA is never replaced silently: a missing half, a CA gone while its
+// server certificate stays, and two halves of different CAs are refused
+// naming the files and what to do; with every file gone it is a first
+// start again.
+func TestEnsureNeverReplacesCA(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		mutate func(t *testing.T, f localca.Files)
+		want   []string // in the error; none: Ensure succeeds
+	}{
+		{"CA key deleted", func(t *testing.T, f localca.Files) { remove(t, f.CAKey) }, []string{"ca-key.pem is missing", "restore"}},
+		{"CA cert deleted", func(t *testing.T, f localca.Files) { remove(t, f.CACert) }, []string{"ca.pem is missing", "restore"}},
+		{"CA deleted, server cert kept", func(t *testing.T, f localca.Files) { remove(t, f.CACert); remove(t, f.CAKey) }, []string{"server.pem", "restore the CA files"}},
+		{"another CA's key", func(t *testing.T, f localca.Files) {
+			other := localca.FilesIn(t.TempDir())
+			ensure(t, other, localca.DefaultHosts, t0)
+			b, err := os.ReadFile(other.CAKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(t, f.CAKey, b, 0o600)
+		}, []string{"is not the key of the CA certificate"}},
+		{"everything deleted", func(t *testing.T, f localca.Files) {
+			for _, p := range []string{f.CACert, f.CAKey, f.Cert, f.Key} {
+				remove(t, p)
+			}
+		}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := localca.FilesIn(t.TempDir())
+			ensure(t, f, localca.DefaultHosts, t0)
+			tc.mutate(t, f)
+			before := readFiles(t, f)
+			_, err := localca.Ensure(f, localca.DefaultHosts, t0)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("a first start again: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Ensure replaced the CA")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if !mapsEqual(before, readFiles(t, f)) {
+				t.Error("Ensure changed files although it failed")
+			}
+		})
+	}
+}

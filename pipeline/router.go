@@ -314,6 +314,7 @@ func (rt *Router) unavailable(ctx context.Context, w http.ResponseWriter, err er
 }
 
 func (rt *Router) writeError(w http.ResponseWriter, r *http.Request, f wire.Family, e *wire.Error) {
+	wire.TraceFrom(r.Context()).ErrorCode = e.Code
 	if rt.surface.WriteError != nil {
 		rt.surface.WriteError(w, r, f, e)
 		return

@@ -79,7 +79,7 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			elapsed := time.Since(start)
 			s.metrics.observe(trace.Route, r.Method, sw.status, elapsed)
 			if s.accessLog {
-				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				attrs := []slog.Attr{
 					slog.String("request_id", reqID),
 					slog.String("correlation_id", corr),
 					slog.String("method", r.Method),
@@ -89,7 +89,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 					slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
 					slog.String("caller", trace.Caller),
 					slog.String("remote", r.RemoteAddr),
-				)
+				}
+				if trace.ErrorCode != "" {
+					attrs = append(attrs, slog.String("error_code", trace.ErrorCode))
+				}
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 			}
 		}()
 		next.ServeHTTP(sw, r)

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
@@ -45,6 +46,13 @@ type Options struct {
 	// (ServeMetrics, --metrics-addr).
 	PublicMetrics bool
 	MetricsToken  string
+	// DefaultTenant is named in the links GET / answers (home.go).
+	DefaultTenant string
+	// CAPEM, when set, is served at /ca.pem: the local CA's certificate
+	// (public), for clients that cannot share the server's files, such
+	// as a CI job next to a service container. Fetching it is trust on
+	// first use; the file, where it can be copied, is better.
+	CAPEM []byte
 }
 
 // Server is the composed HTTP handler.
@@ -60,13 +68,15 @@ type Server struct {
 	bodyTimeout, writeTimeout time.Duration
 	publicMetrics             bool
 	metricsToken              string
+	defaultTenant             string
+	caPEM                     []byte
 }
 
 // New composes the handler tree.
 func New(o Options) *Server {
 	s := &Server{log: o.Logger, metrics: o.Metrics, store: o.Store, accessLog: o.AccessLog,
 		mounts: o.Mounts, fallback: o.Fallback, bodyTimeout: o.BodyTimeout, writeTimeout: o.WriteTimeout,
-		publicMetrics: o.PublicMetrics, metricsToken: o.MetricsToken}
+		publicMetrics: o.PublicMetrics, metricsToken: o.MetricsToken, defaultTenant: o.DefaultTenant, caPEM: o.CAPEM}
 	if s.bodyTimeout == 0 {
 		s.bodyTimeout = DefaultBodyTimeout
 	}
@@ -96,6 +106,18 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		first = first[:i]
 	}
 	switch strings.ToLower(first) {
+	case "":
+		if strings.Trim(r.URL.Path, "/") == "" {
+			s.serveHome(w, r)
+			return
+		}
+	case "ca.pem":
+		if len(s.caPEM) > 0 && strings.Trim(r.URL.Path, "/") == "ca.pem" {
+			wire.TraceFrom(r.Context()).Route = "ca.pem"
+			w.Header().Set("Content-Type", "application/x-pem-file")
+			_, _ = w.Write(s.caPEM)
+			return
+		}
 	case "healthz":
 		wire.TraceFrom(r.Context()).Route = "healthz"
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -142,9 +164,13 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // ListenConfig says where and how to serve.
 type ListenConfig struct {
-	Addr    string
-	TLS     *tls.Config // nil serves plain http
-	DataDir string      // the bound address is written to <DataDir>/address
+	Addr string
+	// Listener, when set, is used instead of listening on Addr: the caller
+	// bound it early, so that a taken port fails the start before anything
+	// else happens.
+	Listener net.Listener
+	TLS      *tls.Config // nil serves plain http
+	DataDir  string      // the bound address is written to <DataDir>/address
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
 	// Ready is called with the bound URL once the listener is open, before
@@ -180,9 +206,12 @@ const AddressFile = "address"
 // Serve listens and serves until ctx is done, then shuts down gracefully:
 // the listener closes, in-flight requests finish (up to ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
-	ln, err := net.Listen("tcp", lc.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", lc.Addr, err)
+	ln := lc.Listener
+	if ln == nil {
+		var err error
+		if ln, err = Listen(lc.Addr); err != nil {
+			return err
+		}
 	}
 	ln = limitConns(ln, orDefault(lc.MaxConns, DefaultMaxConns), orDefault(lc.MaxConnsPerAddr, DefaultMaxConnsPerAddr),
 		lc.ConnLimitExempt, s.metrics.connRefused)
@@ -233,6 +262,18 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 	return nil
 }
 
+// Listen binds addr for Serve. A port in use says how to pick another.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: the port is in use (another tokend?): pick another with --addr, e.g. --addr 127.0.0.1:0 for any free port (the URL is printed and written to the data directory's address file)", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (set the address with --addr host:port)", addr, err)
+	}
+	return ln, nil
+}
+
 // ReservedSegments are first path segments that name surfaces, served or
 // to come (managed identity, OIDC userinfo, Playwright Workspaces, the
 // console, the management API, ARM locations): no tenant is reached by
@@ -240,7 +281,7 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 // means. "common", "organizations", "consumers" and "adfs" stay tenant
 // aliases.
 var ReservedSegments = []string{
-	"subscriptions", "providers", "tenants", "playwright", "healthz", "readyz", "metrics",
+	"subscriptions", "providers", "tenants", "playwright", "healthz", "readyz", "metrics", "ca.pem",
 	"metadata", "msi", "oidc", "accounts", "playwrightworkspaces", "console", "admin", "locations",
 }
 

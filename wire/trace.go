@@ -9,6 +9,9 @@ type Trace struct {
 	Route     string // bounded label: the route pattern, never the raw path
 	Family    Family // error envelope for anything the middleware must answer
 	Caller    string // the principal's object id, once authenticated
+	// ErrorCode is the error code answered (ARM's code, OAuth's error
+	// with its AADSTS number), for the access log: a 401 says why.
+	ErrorCode string
 }
 
 type traceKey struct{}

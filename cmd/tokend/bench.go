@@ -73,7 +73,7 @@ briefly on small seeds (CI). See docs/performance.md.`,
 	fl.StringVar(&f.postgres, "postgres", envOr("TOKEND_TEST_POSTGRES", bench.DefaultPostgres), "PostgreSQL URL; each run uses a fresh schema in it, dropped after [TOKEND_TEST_POSTGRES]")
 	fl.IntSliceVar(&f.nodes, "nodes", []int{1}, "cluster sizes to run on PostgreSQL, e.g. 1,2 (nodes share the database and TOKEND_MASTER_KEY)")
 	fl.BoolVar(&f.smoke, "smoke", false, "every scenario for 3s after 1s warm-up on small seeds (CI: checks it runs with zero errors)")
-	fl.StringVar(&f.jsonPath, "json", "", "also write the results as JSON to this file (input of `tokend bench plot`)")
+	fl.StringVar(&f.jsonPath, "json", "", "also write the results as JSON to this file (charts: go run ./cmd/tokend-plot --in FILE)")
 	fl.StringVar(&f.target, "target", "", "benchmark a running tokend at this URL instead (credentials from AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)")
 	fl.StringVar(&f.ca, "ca", "", "CA certificate (PEM) to trust for --target")
 	fl.IntVar(&f.seeds.PlaywrightTokens, "pw-tokens", 1_000_000, "access tokens in the listed Playwright account")
@@ -84,7 +84,6 @@ briefly on small seeds (CI). See docs/performance.md.`,
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the whole run after this long (default: 5m with --smoke, else 60m)")
 	fl.StringArrayVar(&f.serveArgs, "serve-arg", nil, "extra argument for every started `tokend serve` (repeatable)")
 	fl.StringVar(&f.profileDir, "server-profile", "", "save a CPU profile of the (first) server for every scenario's measured window into this directory (starts servers with --pprof-addr)")
-	cmd.AddCommand(newBenchPlotCmd())
 	return cmd
 }
 
@@ -186,40 +185,15 @@ func runBench(cmd *cobra.Command, f *benchFlags) error {
 	return nil
 }
 
-func newBenchPlotCmd() *cobra.Command {
-	var in, out string
-	cmd := &cobra.Command{
-		Use:   "plot",
-		Short: "Draw PNG charts (throughput, latency percentiles) from a --json result",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			rep, err := bench.ReadJSON(in)
-			if err != nil {
-				return err
-			}
-			files, err := bench.Plot(rep, out)
-			if err != nil {
-				return err
-			}
-			for _, f := range files {
-				fmt.Fprintln(cmd.OutOrStdout(), f)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&in, "in", "bench.json", "results written by `tokend bench --json`")
-	cmd.Flags().StringVar(&out, "out", ".", "directory for the PNG files")
-	return cmd
-}
-
 // openBenchStore opens a stopped cluster's storage as `tokend serve` does,
-// for bulk seeding.
+// for bulk seeding, with a progress bar on a terminal (benchprogress.go).
 func openBenchStore(ctx context.Context, dataDir, database, _ string) (bench.Seeder, func() error, error) {
 	store, err := storage.Open(ctx, database, dataDir, sqlstore.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	return bench.StoreSeeder(store), store.Close, nil
+	seeder, done := withSeedProgress(bench.StoreSeeder(store), os.Stderr)
+	return seeder, func() error { done(); return store.Close() }, nil
 }
 
 func scenarioNames() string {

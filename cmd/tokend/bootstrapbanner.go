@@ -14,13 +14,20 @@ import (
 // stdout ends up in service logs, CI output and container log stores that
 // outlive the secret's owner's attention. Otherwise the banner names the
 // file (mode 0600) that holds it.
-func printBootstrap(out io.Writer, boot *identity.Bootstrap, file string) {
+func printBootstrap(out io.Writer, boot *identity.Bootstrap, file string, fixed bool) {
 	fmt.Fprintf(out, "bootstrap client id:     %s\n", boot.Client.ID)
-	if isTerminal(out) {
+	switch {
+	case fixed:
+		fmt.Fprintln(out, "bootstrap client secret: the one given (--bootstrap-client-secret)")
+	case isTerminal(out) && file != "":
 		fmt.Fprintf(out, "bootstrap client secret: %s   (shown once; also in %s)\n", boot.Secret, file)
-		return
+	case isTerminal(out):
+		fmt.Fprintf(out, "bootstrap client secret: %s   (shown once)\n", boot.Secret)
+	case file != "":
+		fmt.Fprintf(out, "bootstrap client secret: in %s (mode 0600; not printed: stdout is not a terminal)\n", file)
+	default:
+		fmt.Fprintln(out, "bootstrap client secret: not printed (stdout is not a terminal): give --bootstrap-out FILE, or fix it in advance with TOKEND_BOOTSTRAP_CLIENT_SECRET")
 	}
-	fmt.Fprintf(out, "bootstrap client secret: in %s (mode 0600; not printed: stdout is not a terminal)\n", file)
 }
 
 // isTerminal reports whether w is a terminal.

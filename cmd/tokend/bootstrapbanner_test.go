@@ -38,7 +38,7 @@ func TestBootstrapSecretNotPrintedOffATerminal(t *testing.T) {
 	}{{"pipe", pipeOut}, {"buffer", bufOut}} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, read := tc.out(t)
-			printBootstrap(w, boot, "/data/bootstrap.json")
+			printBootstrap(w, boot, "/data/bootstrap.json", false)
 			got := read()
 			if strings.Contains(got, boot.Secret) {
 				t.Errorf("the secret is printed:\n%s", got)
@@ -47,5 +47,23 @@ func TestBootstrapSecretNotPrintedOffATerminal(t *testing.T) {
 				t.Errorf("the banner does not say where the secret is:\n%s", got)
 			}
 		})
+	}
+}
+
+// In memory without --bootstrap-out there is no file: the banner says how
+// to get the secret; a fixed secret is never echoed.
+func TestBootstrapBannerWithoutFile(t *testing.T) {
+	t.Parallel()
+	boot := &identity.Bootstrap{Client: &tokend.Client{ID: "client-1"}, Secret: "the-secret-value", Created: true}
+	for _, tc := range []struct {
+		name  string
+		fixed bool
+		want  string
+	}{{"generated", false, "--bootstrap-out"}, {"fixed", true, "the one given"}} {
+		var b bytes.Buffer
+		printBootstrap(&b, boot, "", tc.fixed)
+		if strings.Contains(b.String(), boot.Secret) || !strings.Contains(b.String(), tc.want) {
+			t.Errorf("%s: banner\n%s", tc.name, b.String())
+		}
 	}
 }

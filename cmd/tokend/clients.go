@@ -176,6 +176,9 @@ apps; other redirect URIs match exactly.`,
 			if err != nil {
 				return err
 			}
+			if err := updateBootstrapSecret(g, args[0], secret); err != nil {
+				return err
+			}
 			res := struct {
 				ClientID     string `json:"clientId"`
 				ClientSecret string `json:"clientSecret"`

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/localca"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -20,41 +19,53 @@ import (
 // EnvironmentCredential (and DefaultAzureCredential) sign in to this tokend
 // as the bootstrap client: eval "$(tokend env)".
 func newEnvCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{
+	var file string
+	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "Print shell exports (AZURE_TENANT_ID, AZURE_CLIENT_ID, ...) for the bootstrap client: eval \"$(tokend env)\"",
-		Args:  cobra.NoArgs,
+		Example: `  eval "$(tokend env)"
+  eval "$(tokend env --bootstrap /tmp/tokend-bootstrap.json)"   # after serve --in-memory --bootstrap-out`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bf, err := identity.ReadBootstrapFile(g.dataDir)
+			bf, err := readBootstrap(g, file)
 			if err != nil {
-				return fmt.Errorf("%w (start `tokend serve` once with this --data directory)", err)
+				return err
 			}
 			if bf.ClientSecret == "" {
-				return errors.New("bootstrap.json holds no secret: run `tokend clients reset-secret " + bf.ClientID + "` and use that")
+				return errors.New("the bootstrap file holds no secret (it was lost before it could be written): run `tokend clients reset-secret " + bf.ClientID + "`, which writes the new one there too, then `tokend env` again")
 			}
-			_, err = fmt.Fprint(cmd.OutOrStdout(), bf.EnvExports())
+			_, err = fmt.Fprint(cmd.OutOrStdout(), bf.EnvExports()+envReminder)
 			return err
 		},
 	}
+	cmd.Flags().StringVar(&file, "bootstrap", "", "bootstrap file to read (default: bootstrap.json in the data directory; what serve --bootstrap-out wrote)")
+	return cmd
 }
+
+// envReminder ends the exports: a shell comment, harmless under eval, for
+// the one setting the environment cannot carry.
+const envReminder = "# Go/.NET/Python SDKs: set DisableInstanceDiscovery (disable_instance_discovery) on the credential, or MSAL asks login.microsoftonline.com about this authority and fails offline\n"
 
 // newTokenCmd prints an access token, for curl.
 func newTokenCmd(g *globalFlags) *cobra.Command {
-	var scope, clientID, clientSecret, url string
+	var scope, clientID, clientSecret, url, file string
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Get an access token from the running tokend and print it (curl -H \"Authorization: Bearer $(tokend token)\")",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bf, err := identity.ReadBootstrapFile(g.dataDir)
+			bf, err := readBootstrap(g, file)
 			if err != nil {
-				return fmt.Errorf("%w (start `tokend serve` once with this --data directory)", err)
+				return err
 			}
 			if clientID == "" {
 				clientID, clientSecret = bf.ClientID, bf.ClientSecret
 			}
+			if clientSecret == "" && clientID == bf.ClientID {
+				return errors.New("the bootstrap file holds no secret: run `tokend clients reset-secret " + bf.ClientID + "` (it writes the new one there too)")
+			}
 			if clientSecret == "" {
-				return errors.New("no client secret: pass --client-id and --client-secret")
+				return errors.New("--client-id " + clientID + " needs its secret: pass --client-secret SECRET or set TOKEND_CLIENT_SECRET (`tokend clients reset-secret " + clientID + "` makes a new one)")
 			}
 			base := strings.TrimRight(bf.Authority, "/")
 			if url != "" {
@@ -87,5 +98,6 @@ func newTokenCmd(g *globalFlags) *cobra.Command {
 	f.StringVar(&clientID, "client-id", "", "client to sign in as (default: the bootstrap client)")
 	f.StringVar(&clientSecret, "client-secret", "", "its secret [TOKEND_CLIENT_SECRET]")
 	f.StringVar(&url, "url", "", "tokend base URL (default: bootstrap.json's authority)")
+	f.StringVar(&file, "bootstrap", "", "bootstrap file to read (default: bootstrap.json in the data directory)")
 	return cmd
 }

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -70,45 +67,4 @@ func (f *identityFlags) config() (identity.Config, error) {
 		KeyRotation: f.keyRotation, KeyPrePublish: f.keyPrePublish, TrustedIssuers: trusted,
 		RefreshTokenLifetime: f.refreshLifetime, RefreshTokenMaxLifetime: f.refreshMaxLifetime, RefreshReuseGrace: grace,
 	}, nil
-}
-
-// ensureBootstrap creates the bootstrap client on first start, prints its
-// secret that once, and returns what writes bootstrap.json once the URL is
-// known.
-func ensureBootstrap(ctx context.Context, a *workspace, svc *identity.Service, out io.Writer, publicURL, caFile string) (func(url string), error) {
-	boot, err := svc.EnsureBootstrap(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("bootstrap client: %w", err)
-	}
-	if boot.Created {
-		printBootstrap(out, boot, filepath.Join(a.dataDir, identity.BootstrapFileName))
-	}
-	return func(url string) {
-		if err := writeBootstrapFile(a, boot, url, publicURL, caFile); err != nil {
-			a.log.Error("write bootstrap file", "err", err.Error())
-		}
-	}, nil
-}
-
-// writeBootstrapFile writes bootstrap.json for the URL just bound. The
-// secret is known only on the first start: later starts keep the one the
-// file already holds, and only refresh the URLs.
-func writeBootstrapFile(a *workspace, boot *identity.Bootstrap, url, publicURL, caFile string) error {
-	if boot.Client == nil {
-		return nil // the bootstrap client was deleted: nothing to sign in with
-	}
-	base := strings.TrimRight(url, "/")
-	if publicURL != "" {
-		base = strings.TrimRight(publicURL, "/")
-	}
-	bf := &identity.BootstrapFile{
-		TenantID: a.tenant.ID, SubscriptionID: a.sub.ID, ClientID: boot.Client.ID, ClientSecret: boot.Secret,
-		Authority: base + "/", ARMEndpoint: base + "/", CACertFile: caFile,
-	}
-	if bf.ClientSecret == "" {
-		if old, err := identity.ReadBootstrapFile(a.dataDir); err == nil && old.ClientID == bf.ClientID {
-			bf.ClientSecret = old.ClientSecret
-		}
-	}
-	return identity.WriteBootstrapFile(a.dataDir, bf)
 }

@@ -48,6 +48,10 @@ func newRootCmd() *cobra.Command {
 		newClientsCmd(g), newUsersCmd(g), newDeviceCmd(g), newManagedIdentitiesCmd(g), newRolesCmd(g), newKeysCmd(g), newSubscriptionsCmd(g),
 		newPlaywrightCmd(g), newBenchCmd(g), newAuditCmd(g),
 	)
+	addVersion(root)                      // version.go
+	root.AddCommand(newNewSecretCmd())    // bootstrap.go
+	root.AddCommand(newHealthcheckCmd(g)) // healthcheck.go
+	polishHelp(root)                      // examples.go: after every command is added
 	return root
 }
 

@@ -29,6 +29,9 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if oid, err = principalByObjectID(cmd.Context(), a.store, oid); err != nil {
+				return err
+			}
 			ra, err := assignRole(cmd.Context(), a, oid, role, scope)
 			if err != nil {
 				return err
@@ -183,4 +186,29 @@ func resolvePrincipal(ctx context.Context, store tokend.Store, p string) (string
 		return strings.ToLower(p), nil
 	}
 	return "", fmt.Errorf("look up client %s: %w", p, err)
+}
+
+// principalByObjectID checks that an object id names a principal, so an
+// assignment to a typo is refused rather than granting nothing silently
+// (Azure answers PrincipalNotFound).
+func principalByObjectID(ctx context.Context, store tokend.Store, oid string) (string, error) {
+	clients, err := store.ListClients(ctx)
+	if err != nil {
+		return "", fmt.Errorf("look up principal %s: %w", oid, err)
+	}
+	for _, c := range clients {
+		if strings.EqualFold(c.ObjectID, oid) {
+			return c.ObjectID, nil
+		}
+	}
+	users, err := store.ListUsers(ctx)
+	if err != nil {
+		return "", fmt.Errorf("look up principal %s: %w", oid, err)
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.ObjectID, oid) {
+			return u.ObjectID, nil
+		}
+	}
+	return "", fmt.Errorf("no client, managed identity or user has the id or object id %s: check it with `tokend clients list`, `tokend managed-identities list` or `tokend users list`", oid)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -40,6 +41,8 @@ type serveFlags struct {
 	playwright           playwrightFlags    // playwright.go
 	audit                auditFlags         // auditflags.go
 	hardening            hardeningFlags     // hardening.go
+	inMemory             inMemoryFlags      // inmemory.go
+	bootstrap            bootstrapFlags     // bootstrap.go
 }
 
 func newServeCmd(g *globalFlags) *cobra.Command {
@@ -75,13 +78,34 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	addAuditFlags(fl, &f.audit)
 	addHardeningFlags(fl, &f.hardening)
 	fl.IntVar(&f.gcPercent, "gc-percent", defaultGCPercent, "Go garbage-collection target (GOGC), unless the GOGC variable is set; GOMEMLIMIT caps the heap as usual [TOKEND_GC_PERCENT]")
+	addInMemoryFlags(fl, &f.inMemory)
+	addBootstrapFlags(fl, &f.bootstrap)
 	fl.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go's pprof profiles on this loopback address (off by default; for profiling only) [TOKEND_PPROF_ADDR]")
 	return cmd
 }
 
 func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlags) error {
+	if err := f.inMemory.check(g, f.certFile); err != nil {
+		return err
+	}
+	if (f.certFile == "") != (f.keyFile == "") {
+		return errors.New("--cert and --key go together: give both the certificate and its private key (PEM files), or neither for the local CA")
+	}
 	metrics := server.NewMetrics()
-	a, err := openWorkspace(ctx, g, metrics.ObserveStorage)
+	open := openWorkspace
+	if f.inMemory.enabled {
+		open = openMemoryWorkspace
+	} else {
+		if err := os.MkdirAll(g.dataDir, 0o700); err != nil {
+			return fmt.Errorf("create data directory %s: %w", g.dataDir, err)
+		}
+		release, err := lockDataDir(g.dataDir) // datalock.go
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	a, err := open(ctx, g, metrics.ObserveStorage)
 	if err != nil {
 		return err
 	}
@@ -94,21 +118,32 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	defer auditLog.Close()
 
 	var tlsConf *tls.Config
+	var caPEM []byte // served at /ca.pem
 	caFile := ""
 	if !f.plainHTTP {
 		var pair tls.Certificate
-		if f.certFile != "" || f.keyFile != "" {
+		switch {
+		case f.certFile != "":
 			pair, err = tls.LoadX509KeyPair(f.certFile, f.keyFile)
 			if err != nil {
-				return fmt.Errorf("load --cert/--key: %w", err)
+				return fmt.Errorf("load --cert %s / --key %s: %w", f.certFile, f.keyFile, err)
 			}
-		} else {
+		case f.inMemory.enabled:
+			var ca *localca.Ephemeral
+			if ca, caFile, err = f.inMemory.memoryTLS(f.tlsHosts); err != nil {
+				return err
+			}
+			pair, caPEM = ca.Cert, ca.CAPEM
+		default:
 			files := localca.FilesIn(g.dataDir)
 			pair, err = localca.Ensure(files, f.tlsHosts, time.Now())
 			if err != nil {
 				return fmt.Errorf("local CA: %w", err)
 			}
 			caFile, _ = filepath.Abs(files.CACert)
+			if caPEM, err = os.ReadFile(files.CACert); err != nil {
+				return fmt.Errorf("local CA: %w", err)
+			}
 		}
 		tlsConf = server.TLSConfig(pair)
 	}
@@ -124,6 +159,9 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		return err
 	}
 	idc.IMDSIdentity = f.imdsIdentity
+	if f.inMemory.enabled {
+		idc.PasswordParams = identity.EphemeralPasswordParams
+	}
 	limits, err := f.hardening.limits()
 	if err != nil {
 		return err
@@ -144,13 +182,25 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		BodyTimeout:                f.hardening.bodyTimeout,
 		WriteTimeout:               f.hardening.writeTimeout,
 		MetricsToken:               f.hardening.metricsToken,
+		CAPEM:                      caPEM,
 	})
 	if err != nil {
 		return err
 	}
 	go composed.Identity.Run(ctx)
-	writeBootstrap, err := ensureBootstrap(ctx, a, composed.Identity, out, f.publicURL, caFile)
+	// Bound before the bootstrap client is made, and its file written
+	// right after, so that no later failure (a taken port, say) loses a
+	// secret that was shown once.
+	ln, err := server.Listen(f.addr)
 	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	url := "http://" + ln.Addr().String()
+	if tlsConf != nil {
+		url = "https://" + ln.Addr().String()
+	}
+	if err := ensureBootstrap(ctx, a, composed.Identity, out, &f.bootstrap, url, f.publicURL, caFile); err != nil {
 		return err
 	}
 	if f.imdsAddr != "" {
@@ -180,20 +230,22 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	}
 	srv := composed.Server
 
+	if f.inMemory.enabled {
+		fmt.Fprintln(out, inMemoryNotice)
+	}
 	fmt.Fprintf(out, "tenant:       %s\n", a.tenant.ID)
 	fmt.Fprintf(out, "subscription: %s\n", a.sub.ID)
 	if caFile != "" {
 		fmt.Fprintf(out, "CA file:      %s   (trust it: SSL_CERT_FILE=%s)\n", caFile, caFile)
 	}
 	return srv.Serve(ctx, server.ListenConfig{
-		Addr: f.addr, TLS: tlsConf, DataDir: g.dataDir, ShutdownTimeout: f.shutdownTimeout,
+		Addr: f.addr, Listener: ln, TLS: tlsConf, DataDir: a.dataDir, ShutdownTimeout: f.shutdownTimeout,
 		MaxHeaderBytes: f.hardening.maxHeaderBytes, MaxConns: f.hardening.maxConns,
 		MaxConnsPerAddr: f.hardening.maxConnsPerAddr, ConnLimitExempt: proxies.Trusts,
 		Ready: func(url string) {
 			fmt.Fprintf(out, "listening:    %s\n", url)
 			a.log.Info("tokend listening", "url", url)
 			composed.Identity.SetBaseURL(url)
-			writeBootstrap(url)
 		},
 	})
 }

@@ -104,51 +104,9 @@ func (a *workspace) checkMasterKey(ctx context.Context) error {
 }
 
 // ensureDefaults creates the default tenant and subscription on first start.
-// Nodes racing on one database agree through CreateMeta: one value wins.
-func (a *workspace) ensureDefaults(ctx context.Context) error {
-	tid, err := a.ensureMeta(ctx, "default-tenant", newUUID)
-	if err != nil {
-		return err
-	}
-	if a.tenant, err = a.store.GetTenant(ctx, tid); errors.Is(err, tokend.ErrNotFound) {
-		t := &tokend.Tenant{ID: tid, DisplayName: "Default Directory", CreatedAt: time.Now().UTC()}
-		if err := a.store.CreateTenant(ctx, t); err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
-			return fmt.Errorf("create default tenant: %w", err)
-		}
-		a.tenant, err = a.store.GetTenant(ctx, tid)
-	}
-	if err != nil {
-		return fmt.Errorf("load default tenant: %w", err)
-	}
-	sid, err := a.ensureMeta(ctx, "default-subscription", newUUID)
-	if err != nil {
-		return err
-	}
-	if a.sub, err = a.store.GetSubscription(ctx, sid); errors.Is(err, tokend.ErrNotFound) {
-		s := &tokend.Subscription{ID: sid, TenantID: tid, DisplayName: "Default Subscription", State: "Enabled", CreatedAt: time.Now().UTC()}
-		if err := a.store.CreateSubscription(ctx, s); err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
-			return fmt.Errorf("create default subscription: %w", err)
-		}
-		a.sub, err = a.store.GetSubscription(ctx, sid)
-	}
-	if err != nil {
-		return fmt.Errorf("load default subscription: %w", err)
-	}
-	return nil
-}
-
-func (a *workspace) ensureMeta(ctx context.Context, key string, gen func() string) (string, error) {
-	v, err := a.store.GetMeta(ctx, key)
-	if err == nil {
-		return string(v), nil
-	}
-	if !errors.Is(err, tokend.ErrNotFound) {
-		return "", fmt.Errorf("read %s: %w", key, err)
-	}
-	if err := a.store.CreateMeta(ctx, key, []byte(gen())); err != nil && !errors.Is(err, tokend.ErrAlreadyExists) {
-		return "", fmt.Errorf("create %s: %w", key, err)
-	}
-	return a.ensureMeta(ctx, key, gen)
+func (a *workspace) ensureDefaults(ctx context.Context) (err error) {
+	a.tenant, a.sub, err = tokendapp.EnsureDefaults(ctx, a.store)
+	return err
 }
 
 func newLogger(level string) *slog.Logger {

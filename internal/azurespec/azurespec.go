@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -18,7 +19,9 @@ import (
 // EnvVar names the folder that holds the specs.
 const EnvVar = "TOKEND_AZURE_SPECS"
 
-// Spec files, relative to the specs folder.
+// Spec files, relative to the specs folder: their paths below
+// specification/ in the public Azure REST API specs repository
+// (Azure/azure-rest-api-specs), which README.md lists.
 const (
 	ContainerApps       = "app/resource-manager/Microsoft.App/preview/2023-08-01-preview/ContainerApps.json"
 	ContainerAppsCommon = "app/resource-manager/Microsoft.App/preview/2023-08-01-preview/CommonDefinitions.json"
@@ -51,7 +54,11 @@ func Dir(t testing.TB) string {
 		if os.Getenv("TOKEND_REQUIRE_SPECS") == "1" {
 			t.Fatalf("%s is not set and TOKEND_REQUIRE_SPECS=1", EnvVar)
 		}
-		t.Skipf("%s not set: skipping validation against the official specs", EnvVar)
+		if n := skipped.Add(1); n == 1 {
+			t.Skipf("%s not set: this test and every later one that validates against the official Azure specs skip; "+
+				"point it at a copy of the specification/ tree of the public Azure REST API specs (the files are listed in README.md, \"Official specs\")", EnvVar)
+		}
+		t.Skipf("%s not set (see the first skip)", EnvVar)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -59,6 +66,10 @@ func Dir(t testing.TB) string {
 	}
 	return abs
 }
+
+// skipped counts the tests of this test binary skipped for want of specs,
+// so only the first explains at length.
+var skipped atomic.Int64
 
 var (
 	mu      sync.Mutex

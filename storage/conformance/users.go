@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ func RunUsers(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"SignInFailures", testSignInFailures},
 		{"RefreshFamilies", testRefreshFamilies},
 		{"RefreshRotationRace", testRefreshRotationRace},
+		{"RefreshRotationBatch", testRefreshRotationBatch},
 		{"DeleteUserCascades", testDeleteUserCascades},
 	}
 	for _, tc := range tests {
@@ -184,6 +186,13 @@ func testSignInFailures(t *testing.T, s tokend.Store) {
 	}
 }
 
+// rotate redeems one family's generation alone.
+func rotate(ctx context.Context, s tokend.Store, id string, gen int64, now time.Time) (bool, error) {
+	r := &tokend.RefreshRotation{FamilyID: id, Generation: gen}
+	err := s.RotateRefreshFamilies(ctx, now, []*tokend.RefreshRotation{r})
+	return r.Rotated, err
+}
+
 func newFamily(u *tokend.User) *tokend.RefreshFamily {
 	return &tokend.RefreshFamily{
 		ID: uuid.NewString(), TenantID: u.TenantID, ClientID: uuid.NewString(), UserObjectID: u.ObjectID,
@@ -208,12 +217,12 @@ func testRefreshFamilies(t *testing.T, s tokend.Store) {
 	}
 	checkTime(t, "ExpiresAt", got.ExpiresAt, f.ExpiresAt)
 
-	ok, err := s.RotateRefreshFamily(ctx, f.ID, 0, stamp(time.Minute))
+	ok, err := rotate(ctx, s, f.ID, 0, stamp(time.Minute))
 	must(t, err)
 	if !ok {
 		t.Fatal("rotation from the current generation did not apply")
 	}
-	ok, err = s.RotateRefreshFamily(ctx, f.ID, 0, stamp(time.Minute))
+	ok, err = rotate(ctx, s, f.ID, 0, stamp(time.Minute))
 	must(t, err)
 	if ok {
 		t.Fatal("rotation from a used generation applied")
@@ -225,14 +234,14 @@ func testRefreshFamilies(t *testing.T, s tokend.Store) {
 	}
 	checkTime(t, "RotatedAt", got.RotatedAt, stamp(time.Minute))
 	// No rotation once expired.
-	ok, err = s.RotateRefreshFamily(ctx, f.ID, 1, stamp(25*time.Hour))
+	ok, err = rotate(ctx, s, f.ID, 1, stamp(25*time.Hour))
 	must(t, err)
 	if ok {
 		t.Fatal("an expired family rotated")
 	}
 
 	must(t, s.RevokeRefreshFamily(ctx, f.ID))
-	ok, err = s.RotateRefreshFamily(ctx, f.ID, 1, stamp(2*time.Minute))
+	ok, err = rotate(ctx, s, f.ID, 1, stamp(2*time.Minute))
 	must(t, err)
 	if ok {
 		t.Fatal("a revoked family rotated")
@@ -276,7 +285,7 @@ func testRefreshRotationRace(t *testing.T, s tokend.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := s.RotateRefreshFamily(ctx, f.ID, 0, stamp(time.Minute))
+			ok, err := rotate(ctx, s, f.ID, 0, stamp(time.Minute))
 			if err != nil {
 				t.Error(err)
 			}
@@ -300,4 +309,34 @@ func testDeleteUserCascades(t *testing.T, s tokend.Store) {
 	must(t, s.DeleteUser(ctx, u.ObjectID))
 	_, err := s.GetRefreshFamily(ctx, f.ID)
 	wantErr(t, err, tokend.ErrNotFound)
+}
+
+// testRefreshRotationBatch: in one batch, each family at its generation
+// rotates once; a wrong generation, a revoked family, an unknown one and
+// a repeat do not.
+func testRefreshRotationBatch(t *testing.T, s tokend.Store) {
+	ctx := t.Context()
+	u := newUser(uuid.NewString(), "ada@contoso.example")
+	must(t, s.CreateUser(ctx, u))
+	a, b, c := newFamily(u), newFamily(u), newFamily(u)
+	for _, f := range []*tokend.RefreshFamily{a, b, c} {
+		must(t, s.CreateRefreshFamily(ctx, f))
+	}
+	must(t, s.RevokeRefreshFamily(ctx, c.ID))
+	batch := []*tokend.RefreshRotation{
+		{FamilyID: a.ID, Generation: 0}, {FamilyID: b.ID, Generation: 3}, {FamilyID: a.ID, Generation: 0},
+		{FamilyID: c.ID, Generation: 0}, {FamilyID: uuid.NewString(), Generation: 0},
+	}
+	must(t, s.RotateRefreshFamilies(ctx, stamp(time.Minute), batch))
+	for i, want := range []bool{true, false, false, false, false} {
+		if batch[i].Rotated != want {
+			t.Errorf("record %d (%s at %d) rotated %v, want %v", i, batch[i].FamilyID, batch[i].Generation, batch[i].Rotated, want)
+		}
+	}
+	got, err := s.GetRefreshFamily(ctx, a.ID)
+	must(t, err)
+	if got.Generation != 1 {
+		t.Fatalf("family rotated to %d, want 1", got.Generation)
+	}
+	must(t, s.RotateRefreshFamilies(ctx, stamp(time.Minute), nil))
 }

@@ -177,6 +177,9 @@ func Open(ctx context.Context, path string, opts ...Option) (tokend.Store, error
 		}
 		return w, nil
 	})
+	if isNotADatabase(err) {
+		return nil, fmt.Errorf("sqlite: %s is not a SQLite database (corrupt, or another kind of file): restore it from a backup, or move it away to start with an empty one (no clients, keys or resources): %w", abs, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +242,17 @@ func retryBusy(ctx context.Context, timeout time.Duration, open func() (*sql.DB,
 		case <-time.After(wait):
 		}
 	}
+}
+
+// isNotADatabase reports SQLITE_NOTADB (and SQLITE_CORRUPT): the file is
+// not a database SQLite can read.
+func isNotADatabase(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	c := coded.Code() & 0xff
+	return c == sqlite3.SQLITE_NOTADB || c == sqlite3.SQLITE_CORRUPT
 }
 
 // isBusy reports SQLITE_BUSY (and its extended codes).

@@ -3,22 +3,20 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tokend-dev/tokend"
 )
 
-// Refresh token families (migration 0600_users.sql). A refresh is one
-// conditional UPDATE (RotateRefreshFamily): outside a transaction it is a
-// share of the engine's group commit, which is what lets refreshes
-// outrun the commit rate.
+// Refresh token families (migration 0600_users.sql). Refreshes are
+// conditional UPDATEs of their families, a batch of concurrent ones in
+// one statement (RotateRefreshFamilies).
 const (
 	refreshFamilyColumns   = `id, tenant_id, client_id, user_object_id, generation, rotated_at, revoked, created_at, expires_at`
 	createRefreshFamilySQL = `INSERT INTO refresh_families (` + refreshFamilyColumns + `)
 VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) ON CONFLICT DO NOTHING`
-	getRefreshFamilySQL    = `SELECT ` + refreshFamilyColumns + ` FROM refresh_families WHERE id = $1`
-	rotateRefreshFamilySQL = `UPDATE refresh_families SET generation = generation + 1, rotated_at = $3
-WHERE id = $1 AND generation = $2 AND revoked = 0 AND expires_at > $3`
+	getRefreshFamilySQL          = `SELECT ` + refreshFamilyColumns + ` FROM refresh_families WHERE id = $1`
 	revokeRefreshFamilySQL       = `UPDATE refresh_families SET revoked = 1 WHERE id = $1`
 	revokeUserRefreshFamiliesSQL = `UPDATE refresh_families SET revoked = 1 WHERE user_object_id = $1 AND revoked = 0`
 	purgeRefreshFamiliesSQL      = `DELETE FROM refresh_families WHERE expires_at < $1`
@@ -50,17 +48,60 @@ func (q *queries) GetRefreshFamily(ctx context.Context, id string) (_ *tokend.Re
 	return &f, nil
 }
 
-func (q *queries) RotateRefreshFamily(ctx context.Context, id string, gen int64, now time.Time) (_ bool, err error) {
-	defer q.done("RotateRefreshFamily", time.Now(), &err)
-	res, err := q.write.ExecContext(ctx, rotateRefreshFamilySQL, id, gen, toMicros(now))
-	if err != nil {
-		return false, fmt.Errorf("rotate refresh token family %s: %w", id, q.classify(err))
+// RotateRefreshFamilies rotates a batch in one UPDATE ... RETURNING: the
+// ids it returns are the families it moved on. A repeat of a family in the
+// batch is a use of a spent generation, left unrotated.
+func (q *queries) RotateRefreshFamilies(ctx context.Context, now time.Time, rotations []*tokend.RefreshRotation) (err error) {
+	defer q.done("RotateRefreshFamilies", time.Now(), &err)
+	if len(rotations) == 0 {
+		return nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("rotate refresh token family %s: %w", id, err)
+	first := make(map[string]bool, len(rotations))
+	var ids, gens strings.Builder
+	args := make([]any, 0, 2*len(rotations)+1)
+	args = append(args, toMicros(now))
+	for _, r := range rotations {
+		r.Rotated = false
+		if first[r.FamilyID] {
+			continue
+		}
+		first[r.FamilyID] = true
+		if len(args) > 1 {
+			ids.WriteByte(',')
+		}
+		fmt.Fprintf(&ids, "$%d", len(args)+1)
+		fmt.Fprintf(&gens, " WHEN $%d THEN CAST($%d AS BIGINT)", len(args)+1, len(args)+2)
+		args = append(args, r.FamilyID, r.Generation)
 	}
-	return n == 1, nil
+	query := `UPDATE refresh_families SET generation = generation + 1, rotated_at = $1
+WHERE id IN (` + ids.String() + `) AND revoked = 0 AND expires_at > $1 AND generation = CASE id` + gens.String() + ` END
+RETURNING id`
+	rotated := make(map[string]bool, len(first))
+	err = q.inWriteTx(ctx, func(tx querier) error {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return q.classify(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			rotated[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("rotate refresh token families: %w", err)
+	}
+	for _, r := range rotations {
+		if rotated[r.FamilyID] {
+			r.Rotated = true
+			delete(rotated, r.FamilyID) // a repeat stays unrotated
+		}
+	}
+	return nil
 }
 
 func (q *queries) RevokeRefreshFamily(ctx context.Context, id string) (err error) {

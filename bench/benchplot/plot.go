@@ -1,4 +1,7 @@
-package bench
+// Package benchplot draws the charts of a `tokend bench --json` result. It
+// lives apart from package bench, and only cmd/tokend-plot imports it, so the
+// plotting, font and PDF packages it needs stay out of the server binary.
+package benchplot
 
 import (
 	"fmt"
@@ -9,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tokend-dev/tokend/bench"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -20,7 +24,7 @@ import (
 // bench-throughput.png (requests/s per scenario, one bar per engine and
 // cluster size, the bare HTTPS ceiling as a line) and bench-latency.png
 // (p50, p90 and p99 per scenario and configuration on a log scale).
-func Plot(r *Report, dir string) ([]string, error) {
+func Plot(r *bench.Report, dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -31,7 +35,7 @@ func Plot(r *Report, dir string) ([]string, error) {
 	var files []string
 	charts := []struct {
 		name string
-		draw func(*grouped, *Report) (*plot.Plot, error)
+		draw func(*grouped, *bench.Report) (*plot.Plot, error)
 	}{
 		{"bench-throughput.png", throughputPlot},
 		{"bench-latency.png", latencyPlot},
@@ -57,11 +61,11 @@ func Plot(r *Report, dir string) ([]string, error) {
 type grouped struct {
 	scenarios []string
 	configs   []string
-	at        map[[2]string]*Result
+	at        map[[2]string]*bench.Result
 }
 
-func groupResults(r *Report) *grouped {
-	g := &grouped{at: map[[2]string]*Result{}}
+func groupResults(r *bench.Report) *grouped {
+	g := &grouped{at: map[[2]string]*bench.Result{}}
 	seenS, seenC := map[string]bool{}, map[string]bool{}
 	for _, res := range r.Results {
 		if res.Requests == 0 {
@@ -80,7 +84,7 @@ func groupResults(r *Report) *grouped {
 	return g
 }
 
-func subtitle(r *Report) string {
+func subtitle(r *bench.Report) string {
 	return fmt.Sprintf("%s, %d cores, %d workers, %s per scenario, %s",
 		r.Machine.CPU, r.Machine.Cores, r.Workers, time.Duration(r.Duration), r.Date.Format("2006-01-02"))
 }
@@ -90,7 +94,7 @@ func barWidth(configs int) vg.Length {
 	return vg.Length(math.Min(18, 42/float64(max(configs, 1)))) * vg.Millimeter / 2
 }
 
-func throughputPlot(g *grouped, r *Report) (*plot.Plot, error) {
+func throughputPlot(g *grouped, r *bench.Report) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Throughput per scenario (requests/s, higher is better)\n" + subtitle(r)
 	p.Y.Label.Text = "requests/s"
@@ -120,14 +124,14 @@ func throughputPlot(g *grouped, r *Report) (*plot.Plot, error) {
 	// The bare HTTPS ceiling as a line when it fits; when it is far above
 	// every bar it would flatten them, so the title says it instead.
 	if h := r.Ceiling.HTTPS.Throughput; h > 0 && h > 2*top {
-		p.Title.Text += fmt.Sprintf(", bare HTTPS ceiling %s/s", fmtRate(h))
+		p.Title.Text += fmt.Sprintf(", bare HTTPS ceiling %s/s", bench.FormatRate(h))
 	} else if h > 0 {
 		line := plotter.NewFunction(func(float64) float64 { return h })
 		line.Color = color.Gray{Y: 90}
 		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		line.Width = vg.Points(1)
 		p.Add(line)
-		p.Legend.Add(fmt.Sprintf("bare HTTPS ceiling (%s/s)", fmtRate(h)), line)
+		p.Legend.Add(fmt.Sprintf("bare HTTPS ceiling (%s/s)", bench.FormatRate(h)), line)
 		top = math.Max(top, h)
 	}
 	// Headroom above the tallest bar for the legend.
@@ -141,15 +145,15 @@ func throughputPlot(g *grouped, r *Report) (*plot.Plot, error) {
 // percentileShapes mark p50, p90 and p99.
 var percentileShapes = []struct {
 	name  string
-	get   func(Latency) time.Duration
+	get   func(bench.Latency) time.Duration
 	glyph draw.GlyphDrawer
 }{
-	{"p50", func(l Latency) time.Duration { return l.P50 }, draw.CircleGlyph{}},
-	{"p90", func(l Latency) time.Duration { return l.P90 }, draw.TriangleGlyph{}},
-	{"p99", func(l Latency) time.Duration { return l.P99 }, draw.BoxGlyph{}},
+	{"p50", func(l bench.Latency) time.Duration { return l.P50 }, draw.CircleGlyph{}},
+	{"p90", func(l bench.Latency) time.Duration { return l.P90 }, draw.TriangleGlyph{}},
+	{"p99", func(l bench.Latency) time.Duration { return l.P99 }, draw.BoxGlyph{}},
 }
 
-func latencyPlot(g *grouped, r *Report) (*plot.Plot, error) {
+func latencyPlot(g *grouped, r *bench.Report) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Latency per scenario (ms, log scale, lower is better): p50 to p99\n" + subtitle(r)
 	p.Y.Label.Text = "milliseconds"
