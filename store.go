@@ -31,6 +31,7 @@ type Queries interface {
 	CustomRoleStore
 	UserStore
 	RefreshFamilyStore
+	DeviceCodeStore
 	SigningKeyStore
 	RevocationStore
 	MetaStore
@@ -177,6 +178,32 @@ type RefreshFamilyStore interface {
 	RevokeUserRefreshFamilies(ctx context.Context, userObjectID string) (int, error)
 	// PurgeRefreshFamilies deletes families that expired before t.
 	PurgeRefreshFamilies(ctx context.Context, before time.Time) (int, error)
+}
+
+// DeviceCodeStore keeps pending device-code sign-ins, shared by every
+// node: the device may poll any node, the user approve on any other.
+type DeviceCodeStore interface {
+	// CreateDeviceCode stores d; ErrAlreadyExists when its id, or its user
+	// code among codes not expired at d.CreatedAt, is taken (an expired
+	// code holding the user code gives it up).
+	CreateDeviceCode(ctx context.Context, d *DeviceCode) error
+	GetDeviceCode(ctx context.Context, id string) (*DeviceCode, error) // ErrNotFound
+	// GetDeviceCodeByUserCode finds a code by its user code (exact, upper
+	// case); ErrNotFound.
+	GetDeviceCodeByUserCode(ctx context.Context, userCode string) (*DeviceCode, error)
+	// DecideDeviceCode moves the pending code with userCode, unexpired at
+	// now, to status (approved or declined) by user at authTime; it
+	// reports whether it did. One statement: of two decisions one wins.
+	DecideDeviceCode(ctx context.Context, userCode string, status DeviceCodeStatus, userObjectID string, authTime, now time.Time) (bool, error)
+	// PollDeviceCode records a poll of code id at now unless the last
+	// recorded poll was after notBefore (the device polls too fast); it
+	// reports whether it recorded it.
+	PollDeviceCode(ctx context.Context, id string, now, notBefore time.Time) (bool, error)
+	// RedeemDeviceCode moves the approved code id, unexpired at now, to
+	// redeemed; it reports whether it did, so one poll alone gets tokens.
+	RedeemDeviceCode(ctx context.Context, id string, now time.Time) (bool, error)
+	// PurgeDeviceCodes deletes codes that expired before t.
+	PurgeDeviceCodes(ctx context.Context, before time.Time) (int, error)
 }
 
 // ManagedIdentityStore keeps managed identities by name.

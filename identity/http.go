@@ -63,6 +63,11 @@ func (s *Service) Routes() []pipeline.Route {
 	add("identity:logout", http.MethodPost, "oauth2/logout", s.serveLogout)
 	add("identity:userrealm", http.MethodGet, "UserRealm/{user}", s.serveUserRealm)
 	add("identity:signin", http.MethodPost, signInPathSegment, s.serveSignIn)
+	add("identity:devicecode", http.MethodPost, "oauth2/v2.0/devicecode", s.serveDeviceCode)
+	add("identity:devicecode-v1", http.MethodPost, "oauth2/devicecode", s.serveDeviceCode)
+	add("identity:deviceauth", http.MethodGet, deviceAuthPath, s.serveDeviceAuthPage)
+	add("identity:deviceauth", http.MethodPost, deviceAuthPath, s.serveDeviceAuthCode)
+	add("identity:deviceauth", http.MethodPost, deviceAuthPath+"/confirm", s.serveDeviceAuthConfirm)
 	return routes
 }
 

@@ -40,13 +40,9 @@ func (s *Service) serveCodeGrant(w http.ResponseWriter, r *http.Request, tenantI
 		s.answerGrantError(w, r, gerr)
 		return
 	}
-	user, err := s.cfg.Store.GetUser(r.Context(), code.User)
-	if errors.Is(err, tokend.ErrNotFound) {
-		s.answerGrantError(w, r, invalidGrant(50173, "The provided grant has been revoked: the user no longer exists."))
-		return
-	}
-	if err != nil {
-		s.answerGrantError(w, r, unavailableGrant(err))
+	user, gerr := s.grantUser(r.Context(), code.User)
+	if gerr != nil {
+		s.answerGrantError(w, r, gerr)
 		return
 	}
 	req := &userTokenRequest{

@@ -52,6 +52,9 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request, tenantID st
 	case grantTypeJWTBearer:
 		s.serveOnBehalfOfGrant(w, r, tenantID, form)
 		return
+	case grantTypeDeviceCode, grantTypeDeviceCodeShort:
+		s.serveDeviceCodeGrant(w, r, tenantID, form)
+		return
 	case "":
 		s.oauthError(w, r, http.StatusBadRequest, "invalid_request", 900144,
 			"The request body must contain the following parameter: 'grant_type'.")

@@ -212,6 +212,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.Assignments.authz = s.authz
 	s.Clients.onDelete = s.authz.Invalidate
 	s.Users.onDelete = s.authz.Invalidate
+	s.continuations[deviceContinuation] = s.continueDeviceSignIn
 	s.router = s.newRouter()
 	external := map[string]*externalIssuer{}
 	for _, ti := range cfg.TrustedIssuers {
@@ -289,6 +290,9 @@ func (s *Service) Run(ctx context.Context) {
 			}
 			if _, err := s.cfg.Store.PurgeRefreshFamilies(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
 				s.log.Warn("purge refresh token families", "err", err.Error())
+			}
+			if _, err := s.cfg.Store.PurgeDeviceCodes(ctx, s.cfg.Now()); err != nil && ctx.Err() == nil {
+				s.log.Warn("purge device codes", "err", err.Error())
 			}
 			if _, err := s.cfg.Store.PurgeSignInFailures(ctx, s.cfg.Now().Add(-failureMemory)); err != nil && ctx.Err() == nil {
 				s.log.Warn("purge failed sign-ins", "err", err.Error())

@@ -33,6 +33,8 @@ var auditedCommands = map[string]string{
 	"tokend users create":                        "user.create",
 	"tokend users delete":                        "user.delete",
 	"tokend users reset-password":                "user.password.reset",
+	"tokend device approve":                      "deviceCode.approve",
+	"tokend device deny":                         "deviceCode.decline",
 	"tokend managed-identities create":           "managedIdentity.create",
 	"tokend managed-identities delete":           "managedIdentity.delete",
 	"tokend roles assign":                        "roleAssignment.create",

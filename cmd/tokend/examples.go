@@ -86,6 +86,8 @@ var commandExamples = map[string]string{
 	"tokend users": `  tokend users create ada@contoso.example
   tokend roles assign --principal ada@contoso.example --role Reader
   tokend users list`,
+	"tokend device": `  tokend device approve ABCD2EFGH --user ada@contoso.example   # the code the device shows
+  tokend device deny ABCD2EFGH`,
 	"tokend subscriptions": `  tokend subscriptions list
   tokend subscriptions create --name staging`,
 	"tokend subscriptions list":   `  tokend subscriptions list --output json`,

@@ -45,7 +45,7 @@ func newRootCmd() *cobra.Command {
 	// Every subcommand, in one explicit list.
 	root.AddCommand(
 		newServeCmd(g), newEnvCmd(g), newTokenCmd(g), newVerifyCmd(g),
-		newClientsCmd(g), newUsersCmd(g), newManagedIdentitiesCmd(g), newRolesCmd(g), newKeysCmd(g), newSubscriptionsCmd(g),
+		newClientsCmd(g), newUsersCmd(g), newDeviceCmd(g), newManagedIdentitiesCmd(g), newRolesCmd(g), newKeysCmd(g), newSubscriptionsCmd(g),
 		newPlaywrightCmd(g), newBenchCmd(g), newAuditCmd(g),
 	)
 	addVersion(root)                      // version.go

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 	t.Run("AuthorizationServers", func(t *testing.T) { RunAuthorizationServers(t, newStore) })
 	t.Run("ClientCredentials", func(t *testing.T) { RunClientCredentials(t, newStore) })
 	t.Run("Users", func(t *testing.T) { RunUsers(t, newStore) })
+	t.Run("DeviceCodes", func(t *testing.T) { RunDeviceCodes(t, newStore) })
 }
 
 func testPing(t *testing.T, s tokend.Store) {
