@@ -201,14 +201,12 @@ func principalByObjectID(ctx context.Context, store tokend.Store, oid string) (s
 			return c.ObjectID, nil
 		}
 	}
-	users, err := store.ListUsers(ctx)
-	if err != nil {
+	u, err := store.GetUser(ctx, strings.ToLower(oid))
+	switch {
+	case err == nil:
+		return u.ObjectID, nil
+	case !errors.Is(err, tokend.ErrNotFound):
 		return "", fmt.Errorf("look up principal %s: %w", oid, err)
-	}
-	for _, u := range users {
-		if strings.EqualFold(u.ObjectID, oid) {
-			return u.ObjectID, nil
-		}
 	}
 	return "", fmt.Errorf("no client, managed identity or user has the id or object id %s: check it with `tokend clients list`, `tokend managed-identities list` or `tokend users list`", oid)
 }
