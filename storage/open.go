@@ -37,7 +37,7 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts sqlstore.Option
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("storage: create data directory: %w", err)
 		}
-		return sqlite.Open(ctx, filepath.Join(dataDir, DefaultSQLiteFile), sqlite.WithObserver(opts.Observer))
+		return sqlite.Open(ctx, filepath.Join(dataDir, DefaultSQLiteFile), sqlite.WithObserver(opts.Observer), sqlite.WithMigrationProgress(opts.MigrationProgress))
 	}
 	scheme, _, ok := strings.Cut(databaseURL, ":")
 	if !ok {
@@ -49,9 +49,10 @@ func Open(ctx context.Context, databaseURL, dataDir string, opts sqlstore.Option
 		if err != nil {
 			return nil, err
 		}
-		return sqlite.Open(ctx, path, append(sqliteOpts, sqlite.WithObserver(opts.Observer))...)
+		return sqlite.Open(ctx, path, append(sqliteOpts, sqlite.WithObserver(opts.Observer), sqlite.WithMigrationProgress(opts.MigrationProgress))...)
 	case "postgres", "postgresql":
-		return postgres.Open(ctx, databaseURL, postgres.WithObserver(opts.Observer), postgres.WithWarn(opts.Warn))
+		return postgres.Open(ctx, databaseURL, postgres.WithObserver(opts.Observer), postgres.WithWarn(opts.Warn),
+			postgres.WithMigrationProgress(opts.MigrationProgress))
 	}
 	// Only the scheme: the rest may hold a password.
 	return nil, fmt.Errorf("storage: unsupported database URL scheme %q (want sqlite: or postgres://)", scheme)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/tokend-dev/tokend/storage/sqlstore"
 )
 
 func main() {
@@ -25,6 +26,8 @@ type globalFlags struct {
 	dataDir  string
 	database string
 	logLevel string
+	// migrations shows long schema migrations on a terminal (nil: not).
+	migrations sqlstore.MigrationProgress
 }
 
 func newRootCmd() *cobra.Command {
@@ -35,6 +38,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			g.migrations = newMigrationProgress(cmd.ErrOrStderr(), outputOf(cmd) == outputJSON, migrationProgressDelay)
 			return bindEnv(cmd)
 		},
 	}

@@ -43,7 +43,7 @@ func openWorkspace(ctx context.Context, g *globalFlags, observe func(string, tim
 		return nil, fmt.Errorf("load key-encryption key: %w", err)
 	}
 	store, err := storage.Open(ctx, g.database, g.dataDir, sqlstore.Options{Observer: observe,
-		Warn: func(msg string) { log.Warn(msg) }})
+		Warn: func(msg string) { log.Warn(msg) }, MigrationProgress: g.migrations})
 	if err != nil {
 		return nil, fmt.Errorf("open storage: %w", err)
 	}

@@ -61,6 +61,7 @@ func Dir(t testing.TB) string {
 			t.Fatalf("%s is not set and TOKEND_REQUIRE_SPECS=1", EnvVar)
 		}
 		if n := skipped.Add(1); n == 1 {
+			announceSkip()
 			t.Skipf("%s not set: this test and every later one that validates against the official Azure specs skip; "+
 				"point it at a copy of the specification/ tree of the public Azure REST API specs (the files are listed in README.md, \"Official specs\")", EnvVar)
 		}

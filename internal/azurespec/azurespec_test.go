@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // The validator must accept the specs' own examples and reject documents
@@ -54,5 +55,22 @@ func TestValidatorAcceptsExamplesAndRejectsViolations(t *testing.T) {
 	apim := Schema(t, APIMDefinitions, "AuthorizationServerContract")
 	if err := Check(apim, []byte(`{"properties":{"displayName":"x","clientRegistrationEndpoint":"a","authorizationEndpoint":"b","clientId":"c","grantTypes":["bogus"]}}`)); err == nil {
 		t.Errorf("APIM contract with a bad grant type accepted")
+	}
+}
+
+// One test binary of a run announces the skip; the others find its marker;
+// a marker left by an earlier run an hour ago is no one's.
+func TestFirstInRun(t *testing.T) {
+	t.Parallel()
+	marker := filepath.Join(t.TempDir(), "marker")
+	now := time.Now()
+	if !firstInRun(marker, now) {
+		t.Fatal("first binary of a run not first")
+	}
+	if firstInRun(marker, now) {
+		t.Error("second binary of the run also first")
+	}
+	if !firstInRun(marker, now.Add(2*time.Hour)) {
+		t.Error("a stale marker kept a later run quiet")
 	}
 }

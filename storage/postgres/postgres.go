@@ -36,6 +36,7 @@ type config struct {
 	observer sqlstore.Observer
 	warn     func(string)
 	maxConns int
+	progress sqlstore.MigrationProgress
 }
 
 // Option configures Open.
@@ -47,6 +48,11 @@ func WithObserver(o sqlstore.Observer) Option { return func(c *config) { c.obser
 // WithWarn is told about server settings that put acknowledged writes at
 // risk (fsync or synchronous_commit off).
 func WithWarn(w func(string)) Option { return func(c *config) { c.warn = w } }
+
+// WithMigrationProgress is told about each schema migration as it runs.
+func WithMigrationProgress(p sqlstore.MigrationProgress) Option {
+	return func(c *config) { c.progress = p }
+}
 
 // WithMaxConns caps the connection pool (default 16).
 func WithMaxConns(n int) Option { return func(c *config) { c.maxConns = n } }
@@ -143,7 +149,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (tokend.Store, error)
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if _, err := sqlstore.Migrate(ctx, db, migrations, migrateLockSQL); err != nil {
+	if _, err := sqlstore.Migrate(ctx, db, migrations, migrateLockSQL, c.progress); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres %s: %w", describe(cfg), err)
 	}

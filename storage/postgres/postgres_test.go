@@ -127,7 +127,7 @@ func TestUpgradeKeepsClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := sqlstore.Migrate(ctx, db, before, ""); err != nil {
+	if _, err := sqlstore.Migrate(ctx, db, before, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	id := conformance.OldClient(t, db)

@@ -46,7 +46,7 @@ func OpenMemory(ctx context.Context, opts ...Option) (tokend.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sqlstore.Migrate(ctx, writer, migrations, ""); err != nil {
+	if _, err := sqlstore.Migrate(ctx, writer, migrations, "", c.progress); err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("sqlite in memory: %w", err)
 	}

@@ -66,6 +66,7 @@ type config struct {
 	synchronous Synchronous
 	busyTimeout time.Duration
 	readConns   int
+	progress    sqlstore.MigrationProgress
 	// writerPragmas are extra "name(value)" pragmas of the writer
 	// connection; tests use them to fake a full disk.
 	writerPragmas []string
@@ -76,6 +77,11 @@ type Option func(*config)
 
 // WithObserver reports every storage call's duration and error.
 func WithObserver(o sqlstore.Observer) Option { return func(c *config) { c.observer = o } }
+
+// WithMigrationProgress is told about each schema migration as it runs.
+func WithMigrationProgress(p sqlstore.MigrationProgress) Option {
+	return func(c *config) { c.progress = p }
+}
 
 // WithSynchronous sets the durability of commits; see SyncNormal, SyncFull.
 func WithSynchronous(s Synchronous) Option { return func(c *config) { c.synchronous = s } }
@@ -171,7 +177,7 @@ func Open(ctx context.Context, path string, opts ...Option) (tokend.Store, error
 		if err != nil {
 			return nil, err
 		}
-		if _, err := sqlstore.Migrate(ctx, w, migrations, ""); err != nil {
+		if _, err := sqlstore.Migrate(ctx, w, migrations, "", c.progress); err != nil {
 			w.Close()
 			return nil, fmt.Errorf("sqlite %s: %w", abs, err)
 		}

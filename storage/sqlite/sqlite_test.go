@@ -197,7 +197,7 @@ func TestUpgradeKeepsClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sqlstore.Migrate(ctx, db, before, ""); err != nil {
+	if _, err := sqlstore.Migrate(ctx, db, before, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	id := conformance.OldClient(t, db)

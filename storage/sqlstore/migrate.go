@@ -67,6 +67,13 @@ const (
 	recordMigrationSQL   = `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`
 )
 
+// MigrationProgress is told, before each pending migration runs, which it
+// is (step counts from 1 up to total, the number pending), and once more
+// with step = total+1 and a zero Migration when they are all committed. A
+// migration over a large table can take minutes; the CLI shows a progress
+// bar with it. It is called on the migrating goroutine: it must not block.
+type MigrationProgress func(step, total int, m Migration)
+
 // Migrate brings the schema in db up to the last of migrations and returns
 // how many it applied. Everything happens in one transaction, so a failed
 // migration leaves the schema as it was.
@@ -76,7 +83,7 @@ const (
 // versions are read only after it, so a node that waited finds the work done
 // by the one that held the lock. SQLite needs none: its migration
 // transaction begins IMMEDIATE, which is already exclusive among writers.
-func Migrate(ctx context.Context, db *sql.DB, migrations []Migration, lockSQL string) (int, error) {
+func Migrate(ctx context.Context, db *sql.DB, migrations []Migration, lockSQL string, progress MigrationProgress) (int, error) {
 	if len(migrations) == 0 {
 		return 0, fmt.Errorf("migrate: no migrations")
 	}
@@ -118,11 +125,18 @@ func Migrate(ctx context.Context, db *sql.DB, migrations []Migration, lockSQL st
 		}
 	}
 
-	count := 0
+	var pending []Migration
 	for _, m := range migrations {
-		if slices.Contains(applied, m.Version) {
-			continue
+		if !slices.Contains(applied, m.Version) {
+			pending = append(pending, m)
 		}
+	}
+	if progress == nil {
+		progress = func(int, int, Migration) {}
+	}
+	count := 0
+	for i, m := range pending {
+		progress(i+1, len(pending), m)
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return 0, fmt.Errorf("migrate: apply %04d_%s: %w", m.Version, m.Name, err)
 		}
@@ -133,6 +147,9 @@ func Migrate(ctx context.Context, db *sql.DB, migrations []Migration, lockSQL st
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("migrate: commit: %w", err)
+	}
+	if count > 0 {
+		progress(count+1, count, Migration{})
 	}
 	return count, nil
 }

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"database/sql"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -58,30 +60,30 @@ func TestMigrate(t *testing.T) {
 	ctx := t.Context()
 	db := openSQLite(t)
 	v1 := []Migration{{1, "init", "CREATE TABLE a (x INTEGER); CREATE TABLE b (y INTEGER);"}}
-	if n, err := Migrate(ctx, db, v1, ""); err != nil || n != 1 {
+	if n, err := Migrate(ctx, db, v1, "", nil); err != nil || n != 1 {
 		t.Fatalf("first Migrate = %d, %v; want 1 applied", n, err)
 	}
-	if n, err := Migrate(ctx, db, v1, ""); err != nil || n != 0 {
+	if n, err := Migrate(ctx, db, v1, "", nil); err != nil || n != 0 {
 		t.Fatalf("second Migrate = %d, %v; want 0 applied", n, err)
 	}
 
 	// A later build adds one in a reserved range and one below it.
 	v2 := append(v1, Migration{2, "two", "CREATE TABLE c (z INTEGER)"}, Migration{100, "apim", "CREATE TABLE d (z INTEGER)"})
-	if n, err := Migrate(ctx, db, []Migration{v1[0], v2[2]}, ""); err != nil || n != 1 {
+	if n, err := Migrate(ctx, db, []Migration{v1[0], v2[2]}, "", nil); err != nil || n != 1 {
 		t.Fatalf("Migrate with 100 = %d, %v", n, err)
 	}
-	if n, err := Migrate(ctx, db, v2, ""); err != nil || n != 1 {
+	if n, err := Migrate(ctx, db, v2, "", nil); err != nil || n != 1 {
 		t.Fatalf("Migrate with 2 after 100 = %d, %v; the gap must still be filled", n, err)
 	}
 
 	// An older build refuses the newer schema.
-	if _, err := Migrate(ctx, db, v1, ""); err == nil || !strings.Contains(err.Error(), "unknown to this build") {
+	if _, err := Migrate(ctx, db, v1, "", nil); err == nil || !strings.Contains(err.Error(), "unknown to this build") {
 		t.Fatalf("old build on a new schema: %v", err)
 	}
 
 	// A failing migration changes nothing, its earlier statements included.
 	bad := append(v2, Migration{101, "bad", "CREATE TABLE e (x INTEGER); THIS IS NOT SQL"})
-	if _, err := Migrate(ctx, db, bad, ""); err == nil {
+	if _, err := Migrate(ctx, db, bad, "", nil); err == nil {
 		t.Fatal("a broken migration applied")
 	}
 	var n int
@@ -113,5 +115,31 @@ func TestScopeRange(t *testing.T) {
 	}
 	if lo, hi := scopeRange("/"); lo != "/" || hi != "0" {
 		t.Errorf("root range (%s, %s)", lo, hi)
+	}
+}
+
+// Progress names each pending migration before it runs, counting only the
+// pending ones, then reports the end once they are committed; an
+// up-to-date schema reports nothing.
+func TestMigrateReportsProgress(t *testing.T) {
+	ctx := t.Context()
+	db := openSQLite(t)
+	v1 := []Migration{{1, "init", "CREATE TABLE a (x INTEGER)"}}
+	if _, err := Migrate(ctx, db, v1, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	v3 := append(v1, Migration{2, "two", "CREATE TABLE b (x INTEGER)"}, Migration{3, "three", "CREATE TABLE c (x INTEGER)"})
+	var got []string
+	record := func(step, total int, m Migration) { got = append(got, fmt.Sprintf("%d/%d %s", step, total, m.Name)) }
+	if _, err := Migrate(ctx, db, v3, "", record); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1/2 two", "2/2 three", "3/2 "}
+	if !slices.Equal(got, want) {
+		t.Errorf("progress = %q, want %q", got, want)
+	}
+	got = nil
+	if _, err := Migrate(ctx, db, v3, "", record); err != nil || len(got) != 0 {
+		t.Errorf("up to date: progress %q, err %v; want none", got, err)
 	}
 }

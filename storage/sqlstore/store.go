@@ -23,6 +23,8 @@ type Options struct {
 	// Warn, when set, is told about engine settings that put acknowledged
 	// writes at risk.
 	Warn func(msg string)
+	// MigrationProgress, when set, is told about each migration as it runs.
+	MigrationProgress MigrationProgress
 }
 
 // Config is what an engine hands to New.
