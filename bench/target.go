@@ -103,10 +103,23 @@ type node struct {
 // default) to measure what durability against power loss costs.
 const EngineSQLiteNormal = "sqlite-normal"
 
+// EngineSQLiteBare is SQLite with every per-request guard off (no rate
+// limits, no audit log), and EngineSQLiteHardened SQLite with both on (the
+// default rate limits and an fsynced audit log in the node's data
+// directory): run beside "sqlite" (rate limits on, no audit log), they
+// measure what the guards cost in one run.
+const (
+	EngineSQLiteBare     = "sqlite-bare"
+	EngineSQLiteHardened = "sqlite-hardened"
+)
+
+// SQLiteEngines are the engine names that run SQLite in the data directory.
+var SQLiteEngines = []string{"sqlite", EngineSQLiteNormal, EngineSQLiteBare, EngineSQLiteHardened}
+
 // LocalSpec says how to start a local cluster.
 type LocalSpec struct {
 	Executable string
-	Engine     string // "sqlite", "sqlite-normal" or "postgres"
+	Engine     string // "postgres" or one of SQLiteEngines
 	// Database is the PostgreSQL URL (confined to a fresh schema); empty
 	// for SQLite.
 	Database string
@@ -170,6 +183,12 @@ func (t *Target) Grow(ctx context.Context, n int) error {
 			// difference between this engine and "sqlite" in one run.
 			db := filepath.ToSlash(filepath.Join(dir, "tokend.db"))
 			args = append(args, "--database", "sqlite:///"+strings.TrimPrefix(db, "/")+"?synchronous=normal")
+		}
+		switch spec.Engine {
+		case EngineSQLiteBare:
+			args = append(args, "--rate-limits=off")
+		case EngineSQLiteHardened:
+			args = append(args, "--audit-log", filepath.Join(dir, "audit.jsonl"))
 		}
 		args = append(args, spec.ExtraArgs...)
 		nd := &node{exe: spec.Executable, dataDir: dir, addr: "127.0.0.1:0", args: args, env: env}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -69,7 +70,7 @@ briefly on small seeds (CI). See docs/performance.md.`,
 	fl.DurationVar(&f.warmup, "warmup", 2*time.Second, "unmeasured warm-up per scenario")
 	fl.DurationVar(&f.signTime, "sign-time", time.Second, "time per algorithm and operation for the signing ceiling")
 	fl.StringVar(&f.scenarios, "scenarios", "", "comma-separated scenarios (default all): "+scenarioNames())
-	fl.StringSliceVar(&f.engines, "engines", []string{"sqlite", "postgres"}, "engines to run on: sqlite, postgres, sqlite-normal (SQLite with synchronous=normal, to compare with the durable default)")
+	fl.StringSliceVar(&f.engines, "engines", []string{"sqlite", "postgres"}, "engines to run on: sqlite, postgres, and SQLite variants to compare with sqlite in one run: sqlite-normal (synchronous=normal instead of the durable default), sqlite-bare (no rate limits, no audit log), sqlite-hardened (rate limits and an fsynced audit log)")
 	fl.StringVar(&f.postgres, "postgres", envOr("TOKEND_TEST_POSTGRES", bench.DefaultPostgres), "PostgreSQL URL; each run uses a fresh schema in it, dropped after [TOKEND_TEST_POSTGRES]")
 	fl.IntSliceVar(&f.nodes, "nodes", []int{1}, "cluster sizes to run on PostgreSQL, e.g. 1,2 (nodes share the database and TOKEND_MASTER_KEY)")
 	fl.BoolVar(&f.smoke, "smoke", false, "every scenario for 3s after 1s warm-up on small seeds (CI: checks it runs with zero errors)")
@@ -124,8 +125,8 @@ func runBench(cmd *cobra.Command, f *benchFlags) error {
 		return err
 	}
 	for _, e := range f.engines {
-		if e != "sqlite" && e != "postgres" && e != bench.EngineSQLiteNormal {
-			return fmt.Errorf("--engines: unknown engine %q (sqlite, postgres, %s)", e, bench.EngineSQLiteNormal)
+		if e != "postgres" && !slices.Contains(bench.SQLiteEngines, e) {
+			return fmt.Errorf("--engines: unknown engine %q (postgres, %s)", e, strings.Join(bench.SQLiteEngines, ", "))
 		}
 	}
 	for _, n := range f.nodes {
