@@ -64,7 +64,7 @@ func (q *queries) RotateRefreshFamilies(ctx context.Context, now time.Time, rota
 WHERE id IN (` + ids.String() + `) AND revoked = 0 AND expires_at > $1 AND generation = CASE id` + gens.String() + ` END
 RETURNING id`
 	rotated := make(map[string]bool, len(first))
-	err = q.inWriteTx(ctx, func(tx querier) error {
+	err = q.inWriteStatements(ctx, func(tx querier) error {
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return q.classify(err)

@@ -45,7 +45,10 @@ func (q *queries) CreateRefreshFamilies(ctx context.Context, records []*tokend.R
 	if len(batch) == 0 {
 		return nil
 	}
-	err = q.inWriteTx(ctx, func(tx querier) error { return createRefreshFamilies(ctx, tx, batch) })
+	// The read that tells a taken id from a missing user (for families the
+	// INSERT did not store) needs no transaction with it: a family found
+	// is taken, whichever transaction stored it.
+	err = q.inWriteStatements(ctx, func(x querier) error { return createRefreshFamilies(ctx, x, batch) })
 	switch {
 	case err == nil:
 		return nil
