@@ -163,6 +163,12 @@ type RefreshFamilyStore interface {
 	// CreateRefreshFamily stores f (generation f.Generation);
 	// ErrAlreadyExists, ErrNotFound when its user is missing.
 	CreateRefreshFamily(ctx context.Context, f *RefreshFamily) error
+	// CreateRefreshFamilies stores many families at once (the sign-ins of
+	// a moment: one statement, committed on its own outside a
+	// transaction), setting each record's Err instead of failing the
+	// batch for one family. Of several records with one id, only the first
+	// can be stored.
+	CreateRefreshFamilies(ctx context.Context, records []*RefreshFamilyCreation) error
 	GetRefreshFamily(ctx context.Context, id string) (*RefreshFamily, error) // ErrNotFound
 	// RotateRefreshFamilies moves each family from its record's generation
 	// to the next at now, when it is at that generation, not revoked and

@@ -47,6 +47,15 @@ type RefreshFamily struct {
 	ExpiresAt time.Time
 }
 
+// RefreshFamilyCreation is one family to store in a batch
+// (CreateRefreshFamilies) and its outcome: Err is nil when it was stored,
+// ErrAlreadyExists when a family of its id exists, ErrNotFound when its
+// user does not.
+type RefreshFamilyCreation struct {
+	Family RefreshFamily
+	Err    error
+}
+
 // RefreshRotation is one redemption of a refresh token: its family and
 // the generation it was; Rotated is set when it moved the family on.
 type RefreshRotation struct {

@@ -27,7 +27,8 @@ type Scenario interface {
 
 // Observer is a scenario whose next request depends on the previous
 // answer (a refresh token's successor): it sees every 2xx body, on the
-// worker's goroutine, before that worker's next Next.
+// worker's goroutine, before that worker's next Next. The body is the
+// worker's buffer, good only during the call: keep copies, not slices.
 type Observer interface {
 	Scenario
 	Observe(worker int, body []byte)

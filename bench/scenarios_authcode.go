@@ -20,9 +20,8 @@ import (
 // web-app sign-ins make it: a public client redeems a code with its PKCE
 // verifier for an access token, an ID token and a refresh token (scope
 // openid profile offline_access and ARM). Per request the server opens
-// the sealed code, checks the verifier, records the code as spent in the
-// group-committed replay log, starts a refresh family (one insert) and
-// signs two tokens. The codes are obtained before the run, through the
+// the sealed code, checks the verifier, spends the code by starting its
+// refresh family (a row of a batched insert) and signs two tokens. The codes are obtained before the run, through the
 // real authorization endpoint with a browser session (the argon2id
 // sign-in happens once); obtaining them is not timed.
 type tokenCode struct {

@@ -15,18 +15,17 @@ import (
 
 // An authorization code is the sign-in it stands for, sealed (AES-256-GCM
 // under the key-encryption key) and base64url encoded after
-// authCodePrefix: nothing is stored when it is issued. It becomes
-// single-use at the token endpoint, where its id goes into the
-// group-committed replay log (the one client assertions use), so a
-// redemption costs one batched insert rather than a write per code.
+// authCodePrefix: nothing is stored when it is issued. It is spent at the
+// token endpoint by starting the refresh token family named after it
+// (codeFamilyID), a row inserted with the concurrent sign-ins' families
+// in one batch: a second redemption finds the family there and revokes
+// it (http_code_grant.go).
 const (
 	authCodePrefix   = "1.tkdc."
 	authCodeAAD      = "tokend authorization code v1"
 	authCodeLifetime = 10 * time.Minute
 	// maxAuthCodeLen bounds what is decoded from a request.
 	maxAuthCodeLen = 8192
-	// codeReplayPrefix namespaces codes in the replay log.
-	codeReplayPrefix = "code:"
 )
 
 // PKCE code challenge methods (RFC 7636 §4.2). plain is refused: it
@@ -44,13 +43,19 @@ type authCode struct {
 	Redirect string `json:"r"`
 	// RedirectGiven: the authorization request named its redirect URI, so
 	// the token request must name the same (RFC 6749 §4.1.3).
-	RedirectGiven bool     `json:"rg,omitempty"`
-	User          string   `json:"u"`
-	Scope         string   `json:"s"`
-	Resource      string   `json:"res,omitempty"` // the v1 endpoint's resource parameter
-	Nonce         string   `json:"n,omitempty"`
-	AuthTime      int64    `json:"a"`
-	Amr           []string `json:"m,omitempty"`
+	RedirectGiven bool   `json:"rg,omitempty"`
+	User          string `json:"u"`
+	// UPN and Name are the user's, for the tokens of the exchange (names
+	// do not change; the family insert that spends the code checks that
+	// the user still exists), so an exchange reads no user. Empty in codes
+	// sealed before they were carried.
+	UPN      string   `json:"un,omitempty"`
+	Name     string   `json:"ud,omitempty"`
+	Scope    string   `json:"s"`
+	Resource string   `json:"res,omitempty"` // the v1 endpoint's resource parameter
+	Nonce    string   `json:"n,omitempty"`
+	AuthTime int64    `json:"a"`
+	Amr      []string `json:"m,omitempty"`
 	// Challenge is the PKCE S256 challenge ("" when the client sent none:
 	// a confidential client may omit PKCE).
 	Challenge string `json:"p,omitempty"`
@@ -59,11 +64,11 @@ type authCode struct {
 
 // newAuthCodeID names a code; the tokens of its redemption are named
 // after it (codeTokenID, codeFamilyID) so a replay can revoke them. A
-// version 7 UUID: time-ordered, so the rows its redemption inserts (the
-// replay record, the refresh family) land at the right edge of their
-// B-trees instead of all over them — random keys made every batch commit
-// write a page per exchange (the WAL writes were 13 % of an exchange's
-// server CPU in a profile of the token-code bench scenario on SQLite).
+// version 7 UUID: time-ordered, so the row its redemption inserts (the
+// refresh family) lands at the right edge of the B-trees instead of all
+// over them — random keys made every batch commit write a page per
+// exchange (the WAL writes were 13 % of an exchange's server CPU in a
+// profile of the token-code bench scenario on SQLite).
 func newAuthCodeID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // codeNamespace derives the ids of a code's tokens from the code's id.
@@ -74,9 +79,9 @@ func codeTokenID(codeID string) string {
 	return uuid.NewSHA1(codeNamespace, []byte("access\x00"+codeID)).String()
 }
 
-// codeFamilyID is the refresh token family a code's redemption starts:
-// the code's own id (unique, time-ordered, and known only to the sealed
-// code and the sealed refresh token).
+// codeFamilyID is the refresh token family a code's redemption starts,
+// whose insert spends the code: the code's own id (unique, time-ordered,
+// and known only to the sealed code and the sealed refresh token).
 func codeFamilyID(codeID string) string { return codeID }
 
 func (s *Service) sealAuthCode(c *authCode) (string, error) {

@@ -423,8 +423,8 @@ func TestConcurrentCodeRedemptions(t *testing.T) {
 	testkit.EachEngine(t, testConcurrentCodeRedemptions)
 }
 
-// Redemptions of one code at once: at most one gets tokens, every other
-// is refused as a replay (and revokes what the winner got).
+// Redemptions of one code at once: one gets tokens, every other is
+// refused as a replay and revokes what the winner got.
 func testConcurrentCodeRedemptions(t *testing.T, store tokend.Store) {
 	e := newUserEnv(t, store)
 	verifier, challenge := pkce("g")
@@ -441,16 +441,22 @@ func testConcurrentCodeRedemptions(t *testing.T, store tokend.Store) {
 			results <- result{status, m}
 		}()
 	}
-	granted := 0
+	var granted []map[string]any
 	for range n {
 		r := <-results
 		if r.status == http.StatusOK {
-			granted++
+			granted = append(granted, r.m)
 			continue
 		}
 		wantOAuthError(t, r.status, r.m, http.StatusBadRequest, "invalid_grant", "54005")
 	}
-	if granted > 1 {
-		t.Fatalf("%d redemptions of one code got tokens", granted)
+	if len(granted) != 1 {
+		t.Fatalf("%d redemptions of one code got tokens, want 1", len(granted))
+	}
+	// The replays, answered after the winner's family was stored, revoked it.
+	status, m, _ := e.token(t, url.Values{"grant_type": {"refresh_token"}, "client_id": {e.public.ID}, "refresh_token": {granted[0]["refresh_token"].(string)}})
+	wantOAuthError(t, status, m, http.StatusBadRequest, "invalid_grant", "50173")
+	if _, err := e.svc.Authenticate(t.Context(), bearerRequest(granted[0]["access_token"].(string)), tokend.AudienceManagement); err == nil {
+		t.Error("the winner's access token still authenticates after the replays")
 	}
 }

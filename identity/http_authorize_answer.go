@@ -49,7 +49,7 @@ func (s *Service) finishAuthorize(w http.ResponseWriter, r *http.Request, tenant
 		var err error
 		code, err = s.sealAuthCode(&authCode{
 			ID: newAuthCodeID(), Tenant: tenantID, Client: client.ID, Redirect: ar.Redirect, RedirectGiven: ar.RedirectGiven,
-			User: user.ObjectID, Scope: ar.Scope, Resource: ar.Resource, Nonce: ar.Nonce, AuthTime: authTime,
+			User: user.ObjectID, UPN: user.UserPrincipalName, Name: user.DisplayName, Scope: ar.Scope, Resource: ar.Resource, Nonce: ar.Nonce, AuthTime: authTime,
 			Amr: []string{"pwd"}, Challenge: ar.Challenge, Exp: now.Add(authCodeLifetime).Unix(),
 		})
 		if err != nil {

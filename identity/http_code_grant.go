@@ -40,35 +40,35 @@ func (s *Service) serveCodeGrant(w http.ResponseWriter, r *http.Request, tenantI
 		s.answerGrantError(w, r, gerr)
 		return
 	}
-	user, gerr := s.grantUser(r.Context(), code.User)
-	if gerr != nil {
-		s.answerGrantError(w, r, gerr)
-		return
+	user := &tokend.User{ObjectID: code.User, TenantID: code.Tenant, UserPrincipalName: code.UPN, DisplayName: code.Name}
+	if code.UPN == "" {
+		if user, gerr = s.grantUser(r.Context(), code.User); gerr != nil {
+			s.answerGrantError(w, r, gerr)
+			return
+		}
 	}
 	req := &userTokenRequest{
 		base: s.baseURL(r), tenantID: tenantID, client: client, user: user, scopes: scopes, acr: acr,
 		amr: code.Amr, nonce: code.Nonce, authTime: time.Unix(code.AuthTime, 0), clientInfo: form.Get("client_info") == "1",
-		tokenID: codeTokenID(code.ID), familyID: codeFamilyID(code.ID),
+		tokenID: codeTokenID(code.ID),
 	}
-	// Spending the code and issuing its tokens (which starts the refresh
-	// family) each wait for a group commit; they run side by side, so an
-	// exchange waits for one commit rather than two before its audit
-	// record. Tokens issued for a code that turns out spent are never
-	// sent (and carry the ids its replay revokes).
+	// The code is spent by starting its refresh family, whether or not
+	// this exchange issues a refresh token: one insert, batched with the
+	// concurrent sign-ins', which fails for a code spent before and for a
+	// user deleted since. It runs beside the signing, so an exchange waits
+	// for one commit; tokens issued for a code that turns out spent are
+	// never sent (and carry the ids its replay revokes).
+	now := s.cfg.Now()
+	family := s.newRefreshFamily(req, codeFamilyID(code.ID), now)
+	req.family = firstRefreshClaims(family, req)
 	spent := make(chan *grantError, 1)
-	go func() { spent <- s.spendAuthCode(r, code) }()
+	go func() { spent <- s.spendAuthCode(r, code, *family, scopes.offline, now) }()
 	toks, err := s.issueUserTokens(r.Context(), req)
 	if gerr := <-spent; gerr != nil {
 		s.refuseGrant(w, r, client.ID, gerr)
 		return
 	}
-	switch {
-	case errors.Is(err, tokend.ErrAlreadyExists):
-		// The family of this code exists: a concurrent redemption of the
-		// same code got there first (and is being refused as a replay).
-		s.refuseGrant(w, r, client.ID, invalidGrant(54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."))
-		return
-	case err != nil:
+	if err != nil {
 		s.oauthError(w, r, s.troubleStatus(w, r, "issue user tokens", err), "temporarily_unavailable", 0, "The token could not be issued; retry later.")
 		return
 	}
@@ -110,24 +110,35 @@ func (s *Service) checkAuthCode(raw, tenantID string, client *tokend.Client, for
 	return code, nil
 }
 
-// spendAuthCode makes the code single-use through the replay log; a code
-// used before revokes the tokens of its first redemption.
-func (s *Service) spendAuthCode(r *http.Request, code *authCode) *grantError {
+// spendAuthCode makes the code single-use by storing family, the refresh
+// token family it starts (its id is the code's): a code redeemed before
+// finds its family there, and its replay revokes the first redemption's
+// tokens. The family is stored even when the exchange issues no refresh
+// token (offline false), as the record of the code's spending; its row
+// lives at least as long as the code could be redeemed (exactly as long
+// when there is no refresh token), so the code stays spent until then.
+func (s *Service) spendAuthCode(r *http.Request, code *authCode, family tokend.RefreshFamily, offline bool, now time.Time) *grantError {
 	ctx := r.Context()
-	now := s.cfg.Now()
-	err := s.replays.record(ctx, codeReplayPrefix+code.ID, time.Unix(code.Exp, 0), now)
-	if err == nil {
-		return nil
+	codeEnd := time.Unix(code.Exp, 0).UTC()
+	if !offline || family.ExpiresAt.Before(codeEnd) {
+		family.ExpiresAt = codeEnd
 	}
-	if !errors.Is(err, tokend.ErrAlreadyExists) {
+	err := s.startRefreshFamily(ctx, &family, now)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tokend.ErrNotFound):
+		return invalidGrant(50173, "The provided grant has been revoked: the user no longer exists.")
+	case !errors.Is(err, tokend.ErrAlreadyExists):
 		return unavailableGrant(err)
 	}
 	// The first redemption's access token was issued before now: it
-	// expires within a token lifetime from now.
+	// expires within a token lifetime from now. Its family exists: it is
+	// what made this redemption a replay.
 	if err := s.Revoke(ctx, codeTokenID(code.ID), now.Add(s.cfg.TokenLifetime+s.cfg.Skew)); err != nil {
 		return unavailableGrant(err)
 	}
-	if err := s.cfg.Store.RevokeRefreshFamily(ctx, codeFamilyID(code.ID)); err != nil && !errors.Is(err, tokend.ErrNotFound) {
+	if err := s.cfg.Store.RevokeRefreshFamily(ctx, family.ID); err != nil && !errors.Is(err, tokend.ErrNotFound) {
 		return unavailableGrant(err)
 	}
 	s.log.WarnContext(ctx, "authorization code redeemed twice; the tokens of its first redemption are revoked", "client_id", code.Client, "user", code.User)

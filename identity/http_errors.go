@@ -44,22 +44,22 @@ func (s *Service) oauthError(w http.ResponseWriter, r *http.Request, status int,
 	}
 	body.Description = desc + " Trace ID: " + trace.RequestID + " Correlation ID: " + corr +
 		" Timestamp: " + now.Format(time.DateTime) + "Z"
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	writeJSON(w, status, body)
 }
 
-// writeJSON writes an uncacheable JSON answer (tokens, introspection).
+// writeJSON writes an uncacheable JSON answer (tokens, introspection)
+// with its length: a token answer (two signed tokens and a refresh token)
+// is over net/http's 2 KB buffer, and without a Content-Length it went
+// out chunked, which costs both ends more writes and parsing.
 func writeJSON(w http.ResponseWriter, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic("identity: answer does not marshal: " + err.Error())
+	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	wire.WriteJSONBytes(w, status, b)
 }
 
 func jsonEncode(w http.ResponseWriter, body any) error { return json.NewEncoder(w).Encode(body) }

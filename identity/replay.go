@@ -8,8 +8,9 @@ import (
 	tokend "github.com/tokend-dev/tokend"
 )
 
-// replayLog records client assertion ids (and authorization code ids) so
-// that none is accepted twice, on any node, in batches (batcher).
+// replayLog records client assertion ids so that none is accepted twice,
+// on any node, in batches (batcher). (Authorization codes are spent by
+// their refresh family's insert instead: http_code_grant.go.)
 type replayLog struct {
 	batches *batcher[tokend.AssertionRecord]
 }

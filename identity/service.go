@@ -105,6 +105,7 @@ type Service struct {
 	federation *federation
 	replays    *replayLog
 	rotations  *batcher[tokend.RefreshRotation]
+	families   *batcher[tokend.RefreshFamilyCreation]
 	router     *pipeline.Router
 	listenURL  baseURLHolder
 	log        *slog.Logger
@@ -197,6 +198,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		federation:  newFederation(cfg.HTTPClient, cfg.Now),
 		replays:     newReplayLog(cfg.Store),
 		rotations:   newRotationLog(cfg.Store),
+		families:    newFamilyLog(cfg.Store),
 		keys:        newKeyRing(cfg.Store, cfg.Box, cfg.Logger, cfg.Now),
 		deny:        newDenyList(cfg.Store, cfg.Now),
 		validators:  &validators{},

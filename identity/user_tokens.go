@@ -89,16 +89,14 @@ type userTokenRequest struct {
 	amr      []string // how the user authenticated: ["pwd"]
 	nonce    string
 	authTime time.Time
-	// family continues a refresh token family at generation (a refresh);
-	// nil starts a new one when offline_access is asked for.
+	// family continues a refresh token family at generation (a refresh,
+	// or a family its grant has started); nil starts a new one when
+	// offline_access is asked for.
 	family     *refreshTokenClaims
 	clientInfo bool
 	// tokenID, when set, is the access token's jti (a code's tokens are
 	// revocable by the code's id when it is replayed).
 	tokenID string
-	// familyID, when set, names the refresh token family a new one starts
-	// (a code's, so that its replay can revoke it).
-	familyID string
 }
 
 // userTokens are a user grant's answer.

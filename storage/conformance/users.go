@@ -28,6 +28,8 @@ func RunUsers(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"RefreshFamilies", testRefreshFamilies},
 		{"RefreshRotationRace", testRefreshRotationRace},
 		{"RefreshRotationBatch", testRefreshRotationBatch},
+		{"RefreshFamilyBatch", testRefreshFamilyBatch},
+		{"RefreshFamilyCreateRace", testRefreshFamilyCreateRace},
 		{"DeleteUserCascades", testDeleteUserCascades},
 	}
 	for _, tc := range tests {

@@ -11,28 +11,15 @@ import (
 
 // Refresh token families (migration 0600_users.sql). Refreshes are
 // conditional UPDATEs of their families, a batch of concurrent ones in
-// one statement (RotateRefreshFamilies).
+// one statement (RotateRefreshFamilies); new families are inserted in
+// batches too (refreshfamilies_create.go).
 const (
-	refreshFamilyColumns   = `id, tenant_id, client_id, user_object_id, generation, rotated_at, revoked, created_at, expires_at`
-	createRefreshFamilySQL = `INSERT INTO refresh_families (` + refreshFamilyColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) ON CONFLICT DO NOTHING`
+	refreshFamilyColumns         = `id, tenant_id, client_id, user_object_id, generation, rotated_at, revoked, created_at, expires_at`
 	getRefreshFamilySQL          = `SELECT ` + refreshFamilyColumns + ` FROM refresh_families WHERE id = $1`
 	revokeRefreshFamilySQL       = `UPDATE refresh_families SET revoked = 1 WHERE id = $1`
 	revokeUserRefreshFamiliesSQL = `UPDATE refresh_families SET revoked = 1 WHERE user_object_id = $1 AND revoked = 0`
 	purgeRefreshFamiliesSQL      = `DELETE FROM refresh_families WHERE expires_at < $1`
 )
-
-// CreateRefreshFamily stores f; ErrAlreadyExists, or ErrNotFound when the
-// user is missing (the foreign key).
-func (q *queries) CreateRefreshFamily(ctx context.Context, f *tokend.RefreshFamily) (err error) {
-	defer q.done("CreateRefreshFamily", time.Now(), &err)
-	err = q.insert(ctx, createRefreshFamilySQL, f.ID, f.TenantID, f.ClientID, f.UserObjectID,
-		f.Generation, toMicros(f.RotatedAt), toMicros(f.CreatedAt), toMicros(f.ExpiresAt))
-	if err != nil {
-		return fmt.Errorf("create refresh token family %s: %w", f.ID, err)
-	}
-	return nil
-}
 
 func (q *queries) GetRefreshFamily(ctx context.Context, id string) (_ *tokend.RefreshFamily, err error) {
 	defer q.done("GetRefreshFamily", time.Now(), &err)
@@ -77,7 +64,7 @@ func (q *queries) RotateRefreshFamilies(ctx context.Context, now time.Time, rota
 WHERE id IN (` + ids.String() + `) AND revoked = 0 AND expires_at > $1 AND generation = CASE id` + gens.String() + ` END
 RETURNING id`
 	rotated := make(map[string]bool, len(first))
-	err = q.inWriteTx(ctx, func(tx querier) error {
+	err = q.inWriteStatements(ctx, func(tx querier) error {
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return q.classify(err)

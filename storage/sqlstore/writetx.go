@@ -40,3 +40,16 @@ func (q *queries) inWriteTx(ctx context.Context, fn func(tx querier) error) erro
 	}
 	return fmt.Errorf("sqlstore: cannot begin a transaction on a %T", q.write)
 }
+
+// inWriteStatements runs fn, whose statements are each atomic on their
+// own (a batch's one INSERT or UPDATE ... RETURNING), where a write that
+// reads back may run: in the caller's transaction, as a share of a group
+// commit where the engine batches, else straight on the write pool, each
+// statement committing by itself. On PostgreSQL that is one round trip
+// per batch instead of three (BEGIN and COMMIT around it).
+func (q *queries) inWriteStatements(ctx context.Context, fn func(x querier) error) error {
+	if db, ok := q.write.(*sql.DB); ok && !q.inTx {
+		return fn(db)
+	}
+	return q.inWriteTx(ctx, fn)
+}
