@@ -32,7 +32,9 @@ func (s *Service) listKeys(ctx context.Context, r *pipeline.Request) (*wire.Resp
 	}
 	now := s.cfg.Now()
 	// Oldest first, as `tokend keys list`; the kid breaks ties.
-	order := func(k *tokend.SigningKey) string { return k.CreatedAt.UTC().Format("20060102T150405.000000000") + "|" + k.ID }
+	order := func(k *tokend.SigningKey) string {
+		return k.CreatedAt.UTC().Format("20060102T150405.000000000") + "|" + k.ID
+	}
 	return pageByKey(r, "keys", keys, order, func(k *tokend.SigningKey) SigningKeyView { return ToSigningKeyView(k, now) })
 }
 
