@@ -42,9 +42,9 @@ func (s *Service) listCertificates(ctx context.Context, r *pipeline.Request) (*w
 	return pageByKey(r, "certificates:"+c.ID, list, func(c *tokend.ClientCertificate) string { return c.Thumbprint }, ToCertificateView)
 }
 
-// certificateBody carries the public certificate as PEM (the first
-// CERTIFICATE block counts; never give tokend the private key). A body of
-// Content-Type application/x-pem-file is the PEM itself.
+// certificateBody carries the public certificate as PEM text (the first
+// CERTIFICATE block counts; never give tokend the private key), as a
+// browser's file input reads it.
 type certificateBody struct {
 	Certificate string `json:"certificate"`
 }
@@ -54,15 +54,12 @@ func (s *Service) addCertificate(ctx context.Context, r *pipeline.Request) (*wir
 	if err != nil {
 		return nil, err
 	}
-	pem := r.Body
-	if !isPEMUpload(r.HTTP) {
-		var b certificateBody
-		if err := r.Decode(&b); err != nil {
-			return nil, err
-		}
-		pem = []byte(b.Certificate)
+	var b certificateBody
+	if err := r.Decode(&b); err != nil {
+		return nil, err
 	}
-	if strings.TrimSpace(string(pem)) == "" {
+	pem := []byte(b.Certificate)
+	if strings.TrimSpace(b.Certificate) == "" {
 		return nil, wire.BadRequest("InvalidCertificate", "certificate", "certificate must hold a PEM CERTIFICATE block.")
 	}
 	cc, err := s.cfg.Clients.AddCertificate(ctx, c.ID, pem)
@@ -70,13 +67,6 @@ func (s *Service) addCertificate(ctx context.Context, r *pipeline.Request) (*wir
 		return nil, invalid(err, "InvalidCertificate")
 	}
 	return wire.JSON(http.StatusCreated, ToCertificateView(cc)), nil
-}
-
-// isPEMUpload reports a body sent as a PEM file rather than JSON.
-func isPEMUpload(r *http.Request) bool {
-	ct := strings.ToLower(r.Header.Get("Content-Type"))
-	return strings.HasPrefix(ct, "application/x-pem-file") || strings.HasPrefix(ct, "application/x-x509-ca-cert") ||
-		strings.HasPrefix(ct, "application/pkix-cert") || strings.HasPrefix(ct, "text/plain")
 }
 
 func (s *Service) removeCertificate(ctx context.Context, r *pipeline.Request) (*wire.Response, error) {

@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -104,20 +103,11 @@ func newHarness(t *testing.T, store tokend.Store) *harness {
 	return h
 }
 
-// do calls the API as principal; body is JSON text, or a []byte sent as
-// a PEM file.
-func (h *harness) do(principal, method, path string, body any) (int, []byte) {
+// do calls the API as principal with a JSON body.
+func (h *harness) do(principal, method, path, body string) (int, []byte) {
 	h.t.Helper()
-	var rd io.Reader
-	ct := "application/json"
-	switch b := body.(type) {
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd, ct = bytes.NewReader(b), "application/x-pem-file"
-	}
-	req := httptest.NewRequest(method, "https://tokend.test"+path, rd)
-	req.Header.Set("Content-Type", ct)
+	req := httptest.NewRequest(method, "https://tokend.test"+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if principal != "" {
 		req.Header.Set("Authorization", "Bearer good-"+principal)
 	} else {
@@ -129,7 +119,7 @@ func (h *harness) do(principal, method, path string, body any) (int, []byte) {
 }
 
 // must calls and decodes a JSON answer of the wanted status into v.
-func (h *harness) must(principal, method, path string, body any, want int, v any) {
+func (h *harness) must(principal, method, path, body string, want int, v any) {
 	h.t.Helper()
 	status, b := h.do(principal, method, path, body)
 	if status != want {

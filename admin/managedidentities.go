@@ -69,10 +69,7 @@ func (s *Service) createManagedIdentity(ctx context.Context, r *pipeline.Request
 	if err != nil {
 		return nil, invalid(err, "InvalidManagedIdentity")
 	}
-	return wire.JSON(http.StatusCreated, CreatedManagedIdentityView{
-		Name: mi.Name, ClientID: mi.ClientID, PrincipalID: mi.PrincipalID, TenantID: mi.TenantID, CreatedAt: mi.CreatedAt.UTC(),
-		IdentityEndpoint: strings.TrimRight(r.BaseURL, "/") + identity.ManagedIdentityPath, IdentityHeader: mi.Header,
-	}), nil
+	return wire.JSON(http.StatusCreated, ToCreatedManagedIdentityView(mi, r.BaseURL)), nil
 }
 
 // managedIdentity resolves {name} in {tenant}.

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"strings"
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
@@ -134,6 +135,14 @@ type CreatedManagedIdentityView struct {
 	IdentityEndpoint string              `json:"identityEndpoint"`
 	IdentityHeader   string              `json:"identityHeader"`
 	RoleAssignment   *RoleAssignmentView `json:"roleAssignment,omitempty"`
+}
+
+// ToCreatedManagedIdentityView is mi, just created, with its endpoint at
+// baseURL.
+func ToCreatedManagedIdentityView(mi *identity.ManagedIdentity, baseURL string) CreatedManagedIdentityView {
+	return CreatedManagedIdentityView{Name: mi.Name, ClientID: mi.ClientID, PrincipalID: mi.PrincipalID, TenantID: mi.TenantID,
+		CreatedAt: mi.CreatedAt.UTC(), IdentityEndpoint: strings.TrimRight(baseURL, "/") + identity.ManagedIdentityPath,
+		IdentityHeader: mi.Header}
 }
 
 // EnvironmentView is a workload's environment for a managed identity

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/tokend-dev/tokend/admin"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,7 @@ func TestCLIChangesAreAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var created createdClientJSON
+	var created admin.CreatedClientView
 	decode(t, out, &created)
 	out, err = execCLI(dir, "clients", "reset-secret", created.ClientID, "-o", "json")
 	if err != nil {
