@@ -38,6 +38,10 @@ type Config struct {
 	Users             *identity.Users
 	ManagedIdentities *identity.ManagedIdentities
 	Keys              *identity.KeyManager
+	// Assignments and Authorizer, when set, let a create assign a role
+	// (the CLI's --role and --scope), if the caller may assign it.
+	Assignments *identity.Assignments
+	Authorizer  tokend.Authorizer
 	// KeysChanged, when set, runs after a rotation or revocation (the
 	// issuer reloads its key set at once rather than within a second).
 	KeysChanged func(ctx context.Context) error

@@ -53,6 +53,7 @@ func (s *Service) listClients(ctx context.Context, r *pipeline.Request) (*wire.R
 // clientBody is what a create or an update gives; an update replaces
 // each list it names (an empty list clears it) and keeps the others.
 type clientBody struct {
+	grantBody
 	DisplayName    *string   `json:"displayName"`
 	Public         *bool     `json:"public"`
 	RedirectURIs   *[]string `json:"redirectUris"`
@@ -91,11 +92,17 @@ func (s *Service) createClient(ctx context.Context, r *pipeline.Request) (*wire.
 	if err := identity.ValidateRedirectURIs(reg.RedirectURIs); err != nil {
 		return nil, invalid(err, "InvalidRedirectUri")
 	}
+	g, err := s.checkGrant(ctx, r, b.grantBody)
+	if err != nil {
+		return nil, err
+	}
 	c, secret, err := s.cfg.Clients.Register(ctx, reg)
 	if err != nil {
 		return nil, invalid(err, "InvalidIdentifierUri")
 	}
-	return wire.JSON(http.StatusCreated, CreatedClientView{ClientView: ToClientView(c), ClientSecret: secret}), nil
+	res := CreatedClientView{ClientView: ToClientView(c), ClientSecret: secret}
+	res.RoleAssignment, res.RoleAssignmentError = s.assign(ctx, g, c.ObjectID)
+	return wire.JSON(http.StatusCreated, res), nil
 }
 
 // uriList checks a list of URIs given in a body: text, none empty.
@@ -153,6 +160,8 @@ func (s *Service) updateClient(ctx context.Context, r *pipeline.Request) (*wire.
 		return nil, err
 	}
 	switch {
+	case b.Role != "" || b.Scope != "":
+		return nil, wire.BadRequest("PropertyNotUpdatable", "role", "Roles are assigned through Microsoft.Authorization (or tokend roles assign), not by an update.")
 	case b.DisplayName != nil:
 		return nil, wire.BadRequest("PropertyNotUpdatable", "displayName", "displayName cannot be changed; give identifierUris or redirectUris.")
 	case b.Public != nil:

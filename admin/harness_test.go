@@ -83,15 +83,17 @@ func newHarness(t *testing.T, store tokend.Store) *harness {
 			t.Fatal(err)
 		}
 	}
+	authz := identity.NewAuthorizer(store, roles, nil, nil)
 	svc, err := admin.New(admin.Config{Store: store, Box: box, Clients: clients, Users: users,
-		ManagedIdentities: identity.NewManagedIdentities(store, box, clients, nil), Keys: keys})
+		ManagedIdentities: identity.NewManagedIdentities(store, box, clients, nil), Keys: keys,
+		Assignments: assignments, Authorizer: authz})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, store: store, ids: clients}
 	opts := &pipeline.Options{
 		Authenticator: &testkit.HeaderAuth{},
-		Authorizer:    identity.NewAuthorizer(store, roles, nil, nil),
+		Authorizer:    authz,
 		Hooks: pipeline.Hooks{Done: func(_ context.Context, r *pipeline.Request, status int) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()

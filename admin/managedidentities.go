@@ -45,6 +45,7 @@ func (s *Service) listManagedIdentities(ctx context.Context, r *pipeline.Request
 
 // managedIdentityBody is a managed identity to create.
 type managedIdentityBody struct {
+	grantBody
 	Name string `json:"name"`
 }
 
@@ -62,6 +63,10 @@ func (s *Service) createManagedIdentity(ctx context.Context, r *pipeline.Request
 	if b.Name == "" {
 		return nil, wire.BadRequest("InvalidManagedIdentity", "name", "name is required: 3 to 128 letters, digits, '-' or '_'.")
 	}
+	g, err := s.checkGrant(ctx, r, b.grantBody)
+	if err != nil {
+		return nil, err
+	}
 	mi, err := s.cfg.ManagedIdentities.Create(ctx, t.ID, b.Name)
 	if isAlreadyExists(err) {
 		return nil, wire.Errorf(http.StatusConflict, "ManagedIdentityExists", "A managed identity named '"+wire.Clip(b.Name)+"' already exists.")
@@ -69,7 +74,9 @@ func (s *Service) createManagedIdentity(ctx context.Context, r *pipeline.Request
 	if err != nil {
 		return nil, invalid(err, "InvalidManagedIdentity")
 	}
-	return wire.JSON(http.StatusCreated, ToCreatedManagedIdentityView(mi, r.BaseURL)), nil
+	res := ToCreatedManagedIdentityView(mi, r.BaseURL)
+	res.RoleAssignment, res.RoleAssignmentError = s.assign(ctx, g, mi.PrincipalID)
+	return wire.JSON(http.StatusCreated, res), nil
 }
 
 // managedIdentity resolves {name} in {tenant}.

@@ -263,3 +263,49 @@ func TestAuditEvents(t *testing.T) {
 		h.must(nobody, "GET", "/admin/v1/audit/verify", "", 403, nil)
 	})
 }
+
+// A create may assign a role, as the CLI's --role and --scope, when the
+// caller may assign roles there: checked before anything is created.
+func TestCreateWithRole(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		h := newHarness(t, store)
+		var c admin.CreatedClientView
+		h.must(owner, "POST", base+"/clients", `{"displayName":"ci","role":"Reader","scope":"/"}`, 201, &c)
+		if ra := c.RoleAssignment; ra == nil || ra.Role != "Reader" || ra.Scope != "/" || ra.PrincipalID != c.ObjectID || c.RoleAssignmentError != "" {
+			t.Fatalf("created %+v", c)
+		}
+		// The new client reads with what it was given.
+		h.must(c.ObjectID, "GET", base+"/clients", "", 200, nil)
+		var u admin.CreatedUserView
+		h.must(owner, "POST", base+"/users", `{"userPrincipalName":"eve@contoso.example","role":"Tokend Administrator","scope":"/"}`, 201, &u)
+		if u.RoleAssignment == nil || u.RoleAssignment.Role != admin.RoleTokendAdministrator {
+			t.Errorf("user %+v", u)
+		}
+		var mi admin.CreatedManagedIdentityView
+		h.must(owner, "POST", base+"/managedIdentities", `{"name":"worker","role":"Reader","scope":"/subscriptions/00000000-0000-4000-8000-000000000001"}`, 201, &mi)
+		if mi.RoleAssignment == nil || mi.RoleAssignment.PrincipalID != mi.PrincipalID {
+			t.Errorf("managed identity %+v", mi)
+		}
+		// Tokend Administrator holds no Microsoft.Authorization action.
+		h.must(tokendAdm, "POST", base+"/clients", `{"displayName":"x","role":"Owner","scope":"/"}`, 403, nil)
+		for _, tc := range []struct{ body, target string }{
+			{`{"role":"No Such Role","scope":"/"}`, "role"},
+			{`{"role":"Reader"}`, "scope"},
+			{`{"scope":"/"}`, "role"},
+			{`{"role":"Reader","scope":"not a scope"}`, "scope"},
+		} {
+			status, b := h.do(owner, "POST", base+"/clients", tc.body)
+			var e apiError
+			_ = jsonUnmarshal(b, &e)
+			if status != 400 || e.Error.Target != tc.target {
+				t.Errorf("%s: %d %s, want 400 naming %s", tc.body, status, b, tc.target)
+			}
+		}
+		var all list[admin.ClientView]
+		h.must(owner, "GET", base+"/clients", "", 200, &all)
+		if len(all.Value) != 1 {
+			t.Errorf("refused creates left %d clients", len(all.Value))
+		}
+	})
+}

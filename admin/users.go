@@ -46,6 +46,7 @@ func (s *Service) listUsers(ctx context.Context, r *pipeline.Request) (*wire.Res
 // userBody is a user to create. Without a password tokend makes one up
 // and answers it, this once.
 type userBody struct {
+	grantBody
 	UserPrincipalName string `json:"userPrincipalName"`
 	DisplayName       string `json:"displayName"`
 	Password          string `json:"password"`
@@ -66,6 +67,10 @@ func (s *Service) createUser(ctx context.Context, r *pipeline.Request) (*wire.Re
 	case !wire.SQLText(b.UserPrincipalName) || !wire.SQLText(b.DisplayName):
 		return nil, wire.BadRequest("InvalidUser", "body", "userPrincipalName and displayName must be valid text.")
 	}
+	g, err := s.checkGrant(ctx, r, b.grantBody)
+	if err != nil {
+		return nil, err
+	}
 	u, generated, err := s.cfg.Users.Create(ctx, t.ID, strings.TrimSpace(b.UserPrincipalName), b.DisplayName, b.Password)
 	if isAlreadyExists(err) {
 		return nil, wire.Errorf(http.StatusConflict, "UserExists",
@@ -74,7 +79,9 @@ func (s *Service) createUser(ctx context.Context, r *pipeline.Request) (*wire.Re
 	if err != nil {
 		return nil, invalid(err, "InvalidUser")
 	}
-	return wire.JSON(http.StatusCreated, CreatedUserView{UserView: ToUserView(u), Password: generated}), nil
+	res := CreatedUserView{UserView: ToUserView(u), Password: generated}
+	res.RoleAssignment, res.RoleAssignmentError = s.assign(ctx, g, u.ObjectID)
+	return wire.JSON(http.StatusCreated, res), nil
 }
 
 // user resolves {user}, an object id or a user principal name, in

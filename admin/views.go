@@ -47,6 +47,9 @@ type CreatedClientView struct {
 	ClientView
 	ClientSecret   string              `json:"clientSecret,omitempty"`
 	RoleAssignment *RoleAssignmentView `json:"roleAssignment,omitempty"`
+	// RoleAssignmentError says why the role asked for was not assigned
+	// (the management API; the CLI fails instead).
+	RoleAssignmentError string `json:"roleAssignmentError,omitempty"`
 }
 
 // SecretView is a client's new secret, shown once.
@@ -105,8 +108,9 @@ func ToUserView(u *tokend.User) UserView {
 type CreatedUserView struct {
 	UserView
 	// Password is set only when tokend made it up: shown this once.
-	Password       string              `json:"password,omitempty"`
-	RoleAssignment *RoleAssignmentView `json:"roleAssignment,omitempty"`
+	Password            string              `json:"password,omitempty"`
+	RoleAssignment      *RoleAssignmentView `json:"roleAssignment,omitempty"`
+	RoleAssignmentError string              `json:"roleAssignmentError,omitempty"`
 }
 
 // ManagedIdentityView is a managed identity as lists show it: no header.
@@ -127,14 +131,15 @@ func ToManagedIdentityView(mi *identity.ManagedIdentity) ManagedIdentityView {
 // CreatedManagedIdentityView is a managed identity just created, with
 // what its workload needs: the endpoint and the identity header.
 type CreatedManagedIdentityView struct {
-	Name             string              `json:"name"`
-	ClientID         string              `json:"clientId"`
-	PrincipalID      string              `json:"principalId"`
-	TenantID         string              `json:"tenantId"`
-	CreatedAt        time.Time           `json:"createdAt"`
-	IdentityEndpoint string              `json:"identityEndpoint"`
-	IdentityHeader   string              `json:"identityHeader"`
-	RoleAssignment   *RoleAssignmentView `json:"roleAssignment,omitempty"`
+	Name                string              `json:"name"`
+	ClientID            string              `json:"clientId"`
+	PrincipalID         string              `json:"principalId"`
+	TenantID            string              `json:"tenantId"`
+	CreatedAt           time.Time           `json:"createdAt"`
+	IdentityEndpoint    string              `json:"identityEndpoint"`
+	IdentityHeader      string              `json:"identityHeader"`
+	RoleAssignment      *RoleAssignmentView `json:"roleAssignment,omitempty"`
+	RoleAssignmentError string              `json:"roleAssignmentError,omitempty"`
 }
 
 // ToCreatedManagedIdentityView is mi, just created, with its endpoint at

@@ -290,6 +290,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	manage, err := admin.New(admin.Config{
 		Store: cfg.Store, Box: cfg.Box, Clients: id.Clients, Users: id.Users, ManagedIdentities: id.ManagedIdentities,
 		Keys: id.Keys, KeysChanged: id.RefreshKeys, IMDSIdentity: cfg.Identity.IMDSIdentity,
+		Assignments: id.Assignments, Authorizer: id.Authorizer(),
 	})
 	if err != nil {
 		return nil, err
