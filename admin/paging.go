@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/tokend-dev/tokend/pipeline"
 	"github.com/tokend-dev/tokend/wire"
@@ -38,16 +37,7 @@ func top(r *pipeline.Request) (int, error) {
 
 // queryParam reads a query parameter whatever the case of its name.
 func queryParam(r *pipeline.Request, name string) string {
-	q := r.HTTP.URL.Query()
-	if v := q.Get(name); v != "" {
-		return v
-	}
-	for k, v := range q {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
-		}
-	}
-	return ""
+	return wire.QueryParam(r.HTTP.URL.Query(), name)
 }
 
 // pageByKey pages a list held in memory (the registries list whole: a
