@@ -58,9 +58,6 @@ func pageByKey[E any, V any](r *pipeline.Request, scope string, items []E, key f
 	}
 	sort.Slice(items, func(i, j int) bool { return key(items[i]) < key(items[j]) })
 	start := sort.Search(len(items), func(i int) bool { return key(items[i]) > after })
-	if after == "" {
-		start = 0
-	}
 	page := listPage[V]{Value: make([]V, 0, min(n, len(items)-start))}
 	end := min(start+n, len(items))
 	for _, it := range items[start:end] {

@@ -122,7 +122,7 @@ func (u *Users) Create(ctx context.Context, tenantID, upn, displayName, password
 	}
 	if err := u.store.CreateUser(ctx, user); err != nil {
 		if errors.Is(err, tokend.ErrAlreadyExists) {
-			return nil, "", fmt.Errorf("%w: a user named %s already exists in tenant %s (%w)", ErrInvalidUser, upn, tenantID, tokend.ErrAlreadyExists)
+			return nil, "", fmt.Errorf("%w: a user named %s %w in tenant %s", ErrInvalidUser, upn, tokend.ErrAlreadyExists, tenantID)
 		}
 		return nil, "", err
 	}
