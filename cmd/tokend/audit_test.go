@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"github.com/tokend-dev/tokend/admin"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/audit"
 )
 

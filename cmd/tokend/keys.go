@@ -3,13 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/tokend-dev/tokend/admin"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 

@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"github.com/tokend-dev/tokend/admin"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tokend-dev/tokend/admin"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/tokend-dev/tokend/admin"
 	tokendapp "github.com/tokend-dev/tokend/app"
 
 	"github.com/spf13/cobra"
