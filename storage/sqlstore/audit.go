@@ -94,10 +94,13 @@ func (q *queries) ListAuditRecords(ctx context.Context, aq tokend.AuditQuery) (_
 		add("seq < $%d", c.Seq)
 	} else if c != nil {
 		// Past the cursor in the order below: older, or as old and after
-		// it by node, then by seq downwards.
+		// it by node, then by seq downwards. The leading "time <=" is a
+		// plain range that PostgreSQL's planner makes an index condition
+		// on the time index (the OR alone only a filter; SQLite's planner
+		// takes either to the index: EXPLAIN on 100k-200k rows).
 		args = append(args, toMicros(c.Time), c.Node, c.Seq)
 		n := len(args)
-		where = append(where, fmt.Sprintf("(time < $%d OR time = $%d AND (node > $%d OR node = $%d AND seq < $%d))", n-2, n-2, n-1, n-1, n))
+		where = append(where, fmt.Sprintf("time <= $%d AND (time < $%d OR node > $%d OR node = $%d AND seq < $%d)", n-2, n-2, n-1, n-1, n))
 	}
 	limit := aq.Limit
 	if limit <= 0 {
