@@ -12,23 +12,23 @@ CREATE TABLE resource_generations (
 ) STRICT, WITHOUT ROWID;
 
 -- The subscription key ('/subscriptions/{id}') of a resource key: its
--- first two segments. '/subscriptions/' is 15 bytes; the id runs to the
--- next '/' or the end.
+-- first two segments ('/subscriptions/' is 15 bytes; the id runs to the
+-- next '/' or the end). Virtual: computed only where the triggers read it.
+ALTER TABLE resources ADD COLUMN generation_scope TEXT GENERATED ALWAYS AS (
+	CASE WHEN substr(key, 1, 15) = '/subscriptions/'
+	THEN substr(key, 1, 14 + instr(substr(key, 16) || '/', '/')) ELSE '/' END) VIRTUAL;
+
 CREATE TRIGGER resources_insert_generation
 AFTER INSERT ON resources
 BEGIN
-	INSERT INTO resource_generations (scope, generation)
-	VALUES (CASE WHEN substr(NEW.key, 1, 15) = '/subscriptions/'
-		THEN substr(NEW.key, 1, 14 + instr(substr(NEW.key, 16) || '/', '/')) ELSE '/' END, 1)
+	INSERT INTO resource_generations (scope, generation) VALUES (NEW.generation_scope, 1)
 	ON CONFLICT (scope) DO UPDATE SET generation = generation + 1;
 END;
 
 CREATE TRIGGER resources_delete_generation
 AFTER DELETE ON resources
 BEGIN
-	INSERT INTO resource_generations (scope, generation)
-	VALUES (CASE WHEN substr(OLD.key, 1, 15) = '/subscriptions/'
-		THEN substr(OLD.key, 1, 14 + instr(substr(OLD.key, 16) || '/', '/')) ELSE '/' END, 1)
+	INSERT INTO resource_generations (scope, generation) VALUES (OLD.generation_scope, 1)
 	ON CONFLICT (scope) DO UPDATE SET generation = generation + 1;
 END;
 
@@ -37,13 +37,9 @@ END;
 CREATE TRIGGER resources_update_generation
 AFTER UPDATE ON resources
 BEGIN
-	INSERT INTO resource_generations (scope, generation)
-	VALUES (CASE WHEN substr(OLD.key, 1, 15) = '/subscriptions/'
-		THEN substr(OLD.key, 1, 14 + instr(substr(OLD.key, 16) || '/', '/')) ELSE '/' END, 1)
+	INSERT INTO resource_generations (scope, generation) VALUES (OLD.generation_scope, 1)
 	ON CONFLICT (scope) DO UPDATE SET generation = generation + 1;
 	INSERT INTO resource_generations (scope, generation)
-	SELECT CASE WHEN substr(NEW.key, 1, 15) = '/subscriptions/'
-		THEN substr(NEW.key, 1, 14 + instr(substr(NEW.key, 16) || '/', '/')) ELSE '/' END, 1
-	WHERE NEW.key IS NOT OLD.key
+	SELECT NEW.generation_scope, 1 WHERE NEW.generation_scope IS NOT OLD.generation_scope
 	ON CONFLICT (scope) DO UPDATE SET generation = generation + 1;
 END;
