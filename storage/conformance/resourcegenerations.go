@@ -71,11 +71,17 @@ func generationFollowsWrites(t *testing.T, w, r tokend.Store) {
 	if g := read(sub); g != last {
 		t.Fatalf("rolled back: generation moved from %d to %d", last, g)
 	}
+	// Several writes in one transaction (an engine may move the
+	// generation once for all of them), then a write of its own.
 	must(t, w.InTx(ctx, func(q tokend.Queries) error {
-		return q.CreateResource(ctx, newResource(appID("s1", "rg", "api"), typeContainerApp))
+		api := newResource(appID("s1", "rg", "api"), typeContainerApp)
+		if err := q.CreateResource(ctx, api); err != nil {
+			return err
+		}
+		api.ETag = "e2"
+		return q.UpdateResource(ctx, api, "")
 	}))
-	moved("created in a transaction")
-
+	moved("created and updated in a transaction")
 	must(t, w.CreateResource(ctx, newResource(appID("s1", "rg", "db"), typeContainerApp)))
 	moved("another app created")
 	n, err := w.DeleteResourcesUnder(ctx, group.Key)

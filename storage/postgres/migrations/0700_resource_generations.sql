@@ -9,9 +9,16 @@
 -- in one group already wait for each other on the group's lock). Rows are
 -- never deleted: a subscription emptied and filled again continues its
 -- generations, so no remembered page can match.
+--
+-- A transaction moves a generation once, however many rows it writes:
+-- bumped_by is the transaction that last moved it. Moved again in the
+-- same transaction, each upsert would leave a row version that the next
+-- one walks past (20,000 inserts in one transaction took 9.4 s instead of
+-- 0.26 s without the trigger; once a transaction, 0.6 s).
 CREATE TABLE resource_generations (
 	scope      TEXT COLLATE "C" NOT NULL PRIMARY KEY,
-	generation BIGINT NOT NULL
+	generation BIGINT NOT NULL,
+	bumped_by  xid8 NOT NULL
 );
 
 -- The subscription key ('/subscriptions/{id}') of a resource key.
@@ -25,18 +32,21 @@ RETURN CASE WHEN starts_with(key, '/subscriptions/') THEN '/subscriptions/' || s
 CREATE FUNCTION resources_bump_generations() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
-		INSERT INTO resource_generations AS g (scope, generation)
-		SELECT DISTINCT resource_generation_scope(key), 1 FROM new_rows ORDER BY 1
-		ON CONFLICT (scope) DO UPDATE SET generation = g.generation + 1;
+		INSERT INTO resource_generations AS g (scope, generation, bumped_by)
+		SELECT DISTINCT resource_generation_scope(key), 1, pg_current_xact_id() FROM new_rows ORDER BY 1
+		ON CONFLICT (scope) DO UPDATE SET generation = g.generation + 1, bumped_by = EXCLUDED.bumped_by
+		WHERE g.bumped_by <> EXCLUDED.bumped_by;
 	ELSIF TG_OP = 'DELETE' THEN
-		INSERT INTO resource_generations AS g (scope, generation)
-		SELECT DISTINCT resource_generation_scope(key), 1 FROM old_rows ORDER BY 1
-		ON CONFLICT (scope) DO UPDATE SET generation = g.generation + 1;
+		INSERT INTO resource_generations AS g (scope, generation, bumped_by)
+		SELECT DISTINCT resource_generation_scope(key), 1, pg_current_xact_id() FROM old_rows ORDER BY 1
+		ON CONFLICT (scope) DO UPDATE SET generation = g.generation + 1, bumped_by = EXCLUDED.bumped_by
+		WHERE g.bumped_by <> EXCLUDED.bumped_by;
 	ELSE
-		INSERT INTO resource_generations AS g (scope, generation)
-		SELECT resource_generation_scope(key), 1 FROM old_rows
-		UNION SELECT resource_generation_scope(key), 1 FROM new_rows ORDER BY 1
-		ON CONFLICT (scope) DO UPDATE SET generation = g.generation + 1;
+		INSERT INTO resource_generations AS g (scope, generation, bumped_by)
+		SELECT resource_generation_scope(key), 1, pg_current_xact_id() FROM old_rows
+		UNION SELECT resource_generation_scope(key), 1, pg_current_xact_id() FROM new_rows ORDER BY 1
+		ON CONFLICT (scope) DO UPDATE SET generation = g.generation + 1, bumped_by = EXCLUDED.bumped_by
+		WHERE g.bumped_by <> EXCLUDED.bumped_by;
 	END IF;
 	RETURN NULL;
 END;
