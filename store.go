@@ -75,6 +75,13 @@ type ResourceStore interface {
 	// row carries what such a list shows: Key, ID, Type, Name, Body,
 	// CreatedAt and UpdatedAt (the rest is left empty; GetResource has it).
 	ListResourcesUnder(ctx context.Context, q ResourceQuery) ([]*Resource, error)
+	// ResourceGeneration is the generation of the resources of one
+	// subscription (its key, "/subscriptions/{id}" in lower case): a number
+	// that moves, in the same transaction, with every committed write of a
+	// resource below it, as every node sharing the database sees; 0 before
+	// the first. What was read from the subscription's resources at one
+	// generation holds as long as the generation has not moved.
+	ResourceGeneration(ctx context.Context, subscriptionKey string) (int64, error)
 }
 
 type ClientStore interface {

@@ -2,6 +2,7 @@ package resources
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,7 +93,19 @@ func (p *Provider) listResources(ctx context.Context, r *pipeline.Request) (*wir
 	if err := checkTop(r.Query("$top")); err != nil {
 		return nil, err
 	}
-	q := tokend.ResourceQuery{Scope: arm.SubscriptionKey(r.Param("subscriptionId")) + "/resourcegroups", Type: strings.ToLower(filter.ResourceType)}
+	// The page is what the request's URL and base make of the
+	// subscription's resources at one generation: read that first, and
+	// serve the page remembered with it (pagecache.go).
+	subKey := arm.SubscriptionKey(r.Param("subscriptionId"))
+	generation, err := p.cfg.Store.ResourceGeneration(ctx, subKey)
+	if err != nil {
+		return nil, fmt.Errorf("list resources of %s: %w", subKey, err)
+	}
+	cacheKey := r.BaseURL + "\x00" + r.HTTP.URL.RequestURI()
+	if body, ok := p.pages.get(cacheKey, generation); ok {
+		return &wire.Response{Status: http.StatusOK, Body: body}, nil
+	}
+	q := tokend.ResourceQuery{Scope: subKey + "/resourcegroups", Type: strings.ToLower(filter.ResourceType)}
 	switch {
 	case r.Param("resourceGroupName") != "":
 		q.Scope = groupID(r).Key()
@@ -108,5 +121,7 @@ func (p *Provider) listResources(ctx context.Context, r *pipeline.Request) (*wir
 	if next != "" {
 		link = &next
 	}
-	return &wire.Response{Status: http.StatusOK, Body: wire.EncodeList(items, "nextLink", link)}, nil
+	body := wire.EncodeList(items, "nextLink", link)
+	p.pages.put(cacheKey, generation, body)
+	return &wire.Response{Status: http.StatusOK, Body: body}, nil
 }

@@ -33,6 +33,10 @@ type Config struct {
 	GroupPageSize int
 	// ResourcePageSize is resources per page of Resources_List; default 100.
 	ResourcePageSize int
+	// ResourcePageCache bounds the bytes of Resources_List pages
+	// remembered until their subscription changes (pagecache.go); 0 is
+	// the default, 32 MiB, and a negative value remembers none.
+	ResourcePageCache int
 	// OnGroupDelete are the other providers' hooks, run in the transaction
 	// that deletes a group.
 	OnGroupDelete []pipeline.GroupDeleteHook
@@ -51,6 +55,8 @@ type Config struct {
 // Provider serves subscriptions and resource groups.
 type Provider struct {
 	cfg Config
+	// pages are Resources_List's pages as last rendered.
+	pages *pageCache
 }
 
 // New returns the provider's descriptor.
@@ -67,7 +73,10 @@ func New(cfg Config) *pipeline.Provider {
 	if len(cfg.Locations) == 0 {
 		cfg.Locations = DefaultLocations
 	}
-	p := &Provider{cfg: cfg}
+	if cfg.ResourcePageCache == 0 {
+		cfg.ResourcePageCache = defaultPageCacheBytes
+	}
+	p := &Provider{cfg: cfg, pages: newPageCache(cfg.ResourcePageCache)}
 	const sub = "/subscriptions/{subscriptionId}"
 	const group = sub + "/resourcegroups/{resourceGroupName}"
 	const ns = "/providers/{resourceProviderNamespace}"

@@ -123,6 +123,11 @@ func RunSharedDatabase(t *testing.T, open func(t *testing.T) (a, b tokend.Store)
 		a, b := open(t)
 		countFollowsWrites(t, a, b)
 	})
+	t.Run("ResourceGenerationAcrossNodes", func(t *testing.T) {
+		t.Parallel()
+		a, b := open(t)
+		generationFollowsWrites(t, a, b)
+	})
 	t.Run("AssertionReplayAcrossNodes", func(t *testing.T) {
 		t.Parallel()
 		a, b := open(t)

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) tokend.Store) {
 		{"ListResourcesPagingStable", testListResourcesPagingStable},
 		{"ListResourcesUnder", testListResourcesUnder},
 		{"DeleteResourcesUnder", testDeleteResourcesUnder},
+		{"ResourceGenerationFollowsWrites", testResourceGenerationFollowsWrites},
 		{"Revocations", testRevocations},
 		{"AuditRecords", testAuditRecords},
 		{"Meta", testMeta},

@@ -28,6 +28,8 @@ WHERE key = $1`
 	deleteResourceSQL       = `DELETE FROM resources WHERE key = $1`
 	deleteResourceIfSQL     = deleteResourceSQL + ` AND etag = $2`
 	deleteResourcesUnderSQL = `DELETE FROM resources WHERE key > $1 AND key < $2`
+	// resourceGenerationSQL reads what the triggers of migration 0700 move.
+	resourceGenerationSQL = `SELECT COALESCE((SELECT generation FROM resource_generations WHERE scope = $1), 0)`
 )
 
 // listStatements are a list's statements indexed by [typed][scoped][limited].
@@ -248,4 +250,15 @@ func (q *queries) listResources(ctx context.Context, rq tokend.ResourceQuery, st
 		return nil, fmt.Errorf("list resources of type %q under %q: %w", rq.Type, rq.Scope, err)
 	}
 	return list, nil
+}
+
+// ResourceGeneration reads the subscription's generation, moved by the
+// triggers of migration 0700 with every write of a resource below it.
+func (q *queries) ResourceGeneration(ctx context.Context, subscriptionKey string) (_ int64, err error) {
+	defer q.done("ResourceGeneration", time.Now(), &err)
+	var g int64
+	if err := q.queryRow(ctx, resourceGenerationSQL, subscriptionKey).Scan(&g); err != nil {
+		return 0, fmt.Errorf("resource generation of %s: %w", subscriptionKey, q.classify(err))
+	}
+	return g, nil
 }

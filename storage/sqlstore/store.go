@@ -112,6 +112,7 @@ var hotReads = []string{
 	getUserByNameSQL,        // every password sign-in
 	getSignInFailuresSQL,    // every password sign-in
 	getRefreshFamilySQL,     // a refresh whose rotation did not apply
+	resourceGenerationSQL,   // every page of Resources_List
 }
 
 func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
