@@ -274,7 +274,7 @@ func TestOwnerAssignsARole(t *testing.T) {
 		t.Errorf("the newcomer does not see the subscription after the assignment:\n%s", p.Body)
 	}
 	// And removes it.
-	id := regexp.MustCompile(`name="id" value="([^"]*` + newcomer.ObjectID[:0] + `[^"]*)"`).FindAllStringSubmatch(done.Body, -1)
+	id := regexp.MustCompile(`name="id" value="([^"]*`+newcomer.ObjectID[:0]+`[^"]*)"`).FindAllStringSubmatch(done.Body, -1)
 	removed := false
 	for _, m := range id {
 		p := ob.do(http.MethodPost, "/console/roles/remove", url.Values{"csrf": {csrfOf(roles)}, "scope": {scope}, "id": {htmlUnescape(m[1])}})
