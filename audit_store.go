@@ -31,7 +31,19 @@ type AuditQuery struct {
 	Principal string
 	Action    string // exact, or a prefix ending in '*'
 	Since     time.Time
-	Limit     int // 0: 100
+	Until     time.Time // only records before it (zero: no bound)
+	// After continues a list past the record it names (the last one of
+	// the page before): a keyset position, so records appended meanwhile
+	// are neither skipped nor repeated.
+	After *AuditCursor
+	Limit int // 0: 100
+}
+
+// AuditCursor is where a list of audit records stopped.
+type AuditCursor struct {
+	Time time.Time
+	Node string
+	Seq  int64
 }
 
 // AuditStore keeps every node's audit chain in one table.
@@ -44,4 +56,9 @@ type AuditStore interface {
 	// for a chain not yet begun).
 	LastAuditRecord(ctx context.Context, node string) (*AuditRecord, error)
 	ListAuditRecords(ctx context.Context, q AuditQuery) ([]*AuditRecord, error)
+	// ListAuditChain reads a node's chain in order, from the record after
+	// afterSeq, at most limit records: what verification walks.
+	ListAuditChain(ctx context.Context, node string, afterSeq int64, limit int) ([]*AuditRecord, error)
+	// AuditNodes names every chain in the table, in order.
+	AuditNodes(ctx context.Context) ([]string, error)
 }

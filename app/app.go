@@ -14,6 +14,7 @@ import (
 	"time"
 
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/apim"
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/audit"
@@ -111,8 +112,9 @@ func Roles(ctx context.Context, store tokend.Store, box *seal.Box) (*identity.Ro
 	return roles, nil
 }
 
+// rolesOf are the providers' roles and the management API's.
 func rolesOf(providers []*pipeline.Provider) (*identity.RoleCatalog, error) {
-	var roles []tokend.RoleDefinition
+	roles := admin.Roles()
 	for _, p := range providers {
 		roles = append(roles, p.Roles...)
 	}
@@ -289,6 +291,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	oidc := pipeline.New(id.Surface(), opts)
 	oidc.Add(id.OIDCRoutes()...)
 	mounts["oidc"] = oidc
+	manage, err := admin.New(admin.Config{
+		Store: cfg.Store, Box: cfg.Box, Clients: id.Clients, Users: id.Users, ManagedIdentities: id.ManagedIdentities,
+		Keys: id.Keys, KeysChanged: id.RefreshKeys, IMDSIdentity: cfg.Identity.IMDSIdentity,
+		Assignments: id.Assignments, Authorizer: id.Authorizer(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	mounts[admin.Segment] = manage.Router(opts)
 	// The console calls the APIs through the server's own root handler,
 	// which exists only once the console is mounted: bound below.
 	con, err := console.New(console.Config{ClientID: identity.ConsoleClientID, TenantID: cfg.TenantID,

@@ -20,8 +20,23 @@ import (
 // identifier URI refused at registration; the message says why.
 var ErrInvalidCredential = errors.New("invalid credential")
 
-func invalidCredential(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalidCredential, fmt.Sprintf(format, args...))
+// FieldError is a value refused when something is registered or set:
+// which one (Field, as the management API names it), why (Reason), and
+// the sentinel it matches (Kind: ErrInvalidCredential, ErrInvalidUser,
+// ErrWeakPassword).
+type FieldError struct {
+	Kind   error
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Kind.Error() + ": " + e.Reason }
+
+// Is makes a FieldError match its Kind.
+func (e *FieldError) Is(target error) bool { return target == e.Kind }
+
+func invalidCredential(field, format string, args ...any) error {
+	return &FieldError{Kind: ErrInvalidCredential, Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
 // DefaultFederationAudience is the audience Entra's federated identity
@@ -41,7 +56,7 @@ func (c *Clients) AddCertificate(ctx context.Context, clientID string, pemBytes 
 	for {
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, invalidCredential("no PEM CERTIFICATE block found (give the certificate, not only its key)")
+			return nil, invalidCredential("certificate", "no PEM CERTIFICATE block found (give the certificate, not only its key)")
 		}
 		if block.Type == "CERTIFICATE" {
 			break
@@ -49,26 +64,26 @@ func (c *Clients) AddCertificate(ctx context.Context, clientID string, pemBytes 
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, invalidCredential("the certificate does not parse: %v", err)
+		return nil, invalidCredential("certificate", "the certificate does not parse: %v", err)
 	}
 	now := c.now()
 	switch {
 	case now.Before(cert.NotBefore):
-		return nil, invalidCredential("the certificate is not valid until %s", cert.NotBefore.UTC().Format(time.RFC3339))
+		return nil, invalidCredential("certificate", "the certificate is not valid until %s", cert.NotBefore.UTC().Format(time.RFC3339))
 	case now.After(cert.NotAfter):
-		return nil, invalidCredential("the certificate expired at %s", cert.NotAfter.UTC().Format(time.RFC3339))
+		return nil, invalidCredential("certificate", "the certificate expired at %s", cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	switch k := cert.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < 2048 {
-			return nil, invalidCredential("the certificate's RSA key has %d bits; at least 2048 are needed", k.N.BitLen())
+			return nil, invalidCredential("certificate", "the certificate's RSA key has %d bits; at least 2048 are needed", k.N.BitLen())
 		}
 	case *ecdsa.PublicKey:
 		if !keyFitsAlg(k, AlgES256) && !keyFitsAlg(k, "ES384") {
-			return nil, invalidCredential("the certificate's ECDSA curve is not P-256 or P-384")
+			return nil, invalidCredential("certificate", "the certificate's ECDSA curve is not P-256 or P-384")
 		}
 	default:
-		return nil, invalidCredential("the certificate's key type %T cannot sign client assertions; use RSA or ECDSA", cert.PublicKey)
+		return nil, invalidCredential("certificate", "the certificate's key type %T cannot sign client assertions; use RSA or ECDSA", cert.PublicKey)
 	}
 	cl, err := c.Get(ctx, clientID)
 	if err != nil {
@@ -148,20 +163,20 @@ func (c *Clients) certificates(ctx context.Context, clientID string, fresh bool)
 // audiences (default DefaultFederationAudience) as clientID's credential.
 func (c *Clients) AddFederatedCredential(ctx context.Context, clientID, name, issuer, subject string, audiences []string) (*tokend.FederatedCredential, error) {
 	if !federatedNamePattern.MatchString(name) {
-		return nil, invalidCredential("the name %q must be 3 to 120 letters, digits, '-' or '_', starting with a letter or digit", name)
+		return nil, invalidCredential("name", "the name %q must be 3 to 120 letters, digits, '-' or '_', starting with a letter or digit", name)
 	}
 	if err := ValidateFederatedIssuer(issuer); err != nil {
-		return nil, invalidCredential("issuer %q: %v", issuer, err)
+		return nil, invalidCredential("issuer", "issuer %q: %v", issuer, err)
 	}
 	if subject == "" || len(subject) > 600 {
-		return nil, invalidCredential("the subject must be 1 to 600 characters")
+		return nil, invalidCredential("subject", "the subject must be 1 to 600 characters")
 	}
 	if len(audiences) == 0 {
 		audiences = []string{DefaultFederationAudience}
 	}
 	for _, a := range audiences {
 		if a == "" || len(a) > 600 {
-			return nil, invalidCredential("an audience must be 1 to 600 characters")
+			return nil, invalidCredential("audiences", "an audience must be 1 to 600 characters")
 		}
 	}
 	cl, err := c.Get(ctx, clientID)
@@ -206,16 +221,16 @@ func (c *Clients) SetIdentifierURIs(ctx context.Context, clientID string, uris [
 	for _, u := range uris {
 		p, err := url.Parse(u)
 		if err != nil || p.Scheme == "" || strings.ContainsAny(u, "*# ") || len(u) > 255 || p.Opaque == "" && p.Host == "" {
-			return invalidCredential("identifier URI %q must be an absolute URI such as api://name or https://host/path, without wildcards or fragments", u)
+			return invalidCredential("identifierUris", "identifier URI %q must be an absolute URI such as api://name or https://host/path, without wildcards or fragments", u)
 		}
 		if seen[strings.ToLower(u)] {
-			return invalidCredential("identifier URI %q is given twice", u)
+			return invalidCredential("identifierUris", "identifier URI %q is given twice", u)
 		}
 		seen[strings.ToLower(u)] = true
 	}
 	if err := c.store.SetIdentifierURIs(ctx, strings.ToLower(clientID), uris); err != nil {
 		if errors.Is(err, tokend.ErrAlreadyExists) {
-			return invalidCredential("an identifier URI is already used by another application")
+			return invalidCredential("identifierUris", "an identifier URI is already used by another application")
 		}
 		return fmt.Errorf("set identifier URIs of client %s: %w", clientID, err)
 	}

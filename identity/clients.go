@@ -60,12 +60,14 @@ type Registration struct {
 	// empty), PKCE required for its sign-ins.
 	Public       bool
 	RedirectURIs []string
+	// IdentifierURIs are the application ID URIs (SetIdentifierURIs).
+	IdentifierURIs []string
 }
 
 // Register registers a client; a confidential one is returned with its
 // secret, the only time the secret is available.
 func (c *Clients) Register(ctx context.Context, reg Registration) (*tokend.Client, string, error) {
-	if err := validateRedirectURIs(reg.RedirectURIs); err != nil {
+	if err := ValidateRedirectURIs(reg.RedirectURIs); err != nil {
 		return nil, "", err
 	}
 	cl, secret := c.newClient(reg.TenantID, reg.DisplayName)
@@ -76,12 +78,22 @@ func (c *Clients) Register(ctx context.Context, reg Registration) (*tokend.Clien
 	if err := c.store.CreateClient(ctx, cl); err != nil {
 		return nil, "", fmt.Errorf("create client: %w", err)
 	}
+	if len(reg.IdentifierURIs) > 0 {
+		if err := c.SetIdentifierURIs(ctx, cl.ID, reg.IdentifierURIs); err != nil {
+			// Its secret was never shown: the client is of no use.
+			if derr := c.Delete(ctx, cl.ID); derr != nil {
+				return nil, "", fmt.Errorf("%w (and removing the client %s again failed: %v)", err, cl.ID, derr)
+			}
+			return nil, "", fmt.Errorf("client not created: %w", err)
+		}
+		cl.IdentifierURIs = reg.IdentifierURIs
+	}
 	return cl, secret, nil
 }
 
 // SetRedirectURIs replaces a client's redirect URIs.
 func (c *Clients) SetRedirectURIs(ctx context.Context, id string, uris []string) error {
-	if err := validateRedirectURIs(uris); err != nil {
+	if err := ValidateRedirectURIs(uris); err != nil {
 		return err
 	}
 	id = strings.ToLower(id)

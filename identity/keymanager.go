@@ -85,6 +85,17 @@ func (m *KeyManager) List(ctx context.Context) ([]*tokend.SigningKey, error) {
 	return keys, nil
 }
 
+// ActiveAlgorithm is the algorithm of the key signing at now (ES256 when
+// none does), so that a rotation keeps the algorithm unless asked.
+func ActiveAlgorithm(keys []*tokend.SigningKey, now time.Time) string {
+	for i := len(keys) - 1; i >= 0; i-- {
+		if KeyState(keys[i], now) == "active" {
+			return keys[i].Algorithm
+		}
+	}
+	return AlgES256
+}
+
 // KeyState names where a key is in its life at now.
 func KeyState(k *tokend.SigningKey, now time.Time) string {
 	switch {

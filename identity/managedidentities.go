@@ -77,7 +77,7 @@ func headerAAD(name string) []byte { return []byte("managed-identity-header:" + 
 // Create makes a managed identity in tenantID.
 func (m *ManagedIdentities) Create(ctx context.Context, tenantID, name string) (*ManagedIdentity, error) {
 	if !managedIdentityNamePattern.MatchString(name) {
-		return nil, invalidCredential("the managed identity name %q must be 3 to 128 letters, digits, '-' or '_', starting with a letter or digit", name)
+		return nil, invalidCredential("name", "the managed identity name %q must be 3 to 128 letters, digits, '-' or '_', starting with a letter or digit", name)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -138,6 +138,50 @@ func (m *ManagedIdentities) List(ctx context.Context) ([]*ManagedIdentity, error
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// Environment is what Azure's hosts give a workload with a managed
+// identity, for tokend's managed-identity endpoint at a base URL.
+type Environment struct {
+	Name string
+	// IdentityEndpoint and IdentityHeader are IDENTITY_ENDPOINT and
+	// IDENTITY_HEADER (App Service, Container Apps: azidentity's
+	// ManagedIdentityCredential); ClientID is AZURE_CLIENT_ID.
+	IdentityEndpoint string
+	IdentityHeader   string
+	ClientID         string
+	// MSIEndpoint is MSI_ENDPOINT (Cloud Shell: az login --identity), set
+	// only for the identity the Cloud Shell and IMDS endpoints answer for,
+	// since those name no identity.
+	MSIEndpoint string
+}
+
+// Environment returns the workload environment of the identity named
+// name at baseURL. def names the identity the Cloud Shell and IMDS
+// endpoints answer for (serve's --imds-identity; "": the only one there
+// is); isDefault says it is this one regardless.
+func (m *ManagedIdentities) Environment(ctx context.Context, name, baseURL, def string, isDefault bool) (*Environment, error) {
+	mi, err := m.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !isDefault {
+		if def != "" {
+			isDefault = strings.EqualFold(def, mi.Name)
+		} else {
+			all, err := m.store.ListManagedIdentities(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list managed identities: %w", err)
+			}
+			isDefault = len(all) == 1
+		}
+	}
+	env := &Environment{Name: mi.Name, IdentityEndpoint: strings.TrimRight(baseURL, "/") + ManagedIdentityPath,
+		IdentityHeader: mi.Header, ClientID: mi.ClientID}
+	if isDefault {
+		env.MSIEndpoint = env.IdentityEndpoint
+	}
+	return env, nil
 }
 
 // Delete removes a managed identity, its service principal and its role

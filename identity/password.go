@@ -54,9 +54,9 @@ var ErrWeakPassword = errors.New("password refused")
 func checkPasswordPolicy(pw string) error {
 	switch n := len([]rune(pw)); {
 	case n < minPasswordLen:
-		return fmt.Errorf("%w: it has %d characters; at least %d are required", ErrWeakPassword, n, minPasswordLen)
+		return &FieldError{Kind: ErrWeakPassword, Field: "password", Reason: fmt.Sprintf("it has %d characters; at least %d are required", n, minPasswordLen)}
 	case len(pw) > maxPasswordLen:
-		return fmt.Errorf("%w: it is longer than %d bytes", ErrWeakPassword, maxPasswordLen)
+		return &FieldError{Kind: ErrWeakPassword, Field: "password", Reason: fmt.Sprintf("it is longer than %d bytes", maxPasswordLen)}
 	}
 	return nil
 }

@@ -16,40 +16,40 @@ const (
 	maxRedirectURILen = 256
 )
 
-// validateRedirectURIs checks redirect URIs at registration: absolute,
+// ValidateRedirectURIs checks redirect URIs at registration: absolute,
 // without a fragment; https, or http only for a loopback host (Entra's
 // rule); no wildcard.
-func validateRedirectURIs(uris []string) error {
+func ValidateRedirectURIs(uris []string) error {
 	if len(uris) > maxRedirectURIs {
-		return invalidCredential("an application has at most %d redirect URIs", maxRedirectURIs)
+		return invalidCredential("redirectUris", "an application has at most %d redirect URIs", maxRedirectURIs)
 	}
 	seen := map[string]bool{}
 	for _, raw := range uris {
 		if len(raw) > maxRedirectURILen {
-			return invalidCredential("redirect URI %q is longer than %d characters", raw, maxRedirectURILen)
+			return invalidCredential("redirectUris", "redirect URI %q is longer than %d characters", raw, maxRedirectURILen)
 		}
 		u, err := url.Parse(raw)
 		if err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(raw, "#") || strings.Contains(raw, "*") {
-			return invalidCredential("redirect URI %q must be an absolute URI without a fragment or wildcard", raw)
+			return invalidCredential("redirectUris", "redirect URI %q must be an absolute URI without a fragment or wildcard", raw)
 		}
 		switch u.Scheme {
 		case "https":
 			if u.Host == "" {
-				return invalidCredential("redirect URI %q has no host", raw)
+				return invalidCredential("redirectUris", "redirect URI %q has no host", raw)
 			}
 		case "http":
 			if !isLoopbackHost(u.Hostname()) {
-				return invalidCredential("redirect URI %q: http is allowed only for localhost and 127.0.0.1; use https", raw)
+				return invalidCredential("redirectUris", "redirect URI %q: http is allowed only for localhost and 127.0.0.1; use https", raw)
 			}
 		default:
 			// Custom schemes (myapp://auth) are how mobile and desktop apps
 			// take the answer; they need no host.
 			if u.Scheme == "javascript" || u.Scheme == "data" || u.Scheme == "file" {
-				return invalidCredential("redirect URI %q uses a scheme that cannot be a redirect URI", raw)
+				return invalidCredential("redirectUris", "redirect URI %q uses a scheme that cannot be a redirect URI", raw)
 			}
 		}
 		if seen[raw] {
-			return invalidCredential("redirect URI %q is given twice", raw)
+			return invalidCredential("redirectUris", "redirect URI %q is given twice", raw)
 		}
 		seen[raw] = true
 	}

@@ -95,13 +95,14 @@ func NewUsers(ctx context.Context, store tokend.Store, params PasswordParams, no
 func (u *Users) Create(ctx context.Context, tenantID, upn, displayName, password string) (*tokend.User, string, error) {
 	upn = strings.TrimSpace(upn)
 	if len(upn) > 113 || !upnPattern.MatchString(upn) {
-		return nil, "", fmt.Errorf("%w: %q is not a user principal name of the form name@domain (at most 64 characters before the @)", ErrInvalidUser, upn)
+		return nil, "", &FieldError{Kind: ErrInvalidUser, Field: "userPrincipalName",
+			Reason: fmt.Sprintf("%q is not a user principal name of the form name@domain (at most 64 characters before the @)", upn)}
 	}
 	if displayName == "" {
 		displayName, _, _ = strings.Cut(upn, "@")
 	}
 	if len(displayName) > 256 {
-		return nil, "", fmt.Errorf("%w: the display name is longer than 256 characters", ErrInvalidUser)
+		return nil, "", &FieldError{Kind: ErrInvalidUser, Field: "displayName", Reason: "the display name is longer than 256 characters"}
 	}
 	var generated string
 	if password == "" {
@@ -121,7 +122,7 @@ func (u *Users) Create(ctx context.Context, tenantID, upn, displayName, password
 	}
 	if err := u.store.CreateUser(ctx, user); err != nil {
 		if errors.Is(err, tokend.ErrAlreadyExists) {
-			return nil, "", fmt.Errorf("%w: a user named %s already exists in tenant %s", ErrInvalidUser, upn, tenantID)
+			return nil, "", fmt.Errorf("%w: a user named %s %w in tenant %s", ErrInvalidUser, upn, tokend.ErrAlreadyExists, tenantID)
 		}
 		return nil, "", err
 	}

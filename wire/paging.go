@@ -118,12 +118,16 @@ func NextLink(base string, r *http.Request, token string, drop ...string) string
 
 // SkipToken returns the request's continuation token, whatever the case of
 // the parameter's name.
-func SkipToken(q url.Values) string {
-	if v := q.Get(SkipTokenParam); v != "" {
+func SkipToken(q url.Values) string { return QueryParam(q, SkipTokenParam) }
+
+// QueryParam returns a query parameter whatever the case of its name
+// ($top, $skipToken: clients spell OData's names in either case).
+func QueryParam(q url.Values, name string) string {
+	if v := q.Get(name); v != "" {
 		return v
 	}
 	for k, v := range q {
-		if strings.EqualFold(k, SkipTokenParam) && len(v) > 0 {
+		if strings.EqualFold(k, name) && len(v) > 0 {
 			return v[0]
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/audit"
 )
 
@@ -40,7 +41,7 @@ func TestCLIChangesAreAudited(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var created createdClientJSON
+	var created admin.CreatedClientView
 	decode(t, out, &created)
 	out, err = execCLI(dir, "clients", "reset-secret", created.ClientID, "-o", "json")
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 
@@ -126,7 +127,7 @@ func TestClientsCLI(t *testing.T) {
 			check: func(t *testing.T, out string, v map[string]string) {
 				var m map[string]any
 				decode(t, out, &m)
-				wantKeys(t, "clients create", m, "clientId", "objectId", "tenantId", "clientSecret", "identifierUris")
+				wantKeys(t, "clients create", m, "clientId", "objectId", "tenantId", "displayName", "kind", "identifierUris", "public", "redirectUris", "secretHint", "createdAt", "updatedAt", "clientSecret")
 				if identity.CheckSecretFormat(m["clientSecret"].(string)) != nil {
 					t.Fatalf("clientSecret %v is not a secret", m["clientSecret"])
 				}
@@ -136,7 +137,7 @@ func TestClientsCLI(t *testing.T) {
 			check: func(t *testing.T, out string, v map[string]string) {
 				var m map[string]any
 				decode(t, out, &m)
-				wantKeys(t, "clients create --role", m, "clientId", "objectId", "tenantId", "clientSecret", "roleAssignment")
+				wantKeys(t, "clients create --role", m, "clientId", "objectId", "tenantId", "displayName", "kind", "identifierUris", "public", "redirectUris", "secretHint", "createdAt", "updatedAt", "clientSecret", "roleAssignment")
 				ra := m["roleAssignment"].(map[string]any)
 				wantKeys(t, "roleAssignment", ra, "id", "principalId", "role", "scope", "createdAt")
 				if ra["role"] != "Reader" || ra["scope"] != "/" || ra["principalId"] != m["objectId"] {
@@ -162,7 +163,7 @@ func TestClientsCLI(t *testing.T) {
 					t.Fatalf("%d clients listed, want 3:\n%s", len(list), out)
 				}
 				for _, c := range list {
-					wantKeys(t, "clients list", c, "clientId", "objectId", "tenantId", "displayName", "kind", "identifierUris", "public", "redirectUris", "secretHint", "createdAt")
+					wantKeys(t, "clients list", c, "clientId", "objectId", "tenantId", "displayName", "kind", "identifierUris", "public", "redirectUris", "secretHint", "createdAt", "updatedAt")
 					if c["kind"] != "application" {
 						t.Fatalf("kind %v", c["kind"])
 					}
@@ -187,7 +188,7 @@ func TestClientsCLI(t *testing.T) {
 		{name: "update clears", args: []string{"clients", "update", "{client}", "--identifier-uri="}},
 		{name: "list after clear", args: []string{"clients", "list", "-o", "json"},
 			check: func(t *testing.T, out string, v map[string]string) {
-				var list []clientJSON
+				var list []admin.ClientView
 				decode(t, out, &list)
 				for _, c := range list {
 					if c.ClientID == v["client"] && len(c.IdentifierURIs) != 0 {
@@ -226,7 +227,7 @@ func TestClientCertificatesCLI(t *testing.T) {
 	runSteps(t, []cliStep{
 		{name: "create", args: []string{"clients", "create", "-o", "json"},
 			check: func(t *testing.T, out string, v map[string]string) {
-				var c createdClientJSON
+				var c admin.CreatedClientView
 				decode(t, out, &c)
 				v["client"] = c.ClientID
 			}},
@@ -263,7 +264,7 @@ func TestClientCertificatesCLI(t *testing.T) {
 		{name: "remove again", args: []string{"clients", "remove-certificate", "{client}", thumb}, wantErr: "not found"},
 		{name: "add-certificate json", args: []string{"clients", "add-certificate", "{client}", "--cert", good, "--output", "json"},
 			check: func(t *testing.T, out string, v map[string]string) {
-				var c certificateJSON
+				var c admin.CertificateView
 				decode(t, out, &c)
 				if c.Thumbprint != thumb || c.ThumbprintSHA256 != thumb256 || c.ClientID != v["client"] ||
 					!c.NotAfter.Equal(now.Add(24*time.Hour).Truncate(time.Second)) {
@@ -289,7 +290,7 @@ func TestFederatedCredentialsCLI(t *testing.T) {
 	runSteps(t, []cliStep{
 		{name: "create", args: []string{"clients", "create", "-o", "json"},
 			check: func(t *testing.T, out string, v map[string]string) {
-				var c createdClientJSON
+				var c admin.CreatedClientView
 				decode(t, out, &c)
 				v["client"] = c.ClientID
 			}},
@@ -317,7 +318,7 @@ func TestFederatedCredentialsCLI(t *testing.T) {
 		{name: "subject required", args: []string{"clients", "add-federated-credential", "{client}", "--name", "nosub", "--issuer", gh}, wantErr: "subject"},
 		{name: "list json", args: []string{"clients", "list-federated-credentials", "{client}", "--output", "json"},
 			check: func(t *testing.T, out string, _ map[string]string) {
-				var list []federatedCredentialJSON
+				var list []admin.FederatedCredentialView
 				decode(t, out, &list)
 				names := []string{}
 				for _, f := range list {
@@ -362,7 +363,7 @@ func TestManagedIdentitiesCLI(t *testing.T) {
 			check: func(t *testing.T, out string, v map[string]string) {
 				var m map[string]any
 				decode(t, out, &m)
-				wantKeys(t, "managed-identities create", m, "name", "clientId", "principalId", "tenantId", "identityEndpoint", "identityHeader", "roleAssignment")
+				wantKeys(t, "managed-identities create", m, "name", "clientId", "principalId", "tenantId", "createdAt", "identityEndpoint", "identityHeader", "roleAssignment")
 				if m["name"] != "mi-one" || m["identityEndpoint"] != endpoint || m["identityHeader"] == "" {
 					t.Fatalf("create: %v", m)
 				}
@@ -407,9 +408,9 @@ func TestManagedIdentitiesCLI(t *testing.T) {
 			}},
 		{name: "clients list shows the kind", args: []string{"clients", "list", "-o", "json"},
 			check: func(t *testing.T, out string, v map[string]string) {
-				var list []clientJSON
+				var list []admin.ClientView
 				decode(t, out, &list)
-				i := slices.IndexFunc(list, func(c clientJSON) bool { return c.ClientID == v["client"] })
+				i := slices.IndexFunc(list, func(c admin.ClientView) bool { return c.ClientID == v["client"] })
 				if i < 0 || list[i].Kind != "managedIdentity" {
 					t.Fatalf("clients list:\n%s", out)
 				}
@@ -441,7 +442,7 @@ func TestOutputJSON(t *testing.T) {
 	runSteps(t, []cliStep{
 		{name: "client", args: []string{"clients", "create", "-o", "json"},
 			check: func(t *testing.T, out string, v map[string]string) {
-				var c createdClientJSON
+				var c admin.CreatedClientView
 				decode(t, out, &c)
 				v["client"], v["object"] = c.ClientID, c.ObjectID
 			}},
@@ -566,7 +567,7 @@ func TestUsersCLI(t *testing.T) {
 			check: func(t *testing.T, out string, v map[string]string) {
 				var m map[string]any
 				decode(t, out, &m)
-				wantKeys(t, "clients create --public", m, "clientId", "objectId", "tenantId", "public", "redirectUris")
+				wantKeys(t, "clients create --public", m, "clientId", "objectId", "tenantId", "displayName", "kind", "identifierUris", "public", "redirectUris", "secretHint", "createdAt", "updatedAt")
 			}},
 		{name: "bad redirect URI", args: []string{"clients", "create", "--redirect-uri", "http://app.example/cb"}, wantErr: "only for localhost"},
 	})

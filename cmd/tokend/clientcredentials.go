@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 
@@ -41,7 +42,7 @@ PEM from standard input.`,
 			if err != nil {
 				return err
 			}
-			return emit(cmd, toCertificateJSON(cc), func(w io.Writer) error {
+			return emit(cmd, admin.ToCertificateView(cc), func(w io.Writer) error {
 				_, err := fmt.Fprintln(w, cc.Thumbprint)
 				return err
 			})
@@ -59,9 +60,9 @@ PEM from standard input.`,
 			if err != nil {
 				return err
 			}
-			res := make([]certificateJSON, 0, len(list))
+			res := make([]admin.CertificateView, 0, len(list))
 			for _, c := range list {
-				res = append(res, toCertificateJSON(c))
+				res = append(res, admin.ToCertificateView(c))
 			}
 			return emit(cmd, res, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -104,7 +105,7 @@ The issuer must be https (http only on a loopback address, for tests).
 			if err != nil {
 				return err
 			}
-			return emit(cmd, toFederatedCredentialJSON(fc), func(w io.Writer) error {
+			return emit(cmd, admin.ToFederatedCredentialView(fc), func(w io.Writer) error {
 				return printFederatedCredentials(w, fc)
 			})
 		}),
@@ -127,9 +128,9 @@ The issuer must be https (http only on a loopback address, for tests).
 			if err != nil {
 				return err
 			}
-			res := make([]federatedCredentialJSON, 0, len(list))
+			res := make([]admin.FederatedCredentialView, 0, len(list))
 			for _, f := range list {
-				res = append(res, toFederatedCredentialJSON(f))
+				res = append(res, admin.ToFederatedCredentialView(f))
 			}
 			return emit(cmd, res, func(w io.Writer) error {
 				return printFederatedCredentials(w, list...)

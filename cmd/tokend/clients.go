@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 
@@ -43,19 +44,9 @@ apps; other redirect URIs match exactly.`,
 				return err
 			}
 			c, secret, err := clients.Register(ctx, identity.Registration{TenantID: a.tenant.ID, DisplayName: name,
-				Public: public, RedirectURIs: nonEmpty(redirects)})
+				Public: public, RedirectURIs: nonEmpty(redirects), IdentifierURIs: nonEmpty(uris)})
 			if err != nil {
 				return err
-			}
-			if uris = nonEmpty(uris); len(uris) > 0 {
-				if err := clients.SetIdentifierURIs(ctx, c.ID, uris); err != nil {
-					// Its secret was never shown: the client is of no use.
-					if derr := clients.Delete(ctx, c.ID); derr != nil {
-						return fmt.Errorf("%w (and removing the client %s again failed: %v)", err, c.ID, derr)
-					}
-					return fmt.Errorf("client not created: %w", err)
-				}
-				c.IdentifierURIs = uris
 			}
 			out, text := cmd.OutOrStdout(), outputOf(cmd) == outputText
 			if text {
@@ -74,15 +65,14 @@ apps; other redirect URIs match exactly.`,
 					fmt.Fprintf(out, "redirect uri:  %s\n", u)
 				}
 			}
-			res := createdClientJSON{ClientID: c.ID, ObjectID: c.ObjectID, TenantID: c.TenantID, ClientSecret: secret,
-				IdentifierURIs: c.IdentifierURIs, Public: c.Public, RedirectURIs: c.RedirectURIs}
+			res := admin.CreatedClientView{ClientView: admin.ToClientView(c), ClientSecret: secret}
 			var assignErr error
 			if role != "" {
 				ra, err := assignRole(ctx, a, c.ObjectID, role, scope)
 				if err != nil {
 					assignErr = fmt.Errorf("client created, but assigning %s failed: %w", role, err)
 				} else {
-					res.RoleAssignment = toRoleAssignmentJSON(ra)
+					res.RoleAssignment = admin.ToRoleAssignmentView(ra)
 					if text {
 						fmt.Fprintf(out, "role:          %s at %s (assignment %s)\n", ra.Role, ra.Scope, ra.ID)
 					}
@@ -114,9 +104,9 @@ apps; other redirect URIs match exactly.`,
 			if err != nil {
 				return fmt.Errorf("list clients: %w", err)
 			}
-			res := make([]clientJSON, 0, len(list))
+			res := make([]admin.ClientView, 0, len(list))
 			for _, c := range list {
-				res = append(res, toClientJSON(c))
+				res = append(res, admin.ToClientView(c))
 			}
 			return emit(cmd, res, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -193,18 +183,6 @@ apps; other redirect URIs match exactly.`,
 	cmd.AddCommand(create, list, update, del, reset)
 	cmd.AddCommand(clientCredentialCmds(g)...)
 	return cmd
-}
-
-// createdClientJSON is what `clients create --output json` prints.
-type createdClientJSON struct {
-	ClientID       string              `json:"clientId"`
-	ObjectID       string              `json:"objectId"`
-	TenantID       string              `json:"tenantId"`
-	ClientSecret   string              `json:"clientSecret,omitempty"`
-	IdentifierURIs []string            `json:"identifierUris,omitempty"`
-	Public         bool                `json:"public,omitempty"`
-	RedirectURIs   []string            `json:"redirectUris,omitempty"`
-	RoleAssignment *roleAssignmentJSON `json:"roleAssignment,omitempty"`
 }
 
 // clients opens the client registry of the workspace.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 
@@ -26,9 +27,9 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 				return fmt.Errorf("list signing keys: %w", err)
 			}
 			now := time.Now()
-			res := make([]signingKeyJSON, 0, len(keys))
+			res := make([]admin.SigningKeyView, 0, len(keys))
 			for _, k := range keys {
-				res = append(res, toSigningKeyJSON(k, now))
+				res = append(res, admin.ToSigningKeyView(k, now))
 			}
 			return emit(cmd, res, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -56,7 +57,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, _ []string, a *workspace) error {
 			if alg == "" {
-				alg = currentAlg(cmd, a)
+				alg = activeAlg(cmd, a)
 			}
 			km, err := identity.NewKeyManager(a.store, a.box, identity.KeyPolicy{
 				Algorithm: alg, Rotation: rotation, PrePublish: prePublish, MaxTokenLifetime: lifetime,
@@ -68,7 +69,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return emit(cmd, toSigningKeyJSON(k, time.Now()), func(w io.Writer) error {
+			return emit(cmd, admin.ToSigningKeyView(k, time.Now()), func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "%s\t%s\tsigns from %s\n", k.ID, k.Algorithm, k.ActivateAt.Format(time.RFC3339))
 				return err
 			})
@@ -89,7 +90,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 		Example: "  tokend keys list\n  tokend keys revoke <kid> --output json\n  tokend keys revoke --output json -- -Ab3... # a kid that starts with a dash",
 		Args:    cobra.ExactArgs(1),
 		RunE: runWithWorkspace(g, func(cmd *cobra.Command, args []string, a *workspace) error {
-			km, err := identity.NewKeyManager(a.store, a.box, identity.KeyPolicy{Algorithm: currentAlg(cmd, a)}, nil)
+			km, err := identity.NewKeyManager(a.store, a.box, identity.KeyPolicy{Algorithm: activeAlg(cmd, a)}, nil)
 			if err != nil {
 				return err
 			}
@@ -100,7 +101,7 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return emit(cmd, toSigningKeyJSON(k, time.Now()), func(w io.Writer) error {
+			return emit(cmd, admin.ToSigningKeyView(k, time.Now()), func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "revoked %s; %s (%s) signs now\n", args[0], k.ID, k.Algorithm)
 				return err
 			})
@@ -111,35 +112,12 @@ func newKeysCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// signingKeyJSON is a key of `keys list|rotate --output json` (no key
-// material: only where the key is in its life).
-type signingKeyJSON struct {
-	Kid        string    `json:"kid"`
-	Algorithm  string    `json:"algorithm"`
-	State      string    `json:"state"`
-	CreatedAt  time.Time `json:"createdAt"`
-	ActivateAt time.Time `json:"activateAt"`
-	RetireAt   time.Time `json:"retireAt"`
-	ExpireAt   time.Time `json:"expireAt"`
-}
-
-func toSigningKeyJSON(k *tokend.SigningKey, now time.Time) signingKeyJSON {
-	return signingKeyJSON{Kid: k.ID, Algorithm: k.Algorithm, State: identity.KeyState(k, now),
-		CreatedAt: k.CreatedAt.UTC(), ActivateAt: k.ActivateAt.UTC(), RetireAt: k.RetireAt.UTC(), ExpireAt: k.ExpireAt.UTC()}
-}
-
-// currentAlg is the algorithm of the key signing now, so a rotation does not
+// activeAlg is the algorithm of the key signing now, so a rotation does not
 // change the algorithm unless asked.
-func currentAlg(cmd *cobra.Command, a *workspace) string {
+func activeAlg(cmd *cobra.Command, a *workspace) string {
 	keys, err := a.store.ListSigningKeys(cmd.Context())
 	if err != nil {
 		return identity.AlgES256
 	}
-	now := time.Now()
-	for i := len(keys) - 1; i >= 0; i-- {
-		if identity.KeyState(keys[i], now) == "active" {
-			return keys[i].Algorithm
-		}
-	}
-	return identity.AlgES256
+	return identity.ActiveAlgorithm(keys, time.Now())
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 
@@ -21,12 +22,11 @@ func newManagedIdentitiesCmd(g *globalFlags) *cobra.Command {
 	urlFlag := func(c *cobra.Command) {
 		c.Flags().StringVar(&baseURL, "url", "", "base URL tokend is reached at (default: the one in bootstrap.json, else the last address served)")
 	}
-	endpoint := func() string {
-		base := strings.TrimRight(baseURL, "/")
-		if base == "" {
-			base = servedURL(g.dataDir)
+	baseOf := func() string {
+		if base := strings.TrimRight(baseURL, "/"); base != "" {
+			return base
 		}
-		return base + identity.ManagedIdentityPath
+		return servedURL(g.dataDir)
 	}
 
 	var role, scope string
@@ -49,15 +49,14 @@ in the workload's environment. --role assigns a role like clients create.`,
 			if err != nil {
 				return err
 			}
-			res := managedIdentityJSON{Name: mi.Name, ClientID: mi.ClientID, PrincipalID: mi.PrincipalID, TenantID: mi.TenantID,
-				IdentityEndpoint: endpoint(), IdentityHeader: mi.Header}
+			res := admin.ToCreatedManagedIdentityView(mi, baseOf())
 			var assignErr error
 			if role != "" {
 				ra, err := assignRole(ctx, a, mi.PrincipalID, role, scope)
 				if err != nil {
 					assignErr = fmt.Errorf("managed identity created, but assigning %s failed: %w", role, err)
 				}
-				res.RoleAssignment = toRoleAssignmentJSON(ra)
+				res.RoleAssignment = admin.ToRoleAssignmentView(ra)
 			}
 			err = emit(cmd, res, func(w io.Writer) error {
 				fmt.Fprintf(w, "name:              %s\n", res.Name)
@@ -103,25 +102,11 @@ identity there is. --default prints it regardless.`,
 			if err != nil {
 				return err
 			}
-			mi, err := mis.Get(ctx, args[0])
+			env, err := mis.Environment(ctx, args[0], baseOf(), imdsIdentity, isDefault)
 			if err != nil {
 				return err
 			}
-			if !isDefault {
-				if imdsIdentity != "" {
-					isDefault = strings.EqualFold(imdsIdentity, mi.Name)
-				} else {
-					all, err := a.store.ListManagedIdentities(ctx)
-					if err != nil {
-						return fmt.Errorf("list managed identities: %w", err)
-					}
-					isDefault = len(all) == 1
-				}
-			}
-			res := managedIdentityEnvJSON{Name: mi.Name, IdentityEndpoint: endpoint(), IdentityHeader: mi.Header, ClientID: mi.ClientID}
-			if isDefault {
-				res.MSIEndpoint = res.IdentityEndpoint
-			}
+			res := admin.ToEnvironmentView(env)
 			return emit(cmd, res, func(w io.Writer) error {
 				line := func(k, v string) {
 					if v != "" {
@@ -153,10 +138,9 @@ identity there is. --default prints it regardless.`,
 			if err != nil {
 				return err
 			}
-			res := make([]managedIdentityListJSON, 0, len(list))
+			res := make([]admin.ManagedIdentityView, 0, len(list))
 			for _, mi := range list {
-				res = append(res, managedIdentityListJSON{Name: mi.Name, ClientID: mi.ClientID, PrincipalID: mi.PrincipalID,
-					TenantID: mi.TenantID, CreatedAt: mi.CreatedAt.UTC()})
+				res = append(res, admin.ToManagedIdentityView(mi))
 			}
 			return emit(cmd, res, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -193,30 +177,4 @@ func (a *workspace) managedIdentities(cmd *cobra.Command) (*identity.ManagedIden
 		return nil, err
 	}
 	return identity.NewManagedIdentities(a.store, a.box, clients, nil), nil
-}
-
-type managedIdentityJSON struct {
-	Name             string              `json:"name"`
-	ClientID         string              `json:"clientId"`
-	PrincipalID      string              `json:"principalId"`
-	TenantID         string              `json:"tenantId"`
-	IdentityEndpoint string              `json:"identityEndpoint"`
-	IdentityHeader   string              `json:"identityHeader"`
-	RoleAssignment   *roleAssignmentJSON `json:"roleAssignment,omitempty"`
-}
-
-type managedIdentityEnvJSON struct {
-	Name             string `json:"name"`
-	IdentityEndpoint string `json:"identityEndpoint"`
-	IdentityHeader   string `json:"identityHeader"`
-	ClientID         string `json:"clientId"`
-	MSIEndpoint      string `json:"msiEndpoint,omitempty"`
-}
-
-type managedIdentityListJSON struct {
-	Name        string    `json:"name"`
-	ClientID    string    `json:"clientId"`
-	PrincipalID string    `json:"principalId"`
-	TenantID    string    `json:"tenantId"`
-	CreatedAt   time.Time `json:"createdAt"`
 }

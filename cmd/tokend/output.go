@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	tokend "github.com/tokend-dev/tokend"
@@ -76,68 +75,6 @@ func nonNil(s []string) []string {
 
 // The JSON shapes the commands print: camelCase keys, times in RFC 3339
 // (UTC).
-
-type roleAssignmentJSON struct {
-	ID          string    `json:"id"`
-	PrincipalID string    `json:"principalId"`
-	Role        string    `json:"role"`
-	Scope       string    `json:"scope"`
-	CreatedAt   time.Time `json:"createdAt"`
-}
-
-func toRoleAssignmentJSON(ra *tokend.RoleAssignment) *roleAssignmentJSON {
-	if ra == nil {
-		return nil
-	}
-	return &roleAssignmentJSON{ID: ra.ID, PrincipalID: ra.PrincipalID, Role: ra.Role, Scope: ra.Scope, CreatedAt: ra.CreatedAt.UTC()}
-}
-
-type clientJSON struct {
-	ClientID       string    `json:"clientId"`
-	ObjectID       string    `json:"objectId"`
-	TenantID       string    `json:"tenantId"`
-	DisplayName    string    `json:"displayName"`
-	Kind           string    `json:"kind"`
-	IdentifierURIs []string  `json:"identifierUris"`
-	Public         bool      `json:"public"`
-	RedirectURIs   []string  `json:"redirectUris"`
-	SecretHint     string    `json:"secretHint"`
-	CreatedAt      time.Time `json:"createdAt"`
-}
-
-func toClientJSON(c *tokend.Client) clientJSON {
-	kind := string(c.Kind)
-	if kind == "" {
-		kind = string(tokend.ClientApplication)
-	}
-	return clientJSON{ClientID: c.ID, ObjectID: c.ObjectID, TenantID: c.TenantID, DisplayName: c.DisplayName,
-		Kind: kind, IdentifierURIs: nonNil(c.IdentifierURIs), Public: c.Public, RedirectURIs: nonNil(c.RedirectURIs), SecretHint: c.SecretHint, CreatedAt: c.CreatedAt.UTC()}
-}
-
-type certificateJSON struct {
-	ClientID         string    `json:"clientId"`
-	Thumbprint       string    `json:"thumbprint"`
-	ThumbprintSHA256 string    `json:"thumbprintSha256"`
-	NotBefore        time.Time `json:"notBefore"`
-	NotAfter         time.Time `json:"notAfter"`
-}
-
-func toCertificateJSON(c *tokend.ClientCertificate) certificateJSON {
-	return certificateJSON{ClientID: c.ClientID, Thumbprint: c.Thumbprint, ThumbprintSHA256: c.ThumbprintSHA256,
-		NotBefore: c.NotBefore.UTC(), NotAfter: c.NotAfter.UTC()}
-}
-
-type federatedCredentialJSON struct {
-	ClientID  string   `json:"clientId"`
-	Name      string   `json:"name"`
-	Issuer    string   `json:"issuer"`
-	Subject   string   `json:"subject"`
-	Audiences []string `json:"audiences"`
-}
-
-func toFederatedCredentialJSON(f *tokend.FederatedCredential) federatedCredentialJSON {
-	return federatedCredentialJSON{ClientID: f.ClientID, Name: f.Name, Issuer: f.Issuer, Subject: f.Subject, Audiences: nonNil(f.Audiences)}
-}
 
 type subscriptionJSON struct {
 	SubscriptionID string `json:"subscriptionId"`

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tokend-dev/tokend/admin"
 	tokendapp "github.com/tokend-dev/tokend/app"
 
 	"github.com/spf13/cobra"
@@ -36,7 +37,7 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return emit(cmd, toRoleAssignmentJSON(ra), func(w io.Writer) error {
+			return emit(cmd, admin.ToRoleAssignmentView(ra), func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", ra.ID, ra.PrincipalID, ra.Role, ra.Scope)
 				return err
 			})
@@ -69,9 +70,9 @@ func newRolesCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := make([]*roleAssignmentJSON, 0, len(list))
+			res := make([]*admin.RoleAssignmentView, 0, len(list))
 			for _, ra := range list {
-				res = append(res, toRoleAssignmentJSON(ra))
+				res = append(res, admin.ToRoleAssignmentView(ra))
 			}
 			return emit(cmd, res, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

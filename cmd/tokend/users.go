@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	tokend "github.com/tokend-dev/tokend"
+	"github.com/tokend-dev/tokend/admin"
 	"github.com/tokend-dev/tokend/identity"
 )
 
@@ -49,14 +49,14 @@ printed, only now. Only an argon2id hash of it is stored.`,
 			if err != nil {
 				return err
 			}
-			res := createdUserJSON{userJSON: toUserJSON(u), Password: generated}
+			res := admin.CreatedUserView{UserView: admin.ToUserView(u), Password: generated}
 			var assignErr error
 			if role != "" {
 				ra, err := assignRole(ctx, a, u.ObjectID, role, scope)
 				if err != nil {
 					assignErr = fmt.Errorf("user created, but assigning %s failed: %w", role, err)
 				}
-				res.RoleAssignment = toRoleAssignmentJSON(ra)
+				res.RoleAssignment = admin.ToRoleAssignmentView(ra)
 			}
 			err = emit(cmd, res, func(w io.Writer) error {
 				fmt.Fprintf(w, "object id:           %s\n", u.ObjectID)
@@ -92,9 +92,9 @@ printed, only now. Only an argon2id hash of it is stored.`,
 			if err != nil {
 				return fmt.Errorf("list users: %w", err)
 			}
-			res := make([]userJSON, 0, len(list))
+			res := make([]admin.UserView, 0, len(list))
 			for _, u := range list {
-				res = append(res, toUserJSON(u))
+				res = append(res, admin.ToUserView(u))
 			}
 			return emit(cmd, res, func(w io.Writer) error {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -142,7 +142,7 @@ printed, only now. Only an argon2id hash of it is stored.`,
 			if err != nil {
 				return err
 			}
-			res := createdUserJSON{userJSON: toUserJSON(u), Password: generated}
+			res := admin.CreatedUserView{UserView: admin.ToUserView(u), Password: generated}
 			return emit(cmd, res, func(w io.Writer) error {
 				if generated != "" {
 					fmt.Fprintf(w, "password: %s\n", generated)
@@ -179,25 +179,4 @@ func passwordFromStdin(cmd *cobra.Command, fromStdin bool) (string, error) {
 // users opens the user directory of the workspace.
 func (a *workspace) users(cmd *cobra.Command) (*identity.Users, error) {
 	return identity.NewUsers(cmd.Context(), a.store, identity.PasswordParams{}, nil)
-}
-
-type userJSON struct {
-	ObjectID          string    `json:"objectId"`
-	UserPrincipalName string    `json:"userPrincipalName"`
-	DisplayName       string    `json:"displayName"`
-	TenantID          string    `json:"tenantId"`
-	CreatedAt         time.Time `json:"createdAt"`
-	UpdatedAt         time.Time `json:"updatedAt"`
-}
-
-func toUserJSON(u *tokend.User) userJSON {
-	return userJSON{ObjectID: u.ObjectID, UserPrincipalName: u.UserPrincipalName, DisplayName: u.DisplayName,
-		TenantID: u.TenantID, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
-}
-
-type createdUserJSON struct {
-	userJSON
-	// Password is set only when tokend made it up: shown this once.
-	Password       string              `json:"password,omitempty"`
-	RoleAssignment *roleAssignmentJSON `json:"roleAssignment,omitempty"`
 }

@@ -73,9 +73,46 @@ func testAuditRecords(t *testing.T, s tokend.Store) {
 		{tokend.AuditQuery{Node: "n2"}, []string{"n2/1"}},
 		{tokend.AuditQuery{Limit: 2}, []string{"n1/3", "n2/1"}},
 		{tokend.AuditQuery{Principal: "nobody"}, nil},
+		{tokend.AuditQuery{Until: stamp(2 * time.Second)}, []string{"n1/2", "n1/1"}},
+		{tokend.AuditQuery{Since: stamp(time.Second), Until: stamp(3 * time.Second)}, []string{"n2/1", "n1/2"}},
+		// Keyset continuation: past the cursor in the list's order.
+		{tokend.AuditQuery{After: &tokend.AuditCursor{Time: stored(stamp(2 * time.Second)), Node: "n2", Seq: 1}}, []string{"n1/2", "n1/1"}},
+		{tokend.AuditQuery{After: &tokend.AuditCursor{Time: stored(stamp(3 * time.Second)), Node: "n1", Seq: 3}, Limit: 1}, []string{"n2/1"}},
+		{tokend.AuditQuery{Principal: "alice", After: &tokend.AuditCursor{Time: stored(stamp(3 * time.Second)), Node: "n1", Seq: 3}}, []string{"n2/1", "n1/1"}},
+		{tokend.AuditQuery{Node: "n1", After: &tokend.AuditCursor{Node: "n1", Seq: 3}}, []string{"n1/2", "n1/1"}},
 	} {
 		if got := list(tc.q); !slices.Equal(got, tc.want) {
 			t.Errorf("ListAuditRecords(%+v) = %v, want %v", tc.q, got, tc.want)
 		}
+	}
+
+	// Verification reads each chain in order, in pages, and finds every
+	// chain by name.
+	chain := func(node string, after int64, limit int) []int64 {
+		t.Helper()
+		recs, err := s.ListAuditChain(ctx, node, after, limit)
+		must(t, err)
+		var seqs []int64
+		for _, r := range recs {
+			if r.Node != node {
+				t.Errorf("ListAuditChain(%s) returned a record of %s", node, r.Node)
+			}
+			seqs = append(seqs, r.Seq)
+		}
+		return seqs
+	}
+	if got := chain("n1", 0, 10); !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Errorf("ListAuditChain(n1) = %v", got)
+	}
+	if got := chain("n1", 1, 1); !slices.Equal(got, []int64{2}) {
+		t.Errorf("ListAuditChain(n1 after 1, 1) = %v", got)
+	}
+	if got := chain("n3", 0, 10); got != nil {
+		t.Errorf("ListAuditChain(n3) = %v", got)
+	}
+	nodes, err := s.AuditNodes(ctx)
+	must(t, err)
+	if !slices.Equal(nodes, []string{"n1", "n2"}) {
+		t.Errorf("AuditNodes = %v", nodes)
 	}
 }
