@@ -147,13 +147,24 @@ func decodeAPIError(status int, data []byte) error {
 	return ae
 }
 
-// call is do with the session's management token.
+// call is do with the session's management token. A 401 (the token's
+// signing key revoked, say) renews the token once with the refresh token
+// and tries again.
 func (c *Console) call(ctx context.Context, v *view, method, path string, in, out any) error {
 	tok, err := c.managementToken(ctx, v)
 	if err != nil {
 		return err
 	}
-	return c.callWith(ctx, v, tok, method, path, in, out)
+	err = c.callWith(ctx, v, tok, method, path, in, out)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusUnauthorized {
+		v.s.MgmtExp = 0
+		if tok, err = c.managementToken(ctx, v); err != nil {
+			return err
+		}
+		return c.callWith(ctx, v, tok, method, path, in, out)
+	}
+	return err
 }
 
 func (c *Console) callWith(ctx context.Context, v *view, token, method, path string, in, out any) error {

@@ -104,6 +104,28 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST /console/jwt", c.action(c.decodeJWT))
 	m.HandleFunc("GET /console/apim", c.page(c.apim))
 	m.HandleFunc("POST /console/apim/secrets", c.action(c.apimSecrets))
+	// The management API's pages (/admin/v1).
+	m.HandleFunc("GET /console/apps", c.page(c.apps))
+	m.HandleFunc("POST /console/apps/create", c.action(c.createApp))
+	m.HandleFunc("GET /console/apps/{client}", c.page(c.app))
+	m.HandleFunc("POST /console/apps/{client}/secret", c.action(c.appAction(c.resetSecret)))
+	m.HandleFunc("POST /console/apps/{client}/certificates", c.action(c.appAction(c.addCertificate)))
+	m.HandleFunc("POST /console/apps/{client}/certificates/delete", c.action(c.appAction(c.removeCertificate)))
+	m.HandleFunc("POST /console/apps/{client}/federated", c.action(c.appAction(c.addFederated)))
+	m.HandleFunc("POST /console/apps/{client}/federated/delete", c.action(c.appAction(c.removeFederated)))
+	m.HandleFunc("POST /console/apps/{client}/delete", c.action(c.deleteApp))
+	m.HandleFunc("GET /console/users", c.page(c.users))
+	m.HandleFunc("POST /console/users/create", c.action(c.createUser))
+	m.HandleFunc("POST /console/users/reset", c.action(c.resetPassword))
+	m.HandleFunc("POST /console/users/delete", c.action(c.deleteUser))
+	m.HandleFunc("GET /console/identities", c.page(c.identities))
+	m.HandleFunc("POST /console/identities/create", c.action(c.createIdentity))
+	m.HandleFunc("POST /console/identities/env", c.action(c.identityEnv))
+	m.HandleFunc("POST /console/identities/delete", c.action(c.deleteIdentity))
+	m.HandleFunc("GET /console/keys", c.page(c.keys))
+	m.HandleFunc("POST /console/keys/rotate", c.action(c.rotateKey))
+	m.HandleFunc("POST /console/keys/revoke", c.action(c.revokeKey))
+	m.HandleFunc("GET /console/audit", c.page(c.audit))
 	return m
 }
 
@@ -111,12 +133,12 @@ func (c *Console) routes() *http.ServeMux {
 // a 404 page.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setPageHeaders(w.Header())
-	h, pattern := c.mux.Handler(r)
-	if pattern == "" {
+	if _, pattern := c.mux.Handler(r); pattern == "" {
 		c.renderMessage(w, r, http.StatusNotFound, "Not found", "There is no console page at this address.")
 		return
 	}
-	h.ServeHTTP(w, r)
+	// The mux itself serves, so that handlers see the path's values.
+	c.mux.ServeHTTP(w, r)
 }
 
 // baseURL is the origin the browser reached tokend at, as the issuer

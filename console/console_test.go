@@ -273,18 +273,16 @@ func TestOwnerAssignsARole(t *testing.T) {
 	if p := nb.get("/console/"); !strings.Contains(p.Body, tk.SubscriptionID+"</code></td>") {
 		t.Errorf("the newcomer does not see the subscription after the assignment:\n%s", p.Body)
 	}
-	// And removes it.
-	id := regexp.MustCompile(`name="id" value="([^"]*`+newcomer.ObjectID[:0]+`[^"]*)"`).FindAllStringSubmatch(done.Body, -1)
-	removed := false
-	for _, m := range id {
-		p := ob.do(http.MethodPost, "/console/roles/remove", url.Values{"csrf": {csrfOf(roles)}, "scope": {scope}, "id": {htmlUnescape(m[1])}})
-		if p.Status == 200 && !strings.Contains(p.Body, newcomer.ObjectID) {
-			removed = true
-			break
+	// And removes it: the form in the newcomer's row.
+	var id string
+	for _, row := range strings.Split(done.Body, "<tr>") {
+		if m := regexp.MustCompile(`name="id" value="([^"]+)"`).FindStringSubmatch(row); m != nil && strings.Contains(row, newcomer.ObjectID) {
+			id = htmlUnescape(m[1])
 		}
 	}
-	if !removed {
-		t.Error("the assignment could not be removed")
+	removed := ob.do(http.MethodPost, "/console/roles/remove", url.Values{"csrf": {csrfOf(roles)}, "scope": {scope}, "id": {id}})
+	if removed.Status != 200 || !strings.Contains(removed.Body, "The assignment was removed") || strings.Contains(removed.Body, newcomer.ObjectID) {
+		t.Errorf("remove %q: %d\n%s", id, removed.Status, removed.Body)
 	}
 }
 
