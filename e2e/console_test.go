@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
-	cav3 "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3"
 	apimv3 "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/apimanagement/armapimanagement/v3"
+	cav3 "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3"
 )
 
 // The web console in a real browser: console.js (playwright-core, in
@@ -34,7 +34,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		t.Skipf("no axe-core (npm ci in e2e/browsers): %v", err)
 	}
 	t.Parallel()
-	tk := Start(t)
+	tk := Start(t, "--audit-db")
 	// A second tokend whose console sessions last seconds: the expiry.
 	short := Start(t, "--console-session-lifetime", "4s")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -43,6 +43,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	scope := "/subscriptions/" + sub
 
 	owner := tk.CreateUser(t, "olga@contoso.example", "--role", "Owner", "--scope", scope)
+	tk.CLI(t, "roles", "assign", "--principal", owner.UserPrincipalName, "--role", "Tokend Administrator", "--scope", "/")
 	reader := tk.CreateUser(t, "rita@contoso.example", "--role", "Reader", "--scope", scope)
 	newcomer := tk.CreateUser(t, "nina@contoso.example")
 	shortUser := short.CreateUser(t, "sam@contoso.example", "--role", "Reader", "--scope", "/subscriptions/"+short.Boot.SubscriptionID)
@@ -120,7 +121,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 	for _, want := range []string{"sign in", "overview", "token shown once", "token not shown again", "data plane accepts",
 		"revoked token refused", "page opens after assignment", "reader refused", "forged form refused", "expired session refused",
-		"axe overview", "axe roles", "axe playwright", "axe tokens", "axe containerapps", "axe jwt", "axe apim", "container app token verified", "apim secrets revealed"} {
+		"axe overview", "axe roles", "axe playwright", "axe tokens", "axe containerapps", "axe jwt", "axe apim", "container app token verified", "apim secrets revealed",
+		"client secret shown once", "client secret not shown again", "axe apps", "axe app", "axe users", "managed identity environment",
+		"axe identities", "axe keys", "key revocation asks first", "axe audit", "audit chain intact", "csp"} {
 		if _, ok := steps[want]; !ok {
 			t.Errorf("step %q did not run", want)
 		}

@@ -143,6 +143,51 @@ async function dataPlane(token) {
     say('apim secrets revealed', !hidden.includes('orders-secret-e2e') && shown.includes('orders-secret-e2e'), '');
     await shot(owner, 'apim');
 
+    // Applications: a client's secret once, never again.
+    await owner.goto(cfg.url + '/console/apps');
+    await owner.fill('#displayName', 'e2e-app');
+    await owner.click('button:text-is("Register")');
+    await owner.waitForSelector('#new-secret');
+    const secret = await owner.inputValue('#new-secret');
+    say('client secret shown once', secret.startsWith('tkd_'), secret.slice(0, 6));
+    await shot(owner, 'apps');
+    await checkAxe(owner, 'apps');
+    await owner.click('a:has-text("Certificates, federated credentials and more")');
+    await owner.waitForSelector('#fedName');
+    say('client secret not shown again', !(await owner.content()).includes(secret), '');
+    await owner.fill('#fedName', 'github-main');
+    await owner.fill('#issuer', 'https://token.actions.githubusercontent.com');
+    await owner.fill('#subject', 'repo:contoso/orders:ref:refs/heads/main');
+    await owner.click('button:text-is("Add federated credential")');
+    await owner.waitForSelector('.notice:has-text("federated credential was added")');
+    await shot(owner, 'app');
+    await checkAxe(owner, 'app');
+
+    await owner.goto(cfg.url + '/console/users');
+    await shot(owner, 'users');
+    await checkAxe(owner, 'users');
+
+    await owner.goto(cfg.url + '/console/identities');
+    await owner.fill('#name', 'orders-web');
+    await owner.click('button:text-is("Create")');
+    await owner.waitForSelector('#mi-env');
+    say('managed identity environment', (await owner.innerText('#mi-env')).includes('IDENTITY_HEADER='), '');
+    await shot(owner, 'identities');
+    await checkAxe(owner, 'identities');
+
+    await owner.goto(cfg.url + '/console/keys');
+    await checkAxe(owner, 'keys');
+    await owner.click('button:has-text("Revoke…")');
+    await owner.waitForSelector('.confirm');
+    say('key revocation asks first', (await owner.innerText('.confirm')).includes('Yes, revoke'), '');
+    await shot(owner, 'keys');
+
+    await owner.goto(cfg.url + '/console/audit?action=' + encodeURIComponent('Tokend/*'));
+    await owner.waitForSelector('.verdict');
+    say('audit chain intact', (await owner.innerText('.verdict')).includes('intact') && (await text(owner)).includes('Tokend/clients/write'), '');
+    await shot(owner, 'audit');
+    await checkAxe(owner, 'audit');
+
     // A phone-width view of the overview.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await owner.context().storageState() });
     const pp = await phone.newPage();
