@@ -161,6 +161,15 @@ func TestSignInShowsTheOverview(t *testing.T) {
 	if cookie == "" || strings.Contains(cookie, "ey") && strings.Count(cookie, ".") >= 2 {
 		t.Errorf("session cookie %q", cookie)
 	}
+	// Signing out ends the console session and tokend's browser session:
+	// the next visit shows the sign-in form again.
+	out := b.do(http.MethodPost, "/console/signout", url.Values{"csrf": {csrfOf(over)}})
+	if out.Status != 200 || !strings.Contains(out.URL, "/console/signedout") || !strings.Contains(out.Body, "You signed out") {
+		t.Errorf("sign-out: %d %s", out.Status, out.URL)
+	}
+	if again := b.get("/console/"); !strings.Contains(again.Body, `name="password"`) {
+		t.Errorf("after sign-out: %s", again.URL)
+	}
 	// The vendored htmx is served from the binary.
 	if js := b.get("/console/static/htmx-2.0.11.min.js"); js.Status != 200 || !strings.Contains(js.Body, "htmx") {
 		t.Errorf("htmx: %d", js.Status)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -89,14 +90,14 @@ func (c *Console) setSealed(w http.ResponseWriter, r *http.Request, name, aad st
 		return errCookieTooLarge
 	}
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, HttpOnly: true,
-		Secure: c.secure(r), SameSite: mode, Expires: exp, MaxAge: int(time.Until(exp).Seconds()) + 1})
+		Secure: c.secure(r), SameSite: mode, Expires: exp, MaxAge: int(exp.Sub(c.cfg.Now()).Seconds()) + 1})
 	return nil
 }
 
 // secure is whether cookies carry Secure: over TLS, or when the public
 // URL is https (a TLS-terminating proxy in front).
 func (c *Console) secure(r *http.Request) bool {
-	return r.TLS != nil || len(c.cfg.PublicURL) > 8 && c.cfg.PublicURL[:8] == "https://"
+	return r.TLS != nil || strings.HasPrefix(c.cfg.PublicURL, "https://")
 }
 
 func (c *Console) readSealed(r *http.Request, name, aad string, v any) bool {
