@@ -21,7 +21,9 @@ async function signIn(page, base, user) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(cfg.artifacts, name + '.png'), fullPage: true });
+  // caret 'initial': Playwright's default hides the caret with an inline
+  // style, which the console's CSP (rightly) refuses.
+  await page.screenshot({ path: path.join(cfg.artifacts, name + '.png'), fullPage: true, caret: 'initial' });
 }
 
 // checkAxe runs axe-core in the page (through the DevTools protocol, which
@@ -194,7 +196,7 @@ async function dataPlane(token) {
     await pp.goto(cfg.url + '/console/');
     const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     say('phone width', overflow <= 1, 'horizontal overflow ' + overflow + 'px');
-    await pp.screenshot({ path: path.join(cfg.artifacts, 'overview-phone.png'), fullPage: true });
+    await pp.screenshot({ path: path.join(cfg.artifacts, 'overview-phone.png'), fullPage: true, caret: 'initial' });
 
     // A Reader can look but not change.
     const reader = await newPage();
