@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // MountPath is the first path segment the console is served under.
@@ -143,13 +145,4 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // baseURL is the origin the browser reached tokend at, as the issuer
 // derives it: the redirect URIs and the token's issuer depend on it.
-func (c *Console) baseURL(r *http.Request) string {
-	if c.cfg.PublicURL != "" {
-		return c.cfg.PublicURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (c *Console) baseURL(r *http.Request) string { return wire.BaseURL(c.cfg.PublicURL, r) }
