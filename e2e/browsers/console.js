@@ -17,7 +17,7 @@ async function signIn(page, base, user) {
   await page.fill('#password', user.password);
   await page.click('#submit');
   // The callback page moves on by itself to the console.
-  await page.waitForSelector('main h1:text-is("Overview")', { timeout: 15000 });
+  await page.waitForSelector('main h1:text-is("Overview")', { timeout: 30000 });
 }
 
 async function shot(page, name) {
@@ -55,7 +55,7 @@ async function dataPlane(token) {
     const ctx = await browser.newContext({ viewport: viewport || { width: 1280, height: 900 } });
     const page = await ctx.newPage();
     page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
-    page.setDefaultTimeout(15000);
+    page.setDefaultTimeout(30000);
     return page;
   };
   try {
