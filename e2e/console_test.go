@@ -84,8 +84,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		"short":    map[string]string{"upn": shortUser.UserPrincipalName, "password": shortUser.Password},
 	}
 	js, _ := json.Marshal(cfg)
-	// The journey takes ~40 s on an idle machine and three minutes under a
-	// load of 20 on two cores: the browser gets its own, longer bound.
+	// The journey took 80–120 s, and once more than three minutes, on two
+	// cores under a load of 20 or more: it gets a bound of its own.
 	journey, stop := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer stop()
 	cmd := exec.CommandContext(journey, "node", filepath.Join(nodeDir, "console.js"))
