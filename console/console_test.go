@@ -161,6 +161,7 @@ func TestSignInShowsTheOverview(t *testing.T) {
 	if cookie == "" || strings.Contains(cookie, "ey") && strings.Count(cookie, ".") >= 2 {
 		t.Errorf("session cookie %q", cookie)
 	}
+	t.Logf("session cookie: %d bytes", len(cookie))
 	// Signing out ends the console session and tokend's browser session:
 	// the next visit shows the sign-in form again.
 	out := b.do(http.MethodPost, "/console/signout", url.Values{"csrf": {csrfOf(over)}})

@@ -20,8 +20,8 @@ const (
 	sessionAAD    = "tokend console session v1"
 	// The Playwright data plane takes only Playwright-audience tokens;
 	// that token rides in a cookie of its own, obtained with the refresh
-	// token the first time a page needs it (a cookie is 4 KB at most:
-	// two access tokens and a refresh token would not fit in one).
+	// token the first time a page needs it (a cookie is 4 KB at most; the
+	// session's is about 2.6 KB, and a second access token would not fit).
 	playwrightCookie = "tokend_console_pw"
 	playwrightAAD    = "tokend console playwright token v1"
 	// A sign-in under way: the PKCE verifier, state and nonce, from the
