@@ -19,6 +19,7 @@ import (
 	"github.com/tokend-dev/tokend/arm"
 	"github.com/tokend-dev/tokend/audit"
 	"github.com/tokend-dev/tokend/authorization"
+	"github.com/tokend-dev/tokend/console"
 	"github.com/tokend-dev/tokend/containerapps"
 	"github.com/tokend-dev/tokend/identity"
 	"github.com/tokend-dev/tokend/pipeline"
@@ -184,6 +185,9 @@ type Config struct {
 	// CAPEM is the local CA's certificate, served at /ca.pem (none with
 	// a certificate of the operator's own).
 	CAPEM []byte
+	// ConsoleSessionLifetime bounds a web console session (0: the
+	// console's default).
+	ConsoleSessionLifetime time.Duration
 }
 
 // App is a composed tokend.
@@ -296,6 +300,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	mounts[admin.Segment] = manage.Router(opts)
+	// The console calls the APIs through the server's own root handler,
+	// which exists only once the console is mounted: bound below.
+	con, err := console.New(console.Config{ClientID: identity.ConsoleClientID, TenantID: cfg.TenantID,
+		PublicURL: cfg.PublicURL, Sealer: cfg.Box, SessionLifetime: cfg.ConsoleSessionLifetime, Logger: cfg.Logger, Now: cfg.Identity.Now})
+	if err != nil {
+		return nil, err
+	}
+	mounts[console.MountPath] = con
 	imdsRouter := pipeline.New(id.ManagedIdentitySurface(), opts)
 	imdsRouter.Add(id.ManagedIdentityRoutes(false)...)
 	srv := server.New(server.Options{
@@ -303,6 +315,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Mounts: mounts, Fallback: tenants, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
 		PublicMetrics: cfg.PublicMetrics, MetricsToken: cfg.MetricsToken, DefaultTenant: cfg.TenantID, CAPEM: cfg.CAPEM,
 	})
+	con.Bind(srv.Handler())
 	imds := server.New(server.Options{
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
 		Mounts: map[string]http.Handler{"metadata": imdsRouter}, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,

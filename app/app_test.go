@@ -46,7 +46,11 @@ func TestComposition(t *testing.T) {
 			// listener answers the host itself only.
 			{"GET", "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x", 403},
 			{"GET", "/msi/token?api-version=2019-08-01&resource=x", 400},
-			{"GET", "/console", 404},
+			// The console is mounted: without a session, it sends the
+			// browser to sign in.
+			{"GET", "/console/", 303},
+			{"GET", "/console/nothing-here", 404},
+			{"GET", "/admin", 404},
 		} {
 			w := httptest.NewRecorder()
 			a.Handler().ServeHTTP(w, httptest.NewRequest(c.method, "https://tokend.test"+c.path, nil))

@@ -117,11 +117,19 @@ func (p *Provider) putAssignment(ctx context.Context, r *pipeline.Request) (*wir
 	return wire.JSON(status, assignmentOf(ra, a.Roles())), nil
 }
 
-// principalExists reports whether a principal (an application's service
-// principal or a managed identity) of that object id exists.
+// principalExists reports whether a principal (a user, an application's
+// service principal or a managed identity) of that object id exists.
 func (p *Provider) principalExists(ctx context.Context, objectID string) (bool, error) {
 	if _, err := uuid.Parse(objectID); err != nil {
 		return false, nil
+	}
+	// Users are people signed in interactively (the console assigns them
+	// roles through this API, as the Azure portal does).
+	switch _, err := p.store.GetUser(ctx, objectID); {
+	case err == nil:
+		return true, nil
+	case !errors.Is(err, tokend.ErrNotFound):
+		return false, fmt.Errorf("look up user %s: %w", objectID, err)
 	}
 	clients, err := p.store.ListClients(ctx)
 	if err != nil {

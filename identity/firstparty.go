@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
@@ -17,7 +18,20 @@ var firstPartyClients = map[string]string{
 	"1950a258-227b-4e31-a9cf-717495945fc2": "Microsoft Azure PowerShell",
 	"aebc6443-996d-45c2-90f0-388ff96faa56": "Visual Studio Code",
 	"04f0c124-f2bc-4f59-8241-bf6df9866bbd": "Visual Studio",
+	ConsoleClientID:                        "tokend console",
 }
+
+// ConsoleClientID is tokend's own web console (package console), a public
+// client present in every tenant like Microsoft's: it signs people in
+// with the authorization code and PKCE, and its redirect URIs are on
+// tokend's own origin (consoleRedirectURIs), so nobody has to register it.
+const ConsoleClientID = "7f3c2a9e-6b1d-4e58-9c0a-2d4f8e1b5a63"
+
+// Console paths the console client may be sent back to.
+const (
+	ConsoleCallbackPath  = "/console/callback"
+	ConsoleSignedOutPath = "/console/signedout"
+)
 
 // AzureCLIClientID is the Azure CLI's application id.
 const AzureCLIClientID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
@@ -35,12 +49,31 @@ func firstPartyClient(tenantID, id string) *tokend.Client {
 	if !ok {
 		return nil
 	}
+	redirects := []string{"http://localhost", "http://127.0.0.1", "https://login.microsoftonline.com/common/oauth2/nativeclient"}
+	if id == ConsoleClientID {
+		// Filled per request with tokend's own origin (withConsoleRedirects).
+		redirects = nil
+	}
 	return &tokend.Client{
 		ID: id, TenantID: tenantID, DisplayName: name, Kind: tokend.ClientApplication,
 		ObjectID:     uuid.NewSHA1(firstPartyNamespace, []byte(strings.ToLower(tenantID)+"/"+id)).String(),
 		Public:       true,
-		RedirectURIs: []string{"http://localhost", "http://127.0.0.1", "https://login.microsoftonline.com/common/oauth2/nativeclient"},
+		RedirectURIs: redirects,
 	}
+}
+
+// withConsoleRedirects gives the console client its redirect URIs on the
+// origin r reached tokend at (the public URL when configured): the console
+// is served by the same server, so the authorization endpoint sends the
+// browser back to the host it came from and to no other.
+func (s *Service) withConsoleRedirects(c *tokend.Client, r *http.Request) *tokend.Client {
+	if c == nil || c.ID != ConsoleClientID {
+		return c
+	}
+	cp := *c
+	base := s.baseURL(r)
+	cp.RedirectURIs = []string{base + ConsoleCallbackPath, base + ConsoleSignedOutPath}
+	return &cp
 }
 
 // IsFirstPartyClient reports whether id is one of Microsoft's first-party

@@ -147,7 +147,7 @@ func (s *Service) authorizeClient(w http.ResponseWriter, r *http.Request, tenant
 			"The application could not be looked up; try again in a moment.", "")
 		return nil, false
 	}
-	return client, true
+	return s.withConsoleRedirects(client, r), true
 }
 
 // readAuthorizeRequest checks everything after the redirect URI, filling

@@ -65,7 +65,7 @@ func (s *Service) logoutClient(r *http.Request, tenantID, clientID, idTokenHint 
 		}
 		return nil
 	}
-	return client
+	return s.withConsoleRedirects(client, r)
 }
 
 // withQuery adds encoded parameters to a URI's query.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/tokend-dev/tokend/console"
 	"net"
 	"os"
 	"os/signal"
@@ -34,6 +35,7 @@ type serveFlags struct {
 	imdsAddr             string
 	locations            []string
 	imdsIdentity         string
+	consoleSession       time.Duration
 	pprofAddr            string             // pprof.go
 	gcPercent            int                // gc.go
 	identity             identityFlags      // identity.go
@@ -67,6 +69,7 @@ func newServeCmd(g *globalFlags) *cobra.Command {
 	fl.BoolVar(&f.strictResourceGroups, "strict-resource-groups", false, "answer ResourceGroupNotFound to a PUT into a missing group, as Azure does [TOKEND_STRICT_RESOURCE_GROUPS]")
 	fl.Int64Var(&f.maxBodyBytes, "max-body-bytes", 1<<20, "largest accepted request body [TOKEND_MAX_BODY_BYTES]")
 	fl.StringVar(&f.publicURL, "public-url", "", "base URL clients reach tokend at, for links and the issuer (default: the request's own) [TOKEND_PUBLIC_URL]")
+	fl.DurationVar(&f.consoleSession, "console-session-lifetime", console.DefaultSessionLifetime, "how long a web console sign-in lasts at most; then the console asks to sign in again [TOKEND_CONSOLE_SESSION_LIFETIME]")
 	fl.BoolVar(&f.accessLog, "access-log", true, "write a JSON access log line per request [TOKEND_ACCESS_LOG]")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown [TOKEND_SHUTDOWN_TIMEOUT]")
 	fl.StringSliceVar(&f.locations, "locations", nil, "regions subscriptions list, as names or name=Display Name (default: Azure's public regions) [TOKEND_LOCATIONS]")
@@ -184,6 +187,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		WriteTimeout:               f.hardening.writeTimeout,
 		MetricsToken:               f.hardening.metricsToken,
 		CAPEM:                      caPEM,
+		ConsoleSessionLifetime:     f.consoleSession,
 	})
 	if err != nil {
 		return err
