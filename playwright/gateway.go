@@ -1,15 +1,13 @@
 package playwright
 
 import (
-	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -46,8 +44,12 @@ const DefaultRecheckInterval = time.Second
 // GatewayConfig configures the browsers gateway.
 type GatewayConfig struct {
 	// Upstream is the browser server's WebSocket URL (ws:// or wss://);
-	// empty serves no browsers (503).
+	// empty serves no browsers (503) unless Server is set.
 	Upstream string
+	// Server is the browser server tokend runs itself (--playwright-browsers
+	// managed), instead of Upstream: sessions go to whichever of its
+	// incarnations listens.
+	Server *BrowserServer
 	// OS is the operating system of the upstream's browsers (Linux by
 	// default): a session asking for another is refused.
 	OS string
@@ -59,16 +61,16 @@ type GatewayConfig struct {
 	RecheckInterval time.Duration
 	// Registerer receives the gateway's metrics (nil: not exported).
 	Registerer prometheus.Registerer
-	// Transport reaches the upstream (nil: a default transport).
-	Transport http.RoundTripper
-	Logger    *slog.Logger
+	// UpstreamTLS configures a wss:// upstream's TLS (nil: the system's
+	// roots, the URL's host name).
+	UpstreamTLS *tls.Config
+	Logger      *slog.Logger
 }
 
 // Gateway proxies browser sessions to the upstream browser server.
 type Gateway struct {
 	cfg      GatewayConfig
 	upstream *url.URL
-	proxy    *httputil.ReverseProxy
 	log      *slog.Logger
 	m        *gatewayMetrics
 
@@ -125,12 +127,26 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		return nil, err
 	}
 	g.m = m
-	if cfg.Upstream == "" {
+	switch {
+	case cfg.Server != nil && cfg.Upstream != "":
+		return nil, errors.New("a browser server URL and a managed browser server: choose one")
+	case cfg.Upstream == "":
 		return g, nil
 	}
-	u, err := url.Parse(cfg.Upstream)
+	u, err := upstreamURL(cfg.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	g.upstream = u
+	return g, nil
+}
+
+// upstreamURL is a browser server's ws:// or wss:// URL as the http:// or
+// https:// URL its upgrade request goes to.
+func upstreamURL(ws string) (*url.URL, error) {
+	u, err := url.Parse(ws)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("browser server %q: not a URL", cfg.Upstream)
+		return nil, fmt.Errorf("browser server %q: not a URL", ws)
 	}
 	switch u.Scheme {
 	case "ws":
@@ -138,29 +154,26 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	case "wss":
 		u.Scheme = "https"
 	default:
-		return nil, fmt.Errorf("browser server %q: want a ws:// or wss:// URL", cfg.Upstream)
+		return nil, fmt.Errorf("browser server %q: want a ws:// or wss:// URL", ws)
 	}
-	g.upstream = u
-	g.proxy = &httputil.ReverseProxy{
-		Rewrite:      g.rewrite,
-		Transport:    cfg.Transport,
-		ErrorHandler: g.upstreamFailed,
-	}
-	return g, nil
+	return u, nil
 }
 
-// rewrite points a session's request at the upstream: the upstream's path,
-// the client's query, the client's headers less its credentials.
-func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
-	out := pr.Out
-	out.URL.Scheme, out.URL.Host, out.URL.Path, out.URL.RawPath = g.upstream.Scheme, g.upstream.Host, g.upstream.Path, g.upstream.RawPath
-	if out.URL.Path == "" {
-		out.URL.Path = "/"
+// target is where a session goes now: the configured browser server, or
+// the managed one's listening incarnation (nil while it restarts).
+func (g *Gateway) target() *url.URL {
+	if g.cfg.Server == nil {
+		return g.upstream
 	}
-	out.URL.RawQuery = mergeQuery(g.upstream.RawQuery, pr.In.URL.RawQuery)
-	out.Host = g.upstream.Host
-	out.Header.Del("Authorization")
-	out.Header.Del("Cookie")
+	ws := g.cfg.Server.URL()
+	if ws == nil {
+		return nil
+	}
+	u, err := upstreamURL(ws.String())
+	if err != nil {
+		return nil
+	}
+	return u
 }
 
 func mergeQuery(a, b string) string {
@@ -174,7 +187,7 @@ func mergeQuery(a, b string) string {
 }
 
 func (g *Gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) {
+	if r.Context().Err() != nil {
 		return // the session was closed by tokend or the client
 	}
 	g.m.refused.WithLabelValues("upstream").Inc()
@@ -239,7 +252,14 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 			Message: "This tokend's browser server runs " + g.cfg.OS + " browsers; os '" + wire.Clip(os) + "' is not served."})
 		return
 	}
-	if g.proxy == nil {
+	upstream := g.target()
+	switch {
+	case upstream == nil && g.cfg.Server != nil:
+		w.Header().Set("Retry-After", "2")
+		fail("restarting", wire.Errorf(http.StatusServiceUnavailable, "BrowserServerRestarting",
+			"tokend's browser server is restarting; try again in a few seconds."))
+		return
+	case upstream == nil:
 		fail("no_server", errNoBrowserServer)
 		return
 	}
@@ -269,43 +289,31 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 		cancel(nil)
 	}()
 	runID := q.Get("runId")
-	sw := &upgradeWatch{ResponseWriter: w}
-	if opt.Opened != nil {
-		sw.opened = func() { opt.Opened(runID) }
+	var reported chan struct{}
+	opened := func() {
+		// Off the session's path: Closed waits for it.
+		reported = make(chan struct{})
+		go func() {
+			defer close(reported)
+			if opt.Opened != nil {
+				opt.Opened(runID)
+			}
+		}()
 	}
-	g.proxy.ServeHTTP(sw, r.HTTP.WithContext(ctx))
-	if sw.reported != nil {
-		<-sw.reported
+	var upErr errUpstream
+	if err := g.relay(w, r.HTTP.WithContext(ctx), upstream, opened); errors.As(err, &upErr) {
+		r.Failure = "BrowserServerUnavailable"
+		g.upstreamFailed(w, r.HTTP, err)
+	} else if err != nil {
+		g.log.WarnContext(ctx, "browser session", "err", err.Error())
+	}
+	if reported != nil {
+		<-reported
 		if opt.Closed != nil {
 			opt.Closed(runID)
 		}
 	}
 }
-
-// upgradeWatch notes the switch of protocols: the reverse proxy hijacks
-// the client's connection once the upstream answered 101, and the session
-// is reported opened then (off the handshake's path; Closed waits for it).
-type upgradeWatch struct {
-	http.ResponseWriter
-	opened   func()
-	reported chan struct{}
-}
-
-func (u *upgradeWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(u.ResponseWriter).Hijack()
-	if err == nil && u.reported == nil {
-		u.reported = make(chan struct{})
-		go func() {
-			defer close(u.reported)
-			if u.opened != nil {
-				u.opened()
-			}
-		}()
-	}
-	return conn, brw, err
-}
-
-func (u *upgradeWatch) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func closeReason(cause error) string {
 	switch {
@@ -450,7 +458,7 @@ func newGatewayMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokend_playwright_browser_sessions_refused_total",
-			Help: "Browser sessions refused after authentication, by reason (limit, os, no_server, bad_request, upstream); 401s and 403s are the route's in tokend_http_requests_total.",
+			Help: "Browser sessions refused after authentication, by reason (limit, os, no_server, restarting, bad_request, upstream); 401s and 403s are the route's in tokend_http_requests_total.",
 		}, []string{"reason"}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokend_playwright_browser_sessions_closed_total",
