@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -20,19 +19,15 @@ import (
 // sends the client's upgrade request on a connection of its own, and once
 // the server switches protocols, hijacks the client's connection, passes
 // the 101 on and copies bytes both ways until either side ends or the
-// session is closed. It is httputil.ReverseProxy's upgrade path, less the
-// HTTP transport in the middle: ReverseProxy reads the upstream through
-// the transport's buffered body, which hides the TCP connection, so every
-// byte went through a user-space buffer; here both ends are plain sockets
-// when they can be, and io.Copy between two *net.TCPConn is splice(2) —
-// the bytes stay in the kernel.
+// session is closed. It is httputil.ReverseProxy's upgrade path less the
+// HTTP transport (a connection of its own per session, never pooled) and
+// with larger reads.
 
 // handshakeTimeout bounds the upstream's answer to an upgrade.
 const handshakeTimeout = 30 * time.Second
 
-// relayBufferSize is the copy buffer where splice does not apply (TLS on
-// either side): 256 KiB reads take a bulk transfer in a quarter of the
-// system calls of io.Copy's 32 KiB.
+// relayBufferSize is the copy buffer: up to 256 KiB a read rather than
+// io.Copy's 32 KiB.
 const relayBufferSize = 256 << 10
 
 var relayBuffers = sync.Pool{New: func() any { b := make([]byte, relayBufferSize); return &b }}
@@ -206,38 +201,11 @@ func flushBuffered(dst io.Writer, r *bufio.Reader) error {
 	return err
 }
 
-// copyConn copies src to dst until either fails: splice(2) between two
-// TCP sockets (io.Copy finds it through ReadFrom), else through a pooled
-// buffer.
+// copyConn copies src to dst until either fails, through a pooled buffer.
 func copyConn(dst, src net.Conn) {
-	d, s := netConn(dst), netConn(src)
-	if os.Getenv("PW15_NOSPLICE") != "" {
-		d = nil
-	}
-	if dt, ok := d.(*net.TCPConn); ok {
-		if st, ok := s.(*net.TCPConn); ok {
-			_, _ = dt.ReadFrom(st)
-			return
-		}
-	}
 	buf := relayBuffers.Get().(*[]byte)
 	defer relayBuffers.Put(buf)
 	_, _ = io.CopyBuffer(onlyWriter{dst}, onlyReader{src}, *buf)
-}
-
-// netConn is the socket under a connection wrapper that says what it
-// wraps (the server's connection counting), or c itself.
-func netConn(c net.Conn) net.Conn {
-	for {
-		u, ok := c.(interface{ NetConn() net.Conn })
-		if !ok {
-			return c
-		}
-		if _, isTLS := c.(*tls.Conn); isTLS {
-			return c // its bytes are not the socket's
-		}
-		c = u.NetConn()
-	}
 }
 
 // onlyReader and onlyWriter hide ReadFrom/WriteTo so that io.CopyBuffer

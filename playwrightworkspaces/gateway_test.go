@@ -373,3 +373,47 @@ func TestRunSessionsCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserGatewayUpstream: what the browser server does reaches the
+// client: an unreachable server is a 502 counted as such, a server's own
+// refusal is passed on.
+func TestBrowserGatewayUpstream(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no browser for you", http.StatusForbidden)
+	}))
+	t.Cleanup(refusing.Close)
+	for _, tc := range []struct {
+		name, upstream, body string
+		status               int
+	}{
+		{"unreachable", "ws://" + strings.TrimPrefix(gone.URL, "http://") + "/", "BrowserServerUnavailable", http.StatusBadGateway},
+		{"refusing", "ws://" + strings.TrimPrefix(refusing.URL, "http://") + "/", "no browser for you", http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+				e := newEnv(t, store, playwright.GatewayConfig{Upstream: tc.upstream})
+				ws := e.createWorkspace(t, "rg-"+tc.name, "gw-"+tc.name, "Enabled")
+				_, jwt := e.mintToken(t, contributor, ws, "upstream")
+				_, resp, err := e.dial(t, "/playwrightworkspaces/"+ws+"/browsers?os=Linux", jwt)
+				if err == nil || resp == nil {
+					t.Fatalf("the session opened: %v", err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.body) {
+					t.Errorf("got %d %s, want %d %s", resp.StatusCode, body, tc.status, tc.body)
+				}
+				if tc.status == http.StatusBadGateway {
+					if v := metricValue(t, e, "tokend_playwright_browser_sessions_refused_total", "reason", "upstream"); v != 1 {
+						t.Errorf("refused as upstream: %v", v)
+					}
+				}
+				if v := metricValue(t, e, "tokend_playwright_browser_sessions_active"); v != 0 {
+					t.Errorf("active %v", v)
+				}
+			})
+		})
+	}
+}
