@@ -2,7 +2,6 @@ package playwright
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,10 +60,7 @@ type GatewayConfig struct {
 	RecheckInterval time.Duration
 	// Registerer receives the gateway's metrics (nil: not exported).
 	Registerer prometheus.Registerer
-	// UpstreamTLS configures a wss:// upstream's TLS (nil: the system's
-	// roots, the URL's host name).
-	UpstreamTLS *tls.Config
-	Logger      *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Gateway proxies browser sessions to the upstream browser server.
@@ -186,14 +182,17 @@ func mergeQuery(a, b string) string {
 	return a + "&" + b
 }
 
-func (g *Gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+// upstreamFailed answers a session the browser server did not take,
+// unless the client or tokend ended it first.
+func (g *Gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) bool {
 	if r.Context().Err() != nil {
-		return // the session was closed by tokend or the client
+		return false
 	}
 	g.m.refused.WithLabelValues("upstream").Inc()
 	g.log.WarnContext(r.Context(), "browser server unreachable", "err", err.Error())
 	wire.WriteError(w, wire.FamilyAzureCore, wire.Errorf(http.StatusBadGateway, "BrowserServerUnavailable",
 		"The browser server did not accept the session; try again."))
+	return true
 }
 
 // IsUpgrade tells a WebSocket upgrade request (the gateway's) from a plain
@@ -301,9 +300,10 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 		}()
 	}
 	var upErr errUpstream
-	if err := g.relay(w, r.HTTP.WithContext(ctx), upstream, opened); errors.As(err, &upErr) {
-		r.Failure = "BrowserServerUnavailable"
-		g.upstreamFailed(w, r.HTTP, err)
+	if err := relay(w, r.HTTP.WithContext(ctx), upstream, opened); errors.As(err, &upErr) {
+		if g.upstreamFailed(w, r.HTTP, err) {
+			r.Failure = "BrowserServerUnavailable"
+		}
 	} else if err != nil {
 		g.log.WarnContext(ctx, "browser session", "err", err.Error())
 	}

@@ -39,7 +39,7 @@ func (e errUpstream) Error() string { return e.err.Error() }
 func (e errUpstream) Unwrap() error { return e.err }
 
 // dialUpstream opens a connection to the browser server.
-func (g *Gateway) dialUpstream(ctx context.Context, upstream *url.URL) (net.Conn, error) {
+func dialUpstream(ctx context.Context, upstream *url.URL) (net.Conn, error) {
 	host := upstream.Host
 	if upstream.Port() == "" {
 		port := "80"
@@ -56,14 +56,7 @@ func (g *Gateway) dialUpstream(ctx context.Context, upstream *url.URL) (net.Conn
 	if upstream.Scheme != "https" {
 		return conn, nil
 	}
-	conf := &tls.Config{ServerName: upstream.Hostname(), MinVersion: tls.VersionTLS12}
-	if g.cfg.UpstreamTLS != nil {
-		conf = g.cfg.UpstreamTLS.Clone()
-		if conf.ServerName == "" {
-			conf.ServerName = upstream.Hostname()
-		}
-	}
-	tc := tls.Client(conn, conf)
+	tc := tls.Client(conn, &tls.Config{ServerName: upstream.Hostname(), MinVersion: tls.VersionTLS12})
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -113,9 +106,9 @@ func upstreamRequest(in *http.Request, upstream *url.URL) *http.Request {
 // browser server could not be reached or refused the upgrade before
 // anything was written to the client. opened is called once the client's
 // connection is switched.
-func (g *Gateway) relay(w http.ResponseWriter, in *http.Request, upstream *url.URL, opened func()) error {
+func relay(w http.ResponseWriter, in *http.Request, upstream *url.URL, opened func()) error {
 	ctx := in.Context()
-	up, err := g.dialUpstream(ctx, upstream)
+	up, err := dialUpstream(ctx, upstream)
 	if err != nil {
 		return errUpstream{fmt.Errorf("dial %s: %w", upstream.Host, err)}
 	}
