@@ -1,12 +1,15 @@
 package playwright
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
@@ -60,7 +63,9 @@ type GatewayConfig struct {
 	RecheckInterval time.Duration
 	// Registerer receives the gateway's metrics (nil: not exported).
 	Registerer prometheus.Registerer
-	Logger     *slog.Logger
+	// Transport reaches the upstream (nil: a default transport).
+	Transport http.RoundTripper
+	Logger    *slog.Logger
 }
 
 // Gateway proxies browser sessions to the upstream browser server.
@@ -172,6 +177,32 @@ func (g *Gateway) target() *url.URL {
 	return u
 }
 
+// proxyTo is the reverse proxy of a session to upstream. Once upstream
+// answers 101, httputil.ReverseProxy hijacks the client's connection and
+// copies bytes both ways: WebSocket frames are neither parsed nor
+// re-framed.
+func (g *Gateway) proxyTo(upstream *url.URL) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { rewrite(pr, upstream) },
+		Transport:    g.cfg.Transport,
+		ErrorHandler: g.upstreamFailed,
+	}
+}
+
+// rewrite points a session's request at the upstream: the upstream's path,
+// the client's query, the client's headers less its credentials.
+func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
+	out := pr.Out
+	out.URL.Scheme, out.URL.Host, out.URL.Path, out.URL.RawPath = upstream.Scheme, upstream.Host, upstream.Path, upstream.RawPath
+	if out.URL.Path == "" {
+		out.URL.Path = "/"
+	}
+	out.URL.RawQuery = mergeQuery(upstream.RawQuery, pr.In.URL.RawQuery)
+	out.Host = upstream.Host
+	out.Header.Del("Authorization")
+	out.Header.Del("Cookie")
+}
+
 func mergeQuery(a, b string) string {
 	switch {
 	case a == "":
@@ -182,17 +213,14 @@ func mergeQuery(a, b string) string {
 	return a + "&" + b
 }
 
-// upstreamFailed answers a session the browser server did not take,
-// unless the client or tokend ended it first.
-func (g *Gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) bool {
-	if r.Context().Err() != nil {
-		return false
+func (g *Gateway) upstreamFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the session was closed by tokend or the client
 	}
 	g.m.refused.WithLabelValues("upstream").Inc()
 	g.log.WarnContext(r.Context(), "browser server unreachable", "err", err.Error())
 	wire.WriteError(w, wire.FamilyAzureCore, wire.Errorf(http.StatusBadGateway, "BrowserServerUnavailable",
 		"The browser server did not accept the session; try again."))
-	return true
 }
 
 // IsUpgrade tells a WebSocket upgrade request (the gateway's) from a plain
@@ -288,32 +316,43 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 		cancel(nil)
 	}()
 	runID := q.Get("runId")
-	var reported chan struct{}
-	opened := func() {
-		// Off the session's path: Closed waits for it.
-		reported = make(chan struct{})
-		go func() {
-			defer close(reported)
-			if opt.Opened != nil {
-				opt.Opened(runID)
-			}
-		}()
+	sw := &upgradeWatch{ResponseWriter: w}
+	if opt.Opened != nil {
+		sw.opened = func() { opt.Opened(runID) }
 	}
-	var upErr errUpstream
-	if err := relay(w, r.HTTP.WithContext(ctx), upstream, opened); errors.As(err, &upErr) {
-		if g.upstreamFailed(w, r.HTTP, err) {
-			r.Failure = "BrowserServerUnavailable"
-		}
-	} else if err != nil {
-		g.log.WarnContext(ctx, "browser session", "err", err.Error())
-	}
-	if reported != nil {
-		<-reported
+	g.proxyTo(upstream).ServeHTTP(sw, r.HTTP.WithContext(ctx))
+	if sw.reported != nil {
+		<-sw.reported
 		if opt.Closed != nil {
 			opt.Closed(runID)
 		}
 	}
 }
+
+// upgradeWatch notes the switch of protocols: the reverse proxy hijacks
+// the client's connection once the upstream answered 101, and the session
+// is reported opened then (off the handshake's path; Closed waits for it).
+type upgradeWatch struct {
+	http.ResponseWriter
+	opened   func()
+	reported chan struct{}
+}
+
+func (u *upgradeWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(u.ResponseWriter).Hijack()
+	if err == nil && u.reported == nil {
+		u.reported = make(chan struct{})
+		go func() {
+			defer close(u.reported)
+			if u.opened != nil {
+				u.opened()
+			}
+		}()
+	}
+	return conn, brw, err
+}
+
+func (u *upgradeWatch) Unwrap() http.ResponseWriter { return u.ResponseWriter }
 
 func closeReason(cause error) string {
 	switch {
