@@ -27,17 +27,20 @@ import (
 )
 
 // Benchmarks of the browsers gateway on the real composition (identity's
-// issuer and authorizer, SQLite), each with its ceiling in the same run:
+// issuer and authorizer, SQLite), each with its ceiling in the same run
+// (docs/performance.md, issue 15):
 //
-//	go test ./app -run '^$' -bench BrowsersGateway -benchtime 2000x
+//	go test ./app -run '^$' -bench BrowsersGateway -benchtime 3000x -count 3
 //
 // upgrade-auth is an upgrade request with an access token through every
 // step before the upgrade (bearer check with the token's row and hash,
 // workspace scope and localAuth, the creator's role) to the gateway's
 // decision, on a gateway without a browser server (its 503 is the
 // cheapest decision); the gateway's cost is then the proxying, measured
-// by roundtrip (a 64-byte message echoed, p99 reported) and bulk (1 MiB
-// messages echoed), each against the same echo server dialled directly.
+// by roundtrip (a 64-byte message echoed: p50, p99, p99 added) and bulk
+// (1 MiB messages echoed: throughput, CPU and their ratios), each on a
+// direct connection to the echo server and through the gateway, both
+// plain ws:// over loopback, alternating in one loop.
 
 type gatewayBench struct {
 	handler   http.Handler

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -416,4 +418,44 @@ func TestBrowserGatewayUpstream(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestManagedBrowserServerSessions: with a managed browser server the
+// sessions go wherever it says it listens, and get 503
+// BrowserServerRestarting while none does. The "CLI" is a script that
+// announces the echo server as run-server announces itself.
+func TestManagedBrowserServerSessions(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		echo := newEchoServer(t)
+		cli := filepath.Join(t.TempDir(), "playwright")
+		script := "#!/bin/sh\necho \"Listening on " + echo.wsURL() + "\"\nexec sleep 120\n"
+		if err := os.WriteFile(cli, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := playwright.StartBrowserServer(context.Background(), playwright.BrowserServerConfig{CLI: cli, StopTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = bs.Close() })
+		e := newEnv(t, store, playwright.GatewayConfig{Server: bs})
+		ws := e.createWorkspace(t, "rg", "gw-managed", "Enabled")
+		_, jwt := e.mintToken(t, contributor, ws, "managed")
+		path := "/playwrightworkspaces/" + ws + "/browsers?os=Linux"
+		c, resp, err := e.dial(t, path, jwt)
+		if err != nil {
+			t.Fatalf("dial: %v (%v)", err, resp)
+		}
+		roundTrip(t, c, "through the managed server")
+		c.Close(websocket.StatusNormalClosure, "")
+
+		if err := bs.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, resp, err = e.dial(t, path, jwt)
+		refusedWith(t, resp, err, http.StatusServiceUnavailable, "BrowserServerRestarting")
+		if v := metricValue(t, e, "tokend_playwright_browser_sessions_refused_total", "reason", "restarting"); v != 1 {
+			t.Errorf("refused as restarting: %v", v)
+		}
+	})
 }
