@@ -136,6 +136,59 @@ func (s *pwSession) next(t *testing.T) map[string]any {
 	return nil
 }
 
+// pageServer is the local page the browsers load.
+func pageServer(t *testing.T) *httptest.Server {
+	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, "<!doctype html><title>tokend e2e page</title><p>served locally</p>")
+	}))
+	t.Cleanup(pages.Close)
+	return pages
+}
+
+// createBrowsersWorkspace creates a workspace through the ARM client and
+// returns its workspace id.
+func createBrowsersWorkspace(t *testing.T, tk *Tokend, name string, localAuth pwwsclient.EnablementStatus) string {
+	t.Helper()
+	ctx := context.Background()
+	wc, err := pwwsclient.NewWorkspacesClient(tk.Boot.SubscriptionID, "", tk.Credential(t), tk.ARMOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := wc.BeginCreateOrUpdate(ctx, "browsers-e2e", name, pwwsclient.Workspace{Location: ptrTo("eastus"),
+		Properties: &pwwsclient.WorkspaceProperties{LocalAuth: ptrTo(localAuth)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := p.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *ws.Properties.WorkspaceID
+}
+
+// mintWorkspaceToken creates an access token with the CLI.
+func mintWorkspaceToken(t *testing.T, tk *Tokend, workspace, name string) (id, jwt string) {
+	t.Helper()
+	out, err := exec.Command(binary, "playwright", "tokens", "create", "--workspace", workspace, "--name", name,
+		"--data", tk.DataDir, "-o", "json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tokens create: %v\n%s", err, out)
+	}
+	var tok struct{ ID, JWTToken string }
+	if err := json.Unmarshal(out, &tok); err != nil {
+		t.Fatal(err)
+	}
+	return tok.ID, tok.JWTToken
+}
+
+// browsersEndpoint is a workspace's browsers endpoint as the packages
+// build it.
+func browsersEndpoint(tk *Tokend, workspace string) string {
+	return fmt.Sprintf("wss://%s/playwrightworkspaces/%s/browsers?os=Linux&runId=%s&api-version=2025-09-01",
+		strings.TrimPrefix(tk.URL, "https://"), workspace, "6f1c0d52-6a3b-4d7e-9a36-3f7a0e6d1c11")
+}
+
 func TestBrowsersThroughTokend(t *testing.T) {
 	nodeDir, chromium := browsersPrereqs(t)
 	t.Parallel()
@@ -143,46 +196,15 @@ func TestBrowsersThroughTokend(t *testing.T) {
 	tk := Start(t, "--playwright-browser-server", upstream)
 	ctx := context.Background()
 
-	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		_, _ = io.WriteString(w, "<!doctype html><title>tokend e2e page</title><p>served locally</p>")
-	}))
-	t.Cleanup(pages.Close)
+	pages := pageServer(t)
 
-	wc, err := pwwsclient.NewWorkspacesClient(tk.Boot.SubscriptionID, "", tk.Credential(t), tk.ARMOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
 	create := func(name string, localAuth pwwsclient.EnablementStatus) string {
-		p, err := wc.BeginCreateOrUpdate(ctx, "browsers-e2e", name, pwwsclient.Workspace{Location: ptrTo("eastus"),
-			Properties: &pwwsclient.WorkspaceProperties{LocalAuth: ptrTo(localAuth)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws, err := p.PollUntilDone(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return *ws.Properties.WorkspaceID
+		return createBrowsersWorkspace(t, tk, name, localAuth)
 	}
 	ws, other, locked := create("browsers", "Enabled"), create("browsers-other", "Enabled"), create("browsers-locked", "Disabled")
-	mint := func(workspace, name string) (id, jwt string) {
-		out, err := exec.Command(binary, "playwright", "tokens", "create", "--workspace", workspace, "--name", name,
-			"--data", tk.DataDir, "-o", "json").CombinedOutput()
-		if err != nil {
-			t.Fatalf("tokens create: %v\n%s", err, out)
-		}
-		var tok struct{ ID, JWTToken string }
-		if err := json.Unmarshal(out, &tok); err != nil {
-			t.Fatal(err)
-		}
-		return tok.ID, tok.JWTToken
-	}
+	mint := func(workspace, name string) (id, jwt string) { return mintWorkspaceToken(t, tk, workspace, name) }
 	host := strings.TrimPrefix(tk.URL, "https://")
-	endpoint := func(workspace string) string {
-		return fmt.Sprintf("wss://%s/playwrightworkspaces/%s/browsers?os=Linux&runId=%s&api-version=2025-09-01",
-			host, workspace, "6f1c0d52-6a3b-4d7e-9a36-3f7a0e6d1c11")
-	}
+	endpoint := func(workspace string) string { return browsersEndpoint(tk, workspace) }
 	ca := filepath.Join(tk.DataDir, "ca.pem")
 	tokenID, jwt := mint(ws, "e2e-browsers")
 

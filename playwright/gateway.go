@@ -46,8 +46,12 @@ const DefaultRecheckInterval = time.Second
 // GatewayConfig configures the browsers gateway.
 type GatewayConfig struct {
 	// Upstream is the browser server's WebSocket URL (ws:// or wss://);
-	// empty serves no browsers (503).
+	// empty serves no browsers (503) unless Server is set.
 	Upstream string
+	// Server is the browser server tokend runs itself (--playwright-browsers
+	// managed), instead of Upstream: sessions go to whichever of its
+	// incarnations listens.
+	Server *BrowserServer
 	// OS is the operating system of the upstream's browsers (Linux by
 	// default): a session asking for another is refused.
 	OS string
@@ -68,7 +72,6 @@ type GatewayConfig struct {
 type Gateway struct {
 	cfg      GatewayConfig
 	upstream *url.URL
-	proxy    *httputil.ReverseProxy
 	log      *slog.Logger
 	m        *gatewayMetrics
 
@@ -125,12 +128,26 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 		return nil, err
 	}
 	g.m = m
-	if cfg.Upstream == "" {
+	switch {
+	case cfg.Server != nil && cfg.Upstream != "":
+		return nil, errors.New("a browser server URL and a managed browser server: choose one")
+	case cfg.Upstream == "":
 		return g, nil
 	}
-	u, err := url.Parse(cfg.Upstream)
+	u, err := upstreamURL(cfg.Upstream)
+	if err != nil {
+		return nil, err
+	}
+	g.upstream = u
+	return g, nil
+}
+
+// upstreamURL is a browser server's ws:// or wss:// URL as the http:// or
+// https:// URL its upgrade request goes to.
+func upstreamURL(ws string) (*url.URL, error) {
+	u, err := url.Parse(ws)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("browser server %q: not a URL", cfg.Upstream)
+		return nil, fmt.Errorf("browser server %q: not a URL", ws)
 	}
 	switch u.Scheme {
 	case "ws":
@@ -138,27 +155,50 @@ func NewGateway(cfg GatewayConfig) (*Gateway, error) {
 	case "wss":
 		u.Scheme = "https"
 	default:
-		return nil, fmt.Errorf("browser server %q: want a ws:// or wss:// URL", cfg.Upstream)
+		return nil, fmt.Errorf("browser server %q: want a ws:// or wss:// URL", ws)
 	}
-	g.upstream = u
-	g.proxy = &httputil.ReverseProxy{
-		Rewrite:      g.rewrite,
-		Transport:    cfg.Transport,
+	return u, nil
+}
+
+// target is where a session goes now: the configured browser server, or
+// the managed one's listening incarnation (nil while it restarts).
+func (g *Gateway) target() *url.URL {
+	if g.cfg.Server == nil {
+		return g.upstream
+	}
+	ws := g.cfg.Server.URL()
+	if ws == nil {
+		return nil
+	}
+	u, err := upstreamURL(ws.String())
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// proxyTo is the reverse proxy of a session to upstream. Once upstream
+// answers 101, httputil.ReverseProxy hijacks the client's connection and
+// copies bytes both ways: WebSocket frames are neither parsed nor
+// re-framed.
+func (g *Gateway) proxyTo(upstream *url.URL) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { rewrite(pr, upstream) },
+		Transport:    g.cfg.Transport,
 		ErrorHandler: g.upstreamFailed,
 	}
-	return g, nil
 }
 
 // rewrite points a session's request at the upstream: the upstream's path,
 // the client's query, the client's headers less its credentials.
-func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
+func rewrite(pr *httputil.ProxyRequest, upstream *url.URL) {
 	out := pr.Out
-	out.URL.Scheme, out.URL.Host, out.URL.Path, out.URL.RawPath = g.upstream.Scheme, g.upstream.Host, g.upstream.Path, g.upstream.RawPath
+	out.URL.Scheme, out.URL.Host, out.URL.Path, out.URL.RawPath = upstream.Scheme, upstream.Host, upstream.Path, upstream.RawPath
 	if out.URL.Path == "" {
 		out.URL.Path = "/"
 	}
-	out.URL.RawQuery = mergeQuery(g.upstream.RawQuery, pr.In.URL.RawQuery)
-	out.Host = g.upstream.Host
+	out.URL.RawQuery = mergeQuery(upstream.RawQuery, pr.In.URL.RawQuery)
+	out.Host = upstream.Host
 	out.Header.Del("Authorization")
 	out.Header.Del("Cookie")
 }
@@ -239,7 +279,14 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 			Message: "This tokend's browser server runs " + g.cfg.OS + " browsers; os '" + wire.Clip(os) + "' is not served."})
 		return
 	}
-	if g.proxy == nil {
+	upstream := g.target()
+	switch {
+	case upstream == nil && g.cfg.Server != nil:
+		w.Header().Set("Retry-After", "2")
+		fail("restarting", wire.Errorf(http.StatusServiceUnavailable, "BrowserServerRestarting",
+			"tokend's browser server is restarting; try again in a few seconds."))
+		return
+	case upstream == nil:
 		fail("no_server", errNoBrowserServer)
 		return
 	}
@@ -273,7 +320,7 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 	if opt.Opened != nil {
 		sw.opened = func() { opt.Opened(runID) }
 	}
-	g.proxy.ServeHTTP(sw, r.HTTP.WithContext(ctx))
+	g.proxyTo(upstream).ServeHTTP(sw, r.HTTP.WithContext(ctx))
 	if sw.reported != nil {
 		<-sw.reported
 		if opt.Closed != nil {
@@ -450,7 +497,7 @@ func newGatewayMetrics(reg prometheus.Registerer) (*gatewayMetrics, error) {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokend_playwright_browser_sessions_refused_total",
-			Help: "Browser sessions refused after authentication, by reason (limit, os, no_server, bad_request, upstream); 401s and 403s are the route's in tokend_http_requests_total.",
+			Help: "Browser sessions refused after authentication, by reason (limit, os, no_server, restarting, bad_request, upstream); 401s and 403s are the route's in tokend_http_requests_total.",
 		}, []string{"reason"}),
 		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tokend_playwright_browser_sessions_closed_total",

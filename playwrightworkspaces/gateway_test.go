@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -370,6 +372,90 @@ func TestRunSessionsCounted(t *testing.T) {
 				t.Fatalf("the run's summary does not count its two sessions: %+v", run)
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// TestBrowserGatewayUpstream: what the browser server does reaches the
+// client: an unreachable server is a 502 counted as such, a server's own
+// refusal is passed on.
+func TestBrowserGatewayUpstream(t *testing.T) {
+	t.Parallel()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no browser for you", http.StatusForbidden)
+	}))
+	t.Cleanup(refusing.Close)
+	for _, tc := range []struct {
+		name, upstream, body string
+		status               int
+	}{
+		{"unreachable", "ws://" + strings.TrimPrefix(gone.URL, "http://") + "/", "BrowserServerUnavailable", http.StatusBadGateway},
+		{"refusing", "ws://" + strings.TrimPrefix(refusing.URL, "http://") + "/", "no browser for you", http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+				e := newEnv(t, store, playwright.GatewayConfig{Upstream: tc.upstream})
+				ws := e.createWorkspace(t, "rg-"+tc.name, "gw-"+tc.name, "Enabled")
+				_, jwt := e.mintToken(t, contributor, ws, "upstream")
+				_, resp, err := e.dial(t, "/playwrightworkspaces/"+ws+"/browsers?os=Linux", jwt)
+				if err == nil || resp == nil {
+					t.Fatalf("the session opened: %v", err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.body) {
+					t.Errorf("got %d %s, want %d %s", resp.StatusCode, body, tc.status, tc.body)
+				}
+				if tc.status == http.StatusBadGateway {
+					if v := metricValue(t, e, "tokend_playwright_browser_sessions_refused_total", "reason", "upstream"); v != 1 {
+						t.Errorf("refused as upstream: %v", v)
+					}
+				}
+				if v := metricValue(t, e, "tokend_playwright_browser_sessions_active"); v != 0 {
+					t.Errorf("active %v", v)
+				}
+			})
+		})
+	}
+}
+
+// TestManagedBrowserServerSessions: with a managed browser server the
+// sessions go wherever it says it listens, and get 503
+// BrowserServerRestarting while none does. The "CLI" is a script that
+// announces the echo server as run-server announces itself.
+func TestManagedBrowserServerSessions(t *testing.T) {
+	t.Parallel()
+	testkit.EachEngine(t, func(t *testing.T, store tokend.Store) {
+		echo := newEchoServer(t)
+		cli := filepath.Join(t.TempDir(), "playwright")
+		script := "#!/bin/sh\necho \"Listening on " + echo.wsURL() + "\"\nexec sleep 120\n"
+		if err := os.WriteFile(cli, []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		bs, err := playwright.StartBrowserServer(context.Background(), playwright.BrowserServerConfig{CLI: cli, StopTimeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = bs.Close() })
+		e := newEnv(t, store, playwright.GatewayConfig{Server: bs})
+		ws := e.createWorkspace(t, "rg", "gw-managed", "Enabled")
+		_, jwt := e.mintToken(t, contributor, ws, "managed")
+		path := "/playwrightworkspaces/" + ws + "/browsers?os=Linux"
+		c, resp, err := e.dial(t, path, jwt)
+		if err != nil {
+			t.Fatalf("dial: %v (%v)", err, resp)
+		}
+		roundTrip(t, c, "through the managed server")
+		c.Close(websocket.StatusNormalClosure, "")
+
+		if err := bs.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, resp, err = e.dial(t, path, jwt)
+		refusedWith(t, resp, err, http.StatusServiceUnavailable, "BrowserServerRestarting")
+		if v := metricValue(t, e, "tokend_playwright_browser_sessions_refused_total", "reason", "restarting"); v != 1 {
+			t.Errorf("refused as restarting: %v", v)
 		}
 	})
 }

@@ -20,7 +20,9 @@ var commandExamples = map[string]string{
   tokend serve --in-memory --ca-out /tmp/ca.pem --bootstrap-out /tmp/boot.json
   TOKEND_BOOTSTRAP_CLIENT_SECRET=$(tokend new-secret) tokend serve --in-memory --bootstrap-client-id 6f0c2c4e-7a4b-4f7e-9e55-2d7e1a2b3c4d
   tokend serve --database postgres://tokend@db/tokend   # one of several nodes (same TOKEND_MASTER_KEY on each)
-  tokend serve --addr 0.0.0.0:8443 --tls-hosts localhost,tokend.internal`,
+  tokend serve --addr 0.0.0.0:8443 --tls-hosts localhost,tokend.internal
+  tokend serve --playwright-browser-server ws://127.0.0.1:3000/       # browsers from your own npx playwright run-server
+  tokend serve --playwright-browsers managed                          # tokend runs node_modules/.bin/playwright run-server itself`,
 	"tokend token": `  tokend token
   curl --cacert tokend-data/ca.pem -H "Authorization: Bearer $(tokend token)" https://127.0.0.1:8443/subscriptions?api-version=2022-12-01
   tokend token --scope https://playwright.microsoft.com/.default

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tokend-dev/tokend/identity"
@@ -19,6 +23,9 @@ import (
 type playwrightFlags struct {
 	maxTokenLifetime time.Duration
 	browserServer    string
+	browsers         string
+	cli              string
+	serverArgs       []string
 	browserOS        string
 	maxSessions      int
 }
@@ -28,15 +35,43 @@ func addPlaywrightFlags(fl *pflag.FlagSet, f *playwrightFlags) {
 		"longest lifetime (expiryAt - now) a Playwright access token may be created with [TOKEND_PLAYWRIGHT_MAX_TOKEN_LIFETIME]")
 	fl.StringVar(&f.browserServer, "playwright-browser-server", "",
 		"the Playwright browser server (ws://HOST:PORT/ of `npx playwright run-server`) browser sessions are proxied to; none: sessions get 503 [TOKEND_PLAYWRIGHT_BROWSER_SERVER]")
+	fl.StringVar(&f.browsers, "playwright-browsers", "",
+		"managed: tokend runs `playwright run-server` itself on a loopback port, restarts it when it exits and stops it on shutdown (instead of --playwright-browser-server) [TOKEND_PLAYWRIGHT_BROWSERS]")
+	fl.StringVar(&f.cli, "playwright-cli", "",
+		"with --playwright-browsers managed: the Playwright CLI, an executable or a cli.js run with node (default: node_modules/.bin/playwright here or in a parent directory, else playwright on PATH) [TOKEND_PLAYWRIGHT_CLI]")
+	fl.StringSliceVar(&f.serverArgs, "playwright-server-args", nil,
+		"with --playwright-browsers managed: more arguments for run-server, e.g. --unsafe (lets sessions choose the browser executable: any Contributor's token runs programs on this host) or --max-clients=N [TOKEND_PLAYWRIGHT_SERVER_ARGS]")
 	fl.StringVar(&f.browserOS, "playwright-browser-os", playwright.OSLinux,
 		"the OS of that server's browsers, Linux or Windows: sessions asking for another are refused [TOKEND_PLAYWRIGHT_BROWSER_OS]")
 	fl.IntVar(&f.maxSessions, "playwright-max-sessions", playwright.DefaultMaxSessions,
 		"concurrent browser sessions per account or workspace; more get 429 [TOKEND_PLAYWRIGHT_MAX_SESSIONS]")
 }
 
-// browsers is the gateway's configuration.
-func (f *playwrightFlags) browsers() playwright.GatewayConfig {
-	return playwright.GatewayConfig{Upstream: f.browserServer, OS: f.browserOS, MaxSessions: f.maxSessions}
+// gateway is the gateway's configuration; with --playwright-browsers
+// managed it starts the browser server, which the caller stops with
+// stop once the server has shut down.
+func (f *playwrightFlags) gateway(ctx context.Context, log *slog.Logger, reg prometheus.Registerer) (gwc playwright.GatewayConfig, stop func(), err error) {
+	gwc = playwright.GatewayConfig{Upstream: f.browserServer, OS: f.browserOS, MaxSessions: f.maxSessions}
+	stop = func() {}
+	switch f.browsers {
+	case "":
+		if f.cli != "" || len(f.serverArgs) > 0 {
+			return gwc, stop, errors.New("--playwright-cli and --playwright-server-args go with --playwright-browsers managed")
+		}
+		return gwc, stop, nil
+	case "managed":
+	default:
+		return gwc, stop, fmt.Errorf("--playwright-browsers %q: the one value is managed (or --playwright-browser-server URL for a server of your own)", f.browsers)
+	}
+	if f.browserServer != "" {
+		return gwc, stop, errors.New("--playwright-browsers managed and --playwright-browser-server: choose one")
+	}
+	bs, err := playwright.StartBrowserServer(ctx, playwright.BrowserServerConfig{CLI: f.cli, Args: f.serverArgs, Logger: log, Registerer: reg})
+	if err != nil {
+		return gwc, stop, fmt.Errorf("--playwright-browsers managed: %w", err)
+	}
+	gwc.Server = bs
+	return gwc, func() { _ = bs.Close() }, nil
 }
 
 // maxPlaywrightTokenLifetime bounds --playwright-max-token-lifetime: the

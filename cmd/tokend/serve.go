@@ -173,6 +173,11 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	browsers, stopBrowsers, err := f.playwright.gateway(ctx, a.log, metrics.Registry)
+	if err != nil {
+		return err
+	}
+	defer stopBrowsers()
 	composed, err := tokendapp.New(ctx, tokendapp.Config{
 		Store: a.store, Box: a.box, TenantID: a.tenant.ID, Logger: a.log, Metrics: metrics,
 		Identity: idc, PublicURL: f.publicURL, AnyAPIVersion: f.anyAPIVersion,
@@ -180,7 +185,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 		Locations:                  f.locations,
 		ContainerAppTokenLifetime:  f.containerApps.tokenLifetime,
 		PlaywrightMaxTokenLifetime: f.playwright.maxTokenLifetime,
-		PlaywrightBrowsers:         f.playwright.browsers(),
+		PlaywrightBrowsers:         browsers,
 		Audit:                      auditLog,
 		RateLimits:                 limits,
 		BodyTimeout:                f.hardening.bodyTimeout,
@@ -240,6 +245,9 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	}
 	fmt.Fprintf(out, "tenant:       %s\n", a.tenant.ID)
 	fmt.Fprintf(out, "subscription: %s\n", a.sub.ID)
+	if browsers.Server != nil {
+		fmt.Fprintf(out, "browsers:     %s   (playwright run-server, managed)\n", browsers.Server.URL())
+	}
 	if caFile != "" {
 		fmt.Fprintf(out, "CA file:      %s   (trust it: SSL_CERT_FILE=%s)\n", caFile, caFile)
 	}
