@@ -230,10 +230,16 @@ func TestBrowserGateway(t *testing.T) {
 		if v := metricValue(t, e, "tokend_playwright_browser_sessions_refused_total", "reason", "limit"); v != 1 {
 			t.Errorf("refused for the limit: %v", v)
 		}
+		// The client sees its connection cut before the gateway's session
+		// ends (the relay returns after both halves close), so the session's
+		// counters follow within moments, not at once.
+		deadline := time.Now().Add(2 * time.Second)
+		for metricValue(t, e, "tokend_playwright_browser_sessions_closed_total", "reason", "revoked") != 1 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if v := metricValue(t, e, "tokend_playwright_browser_sessions_closed_total", "reason", "revoked"); v != 1 {
 			t.Errorf("closed as revoked: %v", v)
 		}
-		deadline := time.Now().Add(2 * time.Second)
 		for metricValue(t, e, "tokend_playwright_browser_sessions_active") != 0 && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
