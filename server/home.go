@@ -41,6 +41,8 @@ func (s *Server) homeDoc(r *http.Request) home {
 			"token":               base + "/" + tenant + "/oauth2/v2.0/token",
 			"resourceManager":     base + "/",
 			"playwrightDataPlane": base + "/playwright",
+			"console":             base + "/console/",
+			"managementAPI":       base + "/admin/v1",
 			"health":              base + "/healthz",
 			"readiness":           base + "/readyz",
 		},
@@ -68,6 +70,8 @@ var homePage = template.Must(template.New("home").Parse(`<!doctype html>
 <li>Token endpoint: {{index .Endpoints "token"}}</li>
 <li>Azure Resource Manager: {{index .Endpoints "resourceManager"}}</li>
 <li>Playwright data plane: {{index .Endpoints "playwrightDataPlane"}}</li>
+<li>Console (sign in as a user): <a href="{{index .Endpoints "console"}}">{{index .Endpoints "console"}}</a></li>
+<li>Management API: {{index .Endpoints "managementAPI"}}</li>
 <li>Health: <a href="{{index .Endpoints "health"}}">/healthz</a>, readiness: <a href="{{index .Endpoints "readiness"}}">/readyz</a></li>
 </ul>
 <p>Sign in as the bootstrap client: <code>eval "$(tokend env)"</code> next to the data directory.</p>

@@ -26,6 +26,8 @@ func TestHome(t *testing.T) {
 		{"GET", "/", "", 200, "application/json", `"openidConfiguration":"http://example.com/tid/v2.0/.well-known/openid-configuration"`},
 		{"GET", "//", "application/json", 200, "application/json", `"docs":"` + server.DocsURL},
 		{"GET", "/", "text/html,application/xhtml+xml", 200, "text/html", "<h1>tokend</h1>"},
+		{"GET", "/", "", 200, "application/json", `"console":"http://example.com/console/"`},
+		{"GET", "/", "text/html", 200, "text/html", `<a href="http://example.com/console/">`},
 		{"HEAD", "/", "", 200, "application/json", ""},
 		{"POST", "/", "", 405, "application/json", "MethodNotAllowed"},
 	} {
