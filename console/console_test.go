@@ -407,7 +407,7 @@ func TestExpiredSessionSignsInAgain(t *testing.T) {
 
 // The access tokens page pages by the data plane's continuation: ten a
 // page (the data plane's size), the next page where the first ended, and
-// a way back to the first; a search narrows every page.
+// a way back to the first; a search narrows to names that start with it.
 func TestPlaywrightTokensPaged(t *testing.T) {
 	t.Parallel()
 	tk := tokendtest.Start(t)
@@ -445,7 +445,11 @@ func TestPlaywrightTokensPaged(t *testing.T) {
 		t.Fatalf("second page: %d, %v\n%s", second.Status, got, second.Body)
 	}
 	search := b.get(base + "&search=dev")
-	if got := names.FindAllStringSubmatch(search.Body, -1); len(got) != 6 || next.MatchString(search.Body) {
+	// A search is a prefix, in name order.
+	if got := names.FindAllStringSubmatch(search.Body, -1); len(got) != 6 || got[0][1] != "dev-01" || got[5][1] != "dev-11" || next.MatchString(search.Body) {
 		t.Errorf("search: %v", got)
+	}
+	if none := b.get(base + "&search=ev"); strings.Contains(none.Body, "<td>dev-") || !strings.Contains(none.Body, "whose name starts with") {
+		t.Errorf("a search inside names matched:\n%s", none.Body)
 	}
 }

@@ -173,9 +173,16 @@ func (c *Console) listTokens(ctx context.Context, v *view, p *tokenPlane, create
 	// $skipToken: a keyset position, so page 50 costs what page 1 does
 	// however many tokens the parent holds. ($top would bound the whole
 	// list, not a page, and $skip walks past every token it skips.)
+	//
+	// A search is a prefix of the name, in name order: one range of the
+	// (account_id, name, id) index on both engines, stopping after a page.
+	// contains() walked the creation index and read every token's row to
+	// test its name: 11.5 s for a name no token has among 1,000,000
+	// (docs/performance.md, "Console pages (issue 18)").
 	opts := url.Values{"$orderby": {"createdAt desc"}}
 	if d.Search != "" {
-		opts.Set("$filter", "contains(name,"+odataString(d.Search)+")")
+		opts.Set("$filter", "startswith(name,"+odataString(d.Search)+")")
+		opts.Set("$orderby", "name")
 	}
 	if skip := q.Get("skip"); skip != "" {
 		opts.Set("$skipToken", skip)
