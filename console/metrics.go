@@ -106,19 +106,23 @@ func chartsOf(m *metricsAnswer) *metricsData {
 		total        int64
 	}
 	mk := func(id, title string, ls ...line) chart {
-		peak := 0.0
+		// The scale tops at the peak; with nothing counted, at 1 a second.
+		top := 0.0
 		for _, l := range ls {
 			for _, x := range l.values {
-				peak = math.Max(peak, x)
+				top = math.Max(top, x)
 			}
+		}
+		if top <= 0 {
+			top = 1
 		}
 		var lines []chartLine
 		for _, l := range ls {
 			lines = append(lines, chartLine{Class: l.class,
-				Points:  sparkPoints(times, l.values, window, peak),
+				Points:  sparkPoints(times, l.values, window, top),
 				Summary: summary(l.label, l.values, l.total, window)})
 		}
-		return chart{ID: id, Title: title, Lines: lines, Peak: rate(peak)}
+		return chart{ID: id, Title: title, Lines: lines, Peak: rate(top)}
 	}
 	d.Charts = []chart{
 		mk("tokens", "Tokens issued", line{"tokens", "Tokens issued", tokens, m.Totals.TokensIssued}),
@@ -130,13 +134,10 @@ func chartsOf(m *metricsAnswer) *metricsData {
 }
 
 // sparkPoints places each value at its time within the window (the
-// newest at the right edge) and its height on the scale 0..peak.
+// newest at the right edge) and its height on the scale 0..peak (> 0).
 func sparkPoints(times []time.Time, values []float64, window time.Duration, peak float64) string {
 	if len(values) == 0 {
 		return ""
-	}
-	if peak <= 0 {
-		peak = 1
 	}
 	last := times[len(times)-1]
 	var b strings.Builder
