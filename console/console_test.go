@@ -304,19 +304,14 @@ func TestPlaywrightTokenOnceAndRevoked(t *testing.T) {
 	tk := tokendtest.Start(t)
 	owner := tk.CreateUser(t, "pat@contoso.example", "correct horse battery")
 	tk.AssignRole(t, owner.ObjectID, "Owner", "/subscriptions/"+tk.SubscriptionID)
-	ws := arm(t, tk, http.MethodPut, "/subscriptions/"+tk.SubscriptionID+"/resourceGroups/console/providers/Microsoft.LoadTestService/playwrightWorkspaces/web?api-version=2025-09-01",
-		map[string]any{"location": "eastus", "properties": map[string]any{"localAuth": "Enabled"}})
-	var wsBody struct{ Properties struct{ WorkspaceID string } }
-	if err := json.Unmarshal(ws, &wsBody); err != nil || wsBody.Properties.WorkspaceID == "" {
-		t.Fatalf("workspace: %s", ws)
-	}
+	workspaceID := createWorkspace(t, tk, "web")
 	b := newBrowser(t, tk)
 	b.signIn(owner.UserPrincipalName, owner.Password)
 	list := b.get("/console/playwright")
-	if !strings.Contains(list.Body, wsBody.Properties.WorkspaceID) {
+	if !strings.Contains(list.Body, workspaceID) {
 		t.Fatalf("the workspace is not listed:\n%s", list.Body)
 	}
-	tokensPath := "/console/playwright/tokens?kind=workspace&id=" + wsBody.Properties.WorkspaceID + "&name=web"
+	tokensPath := "/console/playwright/tokens?kind=workspace&id=" + workspaceID + "&name=web"
 	tokens := b.get(tokensPath)
 	f := tokens.fields()
 	created := b.do(http.MethodPost, "/console/playwright/tokens/create", url.Values{"csrf": {csrfOf(tokens)},
@@ -331,7 +326,7 @@ func TestPlaywrightTokenOnceAndRevoked(t *testing.T) {
 	}
 	// The data plane accepts the token, then refuses it once revoked.
 	dataPlane := func() int {
-		req, _ := http.NewRequest(http.MethodGet, tk.URL+"/playwrightworkspaces/"+wsBody.Properties.WorkspaceID+"/browsers?os=Linux&api-version=2025-09-01", nil)
+		req, _ := http.NewRequest(http.MethodGet, tk.URL+"/playwrightworkspaces/"+workspaceID+"/browsers?os=Linux&api-version=2025-09-01", nil)
 		req.Header.Set("Authorization", "Bearer "+jwt[1])
 		hc := *tk.HTTPClient()
 		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -349,7 +344,7 @@ func TestPlaywrightTokenOnceAndRevoked(t *testing.T) {
 	}
 	tokenID := regexp.MustCompile(`name="tokenId" value="([^"]+)"`).FindStringSubmatch(again.Body)
 	revoked := b.do(http.MethodPost, "/console/playwright/tokens/revoke", url.Values{"csrf": {csrfOf(again)},
-		"kind": {"workspace"}, "id": {wsBody.Properties.WorkspaceID}, "name": {"web"}, "tokenId": {tokenID[1]}})
+		"kind": {"workspace"}, "id": {workspaceID}, "name": {"web"}, "tokenId": {tokenID[1]}})
 	if revoked.Status != 200 || !strings.Contains(revoked.Body, "revoked") || strings.Contains(revoked.Body, "ci-runner") {
 		t.Fatalf("revoke: %d\n%s", revoked.Status, revoked.Body)
 	}
@@ -413,26 +408,21 @@ func TestPlaywrightTokensPaged(t *testing.T) {
 	tk := tokendtest.Start(t)
 	owner := tk.CreateUser(t, "pia@contoso.example", "correct horse battery")
 	tk.AssignRole(t, owner.ObjectID, "Owner", "/subscriptions/"+tk.SubscriptionID)
-	ws := arm(t, tk, http.MethodPut, "/subscriptions/"+tk.SubscriptionID+"/resourceGroups/console/providers/Microsoft.LoadTestService/playwrightWorkspaces/paged?api-version=2025-09-01",
-		map[string]any{"location": "eastus", "properties": map[string]any{"localAuth": "Enabled"}})
-	var wsBody struct{ Properties struct{ WorkspaceID string } }
-	if err := json.Unmarshal(ws, &wsBody); err != nil || wsBody.Properties.WorkspaceID == "" {
-		t.Fatalf("workspace: %s", ws)
-	}
+	workspaceID := createWorkspace(t, tk, "paged")
 	expiry := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
 	for i := range 13 {
 		name := fmt.Sprintf("ci-%02d", i)
 		if i%2 == 1 {
 			name = fmt.Sprintf("dev-%02d", i)
 		}
-		arm(t, tk, http.MethodPut, fmt.Sprintf("/playwrightworkspaces/%s/access-tokens/%08d-0000-4000-8000-000000000000?api-version=2025-09-01", wsBody.Properties.WorkspaceID, i),
+		arm(t, tk, http.MethodPut, fmt.Sprintf("/playwrightworkspaces/%s/access-tokens/%08d-0000-4000-8000-000000000000?api-version=2025-09-01", workspaceID, i),
 			map[string]any{"name": name, "expiryAt": expiry})
 	}
 	b := newBrowser(t, tk)
 	b.signIn(owner.UserPrincipalName, owner.Password)
 	names := regexp.MustCompile(`<td>((?:ci|dev)-[0-9]{2})</td>`)
 	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
-	base := "/console/playwright/tokens?kind=workspace&id=" + wsBody.Properties.WorkspaceID + "&name=paged"
+	base := "/console/playwright/tokens?kind=workspace&id=" + workspaceID + "&name=paged"
 
 	first := b.get(base)
 	link := next.FindStringSubmatch(first.Body)
@@ -452,4 +442,17 @@ func TestPlaywrightTokensPaged(t *testing.T) {
 	if none := b.get(base + "&search=ev"); strings.Contains(none.Body, "<td>dev-") || !strings.Contains(none.Body, "whose name starts with") {
 		t.Errorf("a search inside names matched:\n%s", none.Body)
 	}
+}
+
+// createWorkspace makes a Playwright workspace (local auth on) over ARM
+// and returns its data-plane id.
+func createWorkspace(t *testing.T, tk *tokendtest.Server, name string) string {
+	t.Helper()
+	ws := arm(t, tk, http.MethodPut, "/subscriptions/"+tk.SubscriptionID+"/resourceGroups/console/providers/Microsoft.LoadTestService/playwrightWorkspaces/"+name+"?api-version=2025-09-01",
+		map[string]any{"location": "eastus", "properties": map[string]any{"localAuth": "Enabled"}})
+	var body struct{ Properties struct{ WorkspaceID string } }
+	if err := json.Unmarshal(ws, &body); err != nil || body.Properties.WorkspaceID == "" {
+		t.Fatalf("workspace: %s", ws)
+	}
+	return body.Properties.WorkspaceID
 }
