@@ -159,11 +159,13 @@ func (f *pwListFixture) seed(ctx context.Context, env *Env, s Seeder) error {
 	return nil
 }
 
-// SeedAccessTokens writes n tokens into one account, as a year of use would have
-// left them: created one after another (so expiry grows with creation, each
-// token living 7 to 90 days), expiries from 30 days ago to 90 days ahead (a
-// quarter expired), names cycling through four prefixes ("ci" a quarter of
-// them), ids random UUIDs as clients send them.
+// SeedAccessTokens writes n tokens into one account (or workspace: its
+// tokens share the table, keyed by its data-plane id; the console's page
+// benchmark seeds with it too), as a year of use would have left them:
+// created one after another (so expiry grows with creation, each token
+// living 7 to 90 days), expiries from 30 days ago to 90 days ahead (a
+// quarter expired), names cycling through four prefixes ("ci" a quarter
+// of them), ids random UUIDs as clients send them.
 //
 // Seeding millions of rows is bound by index maintenance. Rows are
 // generated in creation order, so the name, created and expiry indexes grow
