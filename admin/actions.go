@@ -27,6 +27,10 @@ const (
 	ActionKeysWrite = "Tokend/keys/write"
 
 	ActionAuditRead = "Tokend/audit/read"
+
+	// ActionMetricsRead reads this node's recent traffic (counts, no
+	// names): Reader's "*/read" holds it.
+	ActionMetricsRead = "Tokend/metrics/read"
 )
 
 // RoleTokendAdministrator is the built-in role that holds every action of
@@ -39,7 +43,7 @@ const RoleTokendAdministrator = "Tokend Administrator"
 func Roles() []tokend.RoleDefinition {
 	return []tokend.RoleDefinition{{
 		Name: RoleTokendAdministrator, ID: "0f7d3c51-6b2e-4a8d-9e15-3c4b8a2d7f60",
-		Description: "Manage tokend itself through its management API: clients and their credentials, users, managed identities, signing keys, and read the audit log.",
+		Description: "Manage tokend itself through its management API: clients and their credentials, users, managed identities, signing keys, and read the audit log and the metrics.",
 		Actions:     []string{"Tokend/*"},
 	}}
 }

@@ -48,7 +48,10 @@ type Config struct {
 	// IMDSIdentity is the managed identity the IMDS and Cloud Shell
 	// endpoints answer for (serve's --imds-identity; "": the only one).
 	IMDSIdentity string
-	Now          func() time.Time
+	// Metrics, when set, is this node's recent traffic, served at
+	// /admin/v1/metrics (app adapts server.Recent).
+	Metrics MetricsSource
+	Now     func() time.Time
 }
 
 // Service serves the API.
@@ -92,6 +95,7 @@ func (s *Service) Routes() []pipeline.Route {
 	routes = append(routes, s.managedIdentityRoutes()...)
 	routes = append(routes, s.keyRoutes()...)
 	routes = append(routes, s.auditRoutes()...)
+	routes = append(routes, s.metricsRoutes()...)
 	return routes
 }
 

@@ -36,6 +36,7 @@ func TestAuthorization(t *testing.T) {
 			{"POST", "/admin/v1/keys/rotate", `{}`, true, 200},
 			{"GET", "/admin/v1/audit/events", "", false, 200},
 			{"GET", "/admin/v1/audit/verify", "", false, 200},
+			{"GET", "/admin/v1/metrics", "", false, 200},
 		}
 		for _, who := range []string{owner, tokendAdm, reader, nobody, ""} {
 			for _, op := range ops {

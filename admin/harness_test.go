@@ -86,7 +86,7 @@ func newHarness(t *testing.T, store tokend.Store) *harness {
 	authz := identity.NewAuthorizer(store, roles, nil, nil)
 	svc, err := admin.New(admin.Config{Store: store, Box: box, Clients: clients, Users: users,
 		ManagedIdentities: identity.NewManagedIdentities(store, box, clients, nil), Keys: keys,
-		Assignments: assignments, Authorizer: authz})
+		Assignments: assignments, Authorizer: authz, Metrics: fakeMetrics{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,3 +156,21 @@ func selfSigned(t *testing.T) []byte {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// fakeMetrics is a node's history of two 5-second steps: 10 then 0
+// tokens, 5 then 1 4xx (one of them a 429).
+type fakeMetrics struct{}
+
+var metricsStart = time.Date(2026, 12, 5, 22, 0, 0, 0, time.UTC)
+
+func (fakeMetrics) Step() time.Duration   { return 5 * time.Second }
+func (fakeMetrics) Window() time.Duration { return 10 * time.Minute }
+func (fakeMetrics) Steps() []admin.MetricsStep {
+	return []admin.MetricsStep{
+		{Start: metricsStart, End: metricsStart.Add(5 * time.Second), MetricsCounts: admin.MetricsCounts{TokensIssued: 10, ClientErrors: 5}},
+		{Start: metricsStart.Add(5 * time.Second), End: metricsStart.Add(10 * time.Second), MetricsCounts: admin.MetricsCounts{ClientErrors: 1, Throttled: 1}},
+	}
+}
+func (fakeMetrics) Totals() (admin.MetricsCounts, time.Time) {
+	return admin.MetricsCounts{TokensIssued: 10, ClientErrors: 6, Throttled: 1}, metricsStart
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -188,6 +189,9 @@ type Config struct {
 	// ConsoleSessionLifetime bounds a web console session (0: the
 	// console's default).
 	ConsoleSessionLifetime time.Duration
+	// MetricsStep is how often the recent history behind
+	// /admin/v1/metrics is sampled (0: every 5 s, for 10 minutes).
+	MetricsStep time.Duration
 }
 
 // App is a composed tokend.
@@ -199,6 +203,9 @@ type App struct {
 	IMDS *server.Server
 	// ARM is the ARM surface's router.
 	ARM *pipeline.Router
+	// Recent is this node's recent traffic (/admin/v1/metrics), sampled
+	// while Run runs.
+	Recent *server.Recent
 }
 
 // New composes tokend: providers, the issuer with their roles, audiences
@@ -291,10 +298,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	oidc := pipeline.New(id.Surface(), opts)
 	oidc.Add(id.OIDCRoutes()...)
 	mounts["oidc"] = oidc
+	recent := server.NewRecent(cfg.Metrics, server.RecentConfig{Step: cfg.MetricsStep, TokenRoutes: tokenRoutes})
 	manage, err := admin.New(admin.Config{
 		Store: cfg.Store, Box: cfg.Box, Clients: id.Clients, Users: id.Users, ManagedIdentities: id.ManagedIdentities,
 		Keys: id.Keys, KeysChanged: id.RefreshKeys, IMDSIdentity: cfg.Identity.IMDSIdentity,
-		Assignments: id.Assignments, Authorizer: id.Authorizer(),
+		Assignments: id.Assignments, Authorizer: id.Authorizer(), Metrics: recentMetrics{recent},
 	})
 	if err != nil {
 		return nil, err
@@ -320,7 +328,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Logger: cfg.Logger, Metrics: cfg.Metrics, Store: cfg.Store, AccessLog: cfg.AccessLog,
 		Mounts: map[string]http.Handler{"metadata": imdsRouter}, BodyTimeout: cfg.BodyTimeout, WriteTimeout: cfg.WriteTimeout,
 	})
-	return &App{Identity: id, Server: srv, IMDS: imds, ARM: armRouter}, nil
+	return &App{Identity: id, Server: srv, IMDS: imds, ARM: armRouter, Recent: recent}, nil
+}
+
+// Run runs the node's background work until ctx ends: the issuer's
+// (key and role reloads, sweeps) and the metrics sampler.
+func (a *App) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Recent.Run(ctx) })
+	a.Identity.Run(ctx)
+	wg.Wait()
 }
 
 // Handler is the composed root handler.

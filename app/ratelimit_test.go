@@ -33,7 +33,8 @@ type limited struct {
 }
 
 // newLimited composes tokend with the shipped limits (ARM reads lowered to
-// 3 at once, 1 a second, to reach them) on a fake clock.
+// 3 at once, 1 a second, to reach them) on a fake clock, its metrics
+// sampled every 20 ms.
 func newLimited(t *testing.T) *limited {
 	t.Helper()
 	store := storagetest.SQLite(t)
@@ -49,13 +50,14 @@ func newLimited(t *testing.T) *limited {
 	limits.Now = clock.Now
 	limits.ARMReads = ratelimit.Limit{Rate: 1, Burst: 3}
 	metrics := server.NewMetrics()
-	a, err := app.New(t.Context(), app.Config{Store: store, Box: box, TenantID: rlTenant, Metrics: metrics, RateLimits: &limits})
+	a, err := app.New(t.Context(), app.Config{Store: store, Box: box, TenantID: rlTenant, Metrics: metrics, RateLimits: &limits,
+		MetricsStep: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); a.Identity.Run(ctx) }()
+	go func() { defer close(done); a.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	boot, err := a.Identity.EnsureBootstrap(t.Context())
 	if err != nil {

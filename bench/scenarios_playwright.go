@@ -140,14 +140,14 @@ func (f *pwListFixture) seed(ctx context.Context, env *Env, s Seeder) error {
 	total := env.Seeds.PlaywrightTokens
 	env.Log("  seeding %d Playwright access tokens into one account, %d over %d others",
 		total, env.Seeds.PlaywrightOtherTokens, len(f.others))
-	if err := seedTokens(ctx, s, f.listed.id, total, now); err != nil {
+	if err := SeedAccessTokens(ctx, s, f.listed.id, total, now); err != nil {
 		f.err = fmt.Errorf("seed %s: %w", f.listed.name, err)
 		return f.err
 	}
 	if len(f.others) > 0 {
 		per := env.Seeds.PlaywrightOtherTokens / len(f.others)
 		for _, a := range f.others {
-			if err := seedTokens(ctx, s, a.id, per, now); err != nil {
+			if err := SeedAccessTokens(ctx, s, a.id, per, now); err != nil {
 				f.err = fmt.Errorf("seed %s: %w", a.name, err)
 				return f.err
 			}
@@ -159,18 +159,20 @@ func (f *pwListFixture) seed(ctx context.Context, env *Env, s Seeder) error {
 	return nil
 }
 
-// seedTokens writes n tokens into one account, as a year of use would have
-// left them: created one after another (so expiry grows with creation, each
-// token living 7 to 90 days), expiries from 30 days ago to 90 days ahead (a
-// quarter expired), names cycling through four prefixes ("ci" a quarter of
-// them), ids random UUIDs as clients send them.
+// SeedAccessTokens writes n tokens into one account (or workspace: its
+// tokens share the table, keyed by its data-plane id; the console's page
+// benchmark seeds with it too), as a year of use would have left them:
+// created one after another (so expiry grows with creation, each token
+// living 7 to 90 days), expiries from 30 days ago to 90 days ahead (a
+// quarter expired), names cycling through four prefixes ("ci" a quarter
+// of them), ids random UUIDs as clients send them.
 //
 // Seeding millions of rows is bound by index maintenance. Rows are
 // generated in creation order, so the name, created and expiry indexes grow
 // at their ends; only the primary key (account, random id) takes inserts
 // everywhere, and each batch goes in sorted by id so that it sweeps the
 // b-tree once instead of jumping across it.
-func seedTokens(ctx context.Context, s Seeder, accountID string, n int, now time.Time) error {
+func SeedAccessTokens(ctx context.Context, s Seeder, accountID string, n int, now time.Time) error {
 	const creator = "00000000-0000-0000-0000-00000000be0c"
 	span := 120 * 24 * time.Hour // expiries cover [now-30d, now+90d)
 	first := now.Add(-30 * 24 * time.Hour)

@@ -80,12 +80,18 @@ func TestAdminPages(t *testing.T) {
 	if p := b.get("/console/audit?action=Tokend/*"); p.Status != 200 || !strings.Contains(p.Body, "audit chains are intact") {
 		t.Errorf("audit: %d\n%s", p.Status, p.Body)
 	}
+	// The metrics: three charts, and the tokens signing in issued.
+	metrics := b.get("/console/metrics")
+	issued := regexp.MustCompile(`Tokens issued: [^;]+; ([0-9]+) since the node started`).FindStringSubmatch(metrics.Body)
+	if metrics.Status != 200 || strings.Count(metrics.Body, `<section class="chart"`) != 3 || issued == nil || issued[1] == "0" {
+		t.Errorf("metrics: %d\n%s", metrics.Status, metrics.Body)
+	}
 
 	reader := tk.CreateUser(t, "rita@contoso.example", "correct horse battery")
 	tk.AssignRole(t, reader.ObjectID, "Reader", "/subscriptions/"+tk.SubscriptionID)
 	rb := newBrowser(t, tk)
 	rb.signIn(reader.UserPrincipalName, reader.Password)
-	for _, p := range []string{"/console/apps", "/console/users", "/console/identities", "/console/keys", "/console/audit"} {
+	for _, p := range []string{"/console/apps", "/console/users", "/console/identities", "/console/keys", "/console/audit", "/console/metrics"} {
 		if got := rb.get(p); got.Status != http.StatusForbidden || !strings.Contains(got.Body, "You do not have access") {
 			t.Errorf("a subscription's Reader on %s: %d", p, got.Status)
 		}

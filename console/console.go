@@ -128,6 +128,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST /console/keys/rotate", c.action(c.rotateKey))
 	m.HandleFunc("POST /console/keys/revoke", c.action(c.revokeKey))
 	m.HandleFunc("GET /console/audit", c.page(c.audit))
+	m.HandleFunc("GET /console/metrics", c.page(c.metrics))
 	return m
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -190,7 +191,7 @@ func TestWithoutSessionEveryPageSignsIn(t *testing.T) {
 	tk := tokendtest.Start(t)
 	hc := *tk.HTTPClient()
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	for _, p := range []string{"/console/", "/console/roles", "/console/playwright", "/console/jwt", "/console/apim", "/console/containerapps"} {
+	for _, p := range []string{"/console/", "/console/roles", "/console/playwright", "/console/jwt", "/console/apim", "/console/containerapps", "/console/metrics"} {
 		resp, err := hc.Get(tk.URL + p)
 		if err != nil {
 			t.Fatal(err)
@@ -303,19 +304,14 @@ func TestPlaywrightTokenOnceAndRevoked(t *testing.T) {
 	tk := tokendtest.Start(t)
 	owner := tk.CreateUser(t, "pat@contoso.example", "correct horse battery")
 	tk.AssignRole(t, owner.ObjectID, "Owner", "/subscriptions/"+tk.SubscriptionID)
-	ws := arm(t, tk, http.MethodPut, "/subscriptions/"+tk.SubscriptionID+"/resourceGroups/console/providers/Microsoft.LoadTestService/playwrightWorkspaces/web?api-version=2025-09-01",
-		map[string]any{"location": "eastus", "properties": map[string]any{"localAuth": "Enabled"}})
-	var wsBody struct{ Properties struct{ WorkspaceID string } }
-	if err := json.Unmarshal(ws, &wsBody); err != nil || wsBody.Properties.WorkspaceID == "" {
-		t.Fatalf("workspace: %s", ws)
-	}
+	workspaceID := createWorkspace(t, tk, "web")
 	b := newBrowser(t, tk)
 	b.signIn(owner.UserPrincipalName, owner.Password)
 	list := b.get("/console/playwright")
-	if !strings.Contains(list.Body, wsBody.Properties.WorkspaceID) {
+	if !strings.Contains(list.Body, workspaceID) {
 		t.Fatalf("the workspace is not listed:\n%s", list.Body)
 	}
-	tokensPath := "/console/playwright/tokens?kind=workspace&id=" + wsBody.Properties.WorkspaceID + "&name=web"
+	tokensPath := "/console/playwright/tokens?kind=workspace&id=" + workspaceID + "&name=web"
 	tokens := b.get(tokensPath)
 	f := tokens.fields()
 	created := b.do(http.MethodPost, "/console/playwright/tokens/create", url.Values{"csrf": {csrfOf(tokens)},
@@ -330,7 +326,7 @@ func TestPlaywrightTokenOnceAndRevoked(t *testing.T) {
 	}
 	// The data plane accepts the token, then refuses it once revoked.
 	dataPlane := func() int {
-		req, _ := http.NewRequest(http.MethodGet, tk.URL+"/playwrightworkspaces/"+wsBody.Properties.WorkspaceID+"/browsers?os=Linux&api-version=2025-09-01", nil)
+		req, _ := http.NewRequest(http.MethodGet, tk.URL+"/playwrightworkspaces/"+workspaceID+"/browsers?os=Linux&api-version=2025-09-01", nil)
 		req.Header.Set("Authorization", "Bearer "+jwt[1])
 		hc := *tk.HTTPClient()
 		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -348,7 +344,7 @@ func TestPlaywrightTokenOnceAndRevoked(t *testing.T) {
 	}
 	tokenID := regexp.MustCompile(`name="tokenId" value="([^"]+)"`).FindStringSubmatch(again.Body)
 	revoked := b.do(http.MethodPost, "/console/playwright/tokens/revoke", url.Values{"csrf": {csrfOf(again)},
-		"kind": {"workspace"}, "id": {wsBody.Properties.WorkspaceID}, "name": {"web"}, "tokenId": {tokenID[1]}})
+		"kind": {"workspace"}, "id": {workspaceID}, "name": {"web"}, "tokenId": {tokenID[1]}})
 	if revoked.Status != 200 || !strings.Contains(revoked.Body, "revoked") || strings.Contains(revoked.Body, "ci-runner") {
 		t.Fatalf("revoke: %d\n%s", revoked.Status, revoked.Body)
 	}
@@ -402,4 +398,61 @@ func TestExpiredSessionSignsInAgain(t *testing.T) {
 			t.Errorf("an expired session: %d %q", p.Status, loc)
 		}
 	}
+}
+
+// The access tokens page pages by the data plane's continuation: ten a
+// page (the data plane's size), the next page where the first ended, and
+// a way back to the first; a search narrows to names that start with it.
+func TestPlaywrightTokensPaged(t *testing.T) {
+	t.Parallel()
+	tk := tokendtest.Start(t)
+	owner := tk.CreateUser(t, "pia@contoso.example", "correct horse battery")
+	tk.AssignRole(t, owner.ObjectID, "Owner", "/subscriptions/"+tk.SubscriptionID)
+	workspaceID := createWorkspace(t, tk, "paged")
+	expiry := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	for i := range 13 {
+		name := fmt.Sprintf("ci-%02d", i)
+		if i%2 == 1 {
+			name = fmt.Sprintf("dev-%02d", i)
+		}
+		arm(t, tk, http.MethodPut, fmt.Sprintf("/playwrightworkspaces/%s/access-tokens/%08d-0000-4000-8000-000000000000?api-version=2025-09-01", workspaceID, i),
+			map[string]any{"name": name, "expiryAt": expiry})
+	}
+	b := newBrowser(t, tk)
+	b.signIn(owner.UserPrincipalName, owner.Password)
+	names := regexp.MustCompile(`<td>((?:ci|dev)-[0-9]{2})</td>`)
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+	base := "/console/playwright/tokens?kind=workspace&id=" + workspaceID + "&name=paged"
+
+	first := b.get(base)
+	link := next.FindStringSubmatch(first.Body)
+	if got := names.FindAllStringSubmatch(first.Body, -1); first.Status != 200 || len(got) != 10 || got[0][1] != "ci-12" || link == nil {
+		t.Fatalf("first page: %d, %d tokens, next %v\n%s", first.Status, len(got), link, first.Body)
+	}
+	second := b.get(htmlUnescape(link[1]))
+	got := names.FindAllStringSubmatch(second.Body, -1)
+	if len(got) != 3 || got[0][1] != "ci-02" || got[2][1] != "ci-00" || next.MatchString(second.Body) || !strings.Contains(second.Body, "First page") {
+		t.Fatalf("second page: %d, %v\n%s", second.Status, got, second.Body)
+	}
+	search := b.get(base + "&search=dev")
+	// A search is a prefix, in name order.
+	if got := names.FindAllStringSubmatch(search.Body, -1); len(got) != 6 || got[0][1] != "dev-01" || got[5][1] != "dev-11" || next.MatchString(search.Body) {
+		t.Errorf("search: %v", got)
+	}
+	if none := b.get(base + "&search=ev"); strings.Contains(none.Body, "<td>dev-") || !strings.Contains(none.Body, "whose name starts with") {
+		t.Errorf("a search inside names matched:\n%s", none.Body)
+	}
+}
+
+// createWorkspace makes a Playwright workspace (local auth on) over ARM
+// and returns its data-plane id.
+func createWorkspace(t *testing.T, tk *tokendtest.Server, name string) string {
+	t.Helper()
+	ws := arm(t, tk, http.MethodPut, "/subscriptions/"+tk.SubscriptionID+"/resourceGroups/console/providers/Microsoft.LoadTestService/playwrightWorkspaces/"+name+"?api-version=2025-09-01",
+		map[string]any{"location": "eastus", "properties": map[string]any{"localAuth": "Enabled"}})
+	var body struct{ Properties struct{ WorkspaceID string } }
+	if err := json.Unmarshal(ws, &body); err != nil || body.Properties.WorkspaceID == "" {
+		t.Fatalf("workspace: %s", ws)
+	}
+	return body.Properties.WorkspaceID
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/tokend-dev/tokend/wire"
 )
 
 // The api-versions of the Playwright providers the console speaks.
@@ -19,7 +20,6 @@ const (
 	playwrightDataVersion       = "2024-12-01"
 	workspacesARMVersion        = "2025-09-01"
 	workspacesDataVersion       = "2025-09-01"
-	tokensPerPage               = 20
 	defaultTokenLifetimeDays    = 30
 	maxTokenLifetimeDaysOffered = 365
 )
@@ -169,12 +169,23 @@ func (c *Console) listTokens(ctx context.Context, v *view, p *tokenPlane, create
 	if err != nil {
 		return err
 	}
-	opts := url.Values{"$top": {strconv.Itoa(tokensPerPage)}, "$orderby": {"createdAt desc"}}
+	// Pages are the data plane's own (10 tokens), continued by its
+	// $skipToken: a keyset position, so page 50 costs what page 1 does
+	// however many tokens the parent holds. ($top would bound the whole
+	// list, not a page, and $skip walks past every token it skips.)
+	//
+	// A search is a prefix of the name, in name order: one range of the
+	// (account_id, name, id) index on both engines, stopping after a page.
+	// contains() walked the creation index and read every token's row to
+	// test its name: 11.5 s for a name no token has among 1,000,000
+	// (docs/performance.md, "Console pages (issue 18)").
+	opts := url.Values{"$orderby": {"createdAt desc"}}
 	if d.Search != "" {
-		opts.Set("$filter", "contains(name,"+odataString(d.Search)+")")
+		opts.Set("$filter", "startswith(name,"+odataString(d.Search)+")")
+		opts.Set("$orderby", "name")
 	}
 	if skip := q.Get("skip"); skip != "" {
-		opts.Set("$skip", skip)
+		opts.Set("$skipToken", skip)
 		d.Paged = true
 	}
 	var list struct {
@@ -186,8 +197,8 @@ func (c *Console) listTokens(ctx context.Context, v *view, p *tokenPlane, create
 	}
 	d.Tokens = list.Value
 	if list.NextLink != "" {
-		if u, err := url.Parse(list.NextLink); err == nil && u.Query().Get("$skip") != "" {
-			d.Next = p.page() + "&search=" + url.QueryEscape(d.Search) + "&skip=" + url.QueryEscape(u.Query().Get("$skip"))
+		if u, err := url.Parse(list.NextLink); err == nil && wire.SkipToken(u.Query()) != "" {
+			d.Next = p.page() + "&search=" + url.QueryEscape(d.Search) + "&skip=" + url.QueryEscape(wire.SkipToken(u.Query()))
 		}
 	}
 	return nil

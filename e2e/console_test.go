@@ -127,7 +127,7 @@ func TestConsoleInABrowser(t *testing.T) {
 		"revoked token refused", "page opens after assignment", "reader refused", "forged form refused", "expired session refused",
 		"axe overview", "axe roles", "axe playwright", "axe tokens", "axe containerapps", "axe jwt", "axe apim", "container app token verified", "apim secrets revealed",
 		"client secret shown once", "client secret not shown again", "axe apps", "axe app", "axe users", "managed identity environment",
-		"axe identities", "axe keys", "key revocation asks first", "axe audit", "audit chain intact", "csp"} {
+		"axe identities", "axe keys", "key revocation asks first", "axe audit", "audit chain intact", "metrics charts", "axe metrics", "csp"} {
 		if _, ok := steps[want]; !ok {
 			t.Errorf("step %q did not run", want)
 		}

@@ -124,7 +124,7 @@ func (s *Server) start(ctx context.Context, c config) error {
 	runCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	s.done.Add(2)
-	go func() { defer s.done.Done(); s.app.Identity.Run(runCtx) }()
+	go func() { defer s.done.Done(); s.app.Run(runCtx) }()
 	go func() {
 		defer s.done.Done()
 		err := s.app.Server.Serve(runCtx, server.ListenConfig{Listener: ln, TLS: server.TLSConfig(s.ca.Cert), ShutdownTimeout: 5 * time.Second})

@@ -197,7 +197,7 @@ func serve(ctx context.Context, cmd *cobra.Command, g *globalFlags, f *serveFlag
 	if err != nil {
 		return err
 	}
-	go composed.Identity.Run(ctx)
+	go composed.Run(ctx)
 	// Bound before the bootstrap client is made, and its file written
 	// right after, so that no later failure (a taken port, say) loses a
 	// secret that was shown once.

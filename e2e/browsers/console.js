@@ -190,6 +190,16 @@ async function dataPlane(token) {
     await shot(owner, 'audit');
     await checkAxe(owner, 'audit');
 
+    // The metrics: three sparklines drawn by the server; with JavaScript
+    // htmx reloads them every step, so the lines appear within one even
+    // on a node that has just started.
+    await owner.goto(cfg.url + '/console/metrics');
+    await owner.waitForSelector('svg.spark polyline', { timeout: 15000 });
+    const charts = await owner.locator('section.chart').count();
+    say('metrics charts', charts === 3 && (await text(owner)).includes('since the node started'), charts + ' charts');
+    await shot(owner, 'metrics');
+    await checkAxe(owner, 'metrics');
+
     // A phone-width view of the overview.
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, storageState: await owner.context().storageState() });
     const pp = await phone.newPage();
