@@ -33,9 +33,36 @@ type assignmentBody struct {
 	Properties assignmentProperties `json:"properties"`
 }
 
+// Principal types as Azure names them in an assignment.
+const (
+	principalUser             = "User"
+	principalServicePrincipal = "ServicePrincipal"
+)
+
+// principalTypes says, for each distinct principal of list, whether it is
+// a user or a service principal (applications and managed identities
+// alike, as in Azure): one indexed read per distinct principal.
+func (p *Provider) principalTypes(ctx context.Context, list ...*tokend.RoleAssignment) (map[string]string, error) {
+	types := make(map[string]string, len(list))
+	for _, a := range list {
+		if _, seen := types[a.PrincipalID]; seen {
+			continue
+		}
+		switch _, err := p.store.GetUser(ctx, a.PrincipalID); {
+		case err == nil:
+			types[a.PrincipalID] = principalUser
+		case errors.Is(err, tokend.ErrNotFound):
+			types[a.PrincipalID] = principalServicePrincipal
+		default:
+			return nil, fmt.Errorf("look up principal %s: %w", a.PrincipalID, err)
+		}
+	}
+	return types, nil
+}
+
 // assignmentOf renders an assignment; the role definition id is given at
 // the subscription of the scope, as Azure writes it.
-func assignmentOf(a *tokend.RoleAssignment, roles *identity.RoleCatalog) assignmentBody {
+func assignmentOf(a *tokend.RoleAssignment, roles *identity.RoleCatalog, principalType string) assignmentBody {
 	roleID := a.Role
 	if r, ok := roles.Lookup(a.Role); ok {
 		roleID = r.ID
@@ -49,8 +76,17 @@ func assignmentOf(a *tokend.RoleAssignment, roles *identity.RoleCatalog) assignm
 		ID:   scopePrefix(a.Scope) + "/providers/Microsoft.Authorization/roleAssignments/" + a.ID,
 		Name: a.ID, Type: "Microsoft.Authorization/roleAssignments",
 		Properties: assignmentProperties{Scope: a.Scope, RoleDefinitionID: defScope + "/providers/Microsoft.Authorization/roleDefinitions/" + roleID,
-			PrincipalID: a.PrincipalID, PrincipalType: "ServicePrincipal", CreatedOn: created, UpdatedOn: created},
+			PrincipalID: a.PrincipalID, PrincipalType: principalType, CreatedOn: created, UpdatedOn: created},
 	}
+}
+
+// renderOne answers one assignment with its principal's type.
+func (p *Provider) renderOne(ctx context.Context, status int, x *tokend.RoleAssignment, roles *identity.RoleCatalog) (*wire.Response, error) {
+	types, err := p.principalTypes(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	return wire.JSON(status, assignmentOf(x, roles, types[x.PrincipalID])), nil
 }
 
 func assignmentName(r *pipeline.Request) (string, error) {
@@ -114,7 +150,7 @@ func (p *Provider) putAssignment(ctx context.Context, r *pipeline.Request) (*wir
 	if created {
 		status = http.StatusCreated
 	}
-	return wire.JSON(status, assignmentOf(ra, a.Roles())), nil
+	return p.renderOne(ctx, status, ra, a.Roles())
 }
 
 // principalExists reports whether a principal (a user, an application's
@@ -180,7 +216,7 @@ func (p *Provider) getAssignment(ctx context.Context, r *pipeline.Request) (*wir
 	if x == nil {
 		return nil, wire.Errorf(http.StatusNotFound, "RoleAssignmentNotFound", "The role assignment '"+wire.Clip(r.Param("roleAssignmentName"))+"' is not found.")
 	}
-	return wire.JSON(http.StatusOK, assignmentOf(x, a.Roles())), nil
+	return p.renderOne(ctx, http.StatusOK, x, a.Roles())
 }
 
 // deleteAssignment answers 200 with the deleted assignment, or 204 when
@@ -196,7 +232,7 @@ func (p *Provider) deleteAssignment(ctx context.Context, r *pipeline.Request) (*
 	if err := a.Remove(ctx, x.ID); err != nil && !errors.Is(err, tokend.ErrNotFound) {
 		return nil, err
 	}
-	return wire.JSON(http.StatusOK, assignmentOf(x, a.Roles())), nil
+	return p.renderOne(ctx, http.StatusOK, x, a.Roles())
 }
 
 // assignmentFilter is the $filter assignment lists take.
@@ -223,12 +259,20 @@ func (p *Provider) listAssignments(ctx context.Context, r *pipeline.Request) (*w
 		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	out := []assignmentBody{}
+	var listed []*tokend.RoleAssignment
 	for _, x := range all {
 		// What applies at the scope (there or above), and what lies below.
 		if identity.ScopeCovers(x.Scope, r.Scope) || !atScope && identity.ScopeCovers(r.Scope, x.Scope) {
-			out = append(out, assignmentOf(x, a.Roles()))
+			listed = append(listed, x)
 		}
+	}
+	types, err := p.principalTypes(ctx, listed...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]assignmentBody, 0, len(listed))
+	for _, x := range listed {
+		out = append(out, assignmentOf(x, a.Roles(), types[x.PrincipalID]))
 	}
 	return wire.JSON(http.StatusOK, map[string]any{"value": out}), nil
 }

@@ -118,6 +118,43 @@ func testRoleAssignments(t *testing.T, store tokend.Store) {
 	if status, m, _ := do(owner, "GET", req+"?$filter=roleName%20eq%20'x'", ""); status != 400 || code(m) != "InvalidFilter" {
 		t.Errorf("a filter not supported: %d %v", status, m)
 	}
+	// A user is a principal too, and says so: principalType User, where an
+	// application's service principal says ServicePrincipal.
+	user := &tokend.User{ObjectID: uuid.NewString(), TenantID: tenant, UserPrincipalName: "ada@contoso.example",
+		DisplayName: "Ada", PasswordHash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"}
+	if err := store.CreateUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	userAssignment := uuid.NewString()
+	for _, c := range []struct{ method, path, body, principal, want string }{
+		{"PUT", at(rgScope, userAssignment), assign(readerID, user.ObjectID), user.ObjectID, "User"},
+		{"GET", at(rgScope, userAssignment), "", user.ObjectID, "User"},
+		{"GET", at(subScope, name), "", target, "ServicePrincipal"},
+	} {
+		status, m, b := do(owner, c.method, c.path, c.body)
+		if status/100 != 2 {
+			t.Fatalf("%s %s: %d %s", c.method, c.path, status, b)
+		}
+		if got := m["properties"].(map[string]any)["principalType"]; got != c.want {
+			t.Errorf("%s %s: principalType %v, want %s", c.method, c.path, got, c.want)
+		}
+	}
+	_, _, b = do(owner, "GET", rgScope+"/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()", "")
+	var listed struct {
+		Value []struct {
+			Name       string
+			Properties struct{ PrincipalType string }
+		}
+	}
+	_ = json.Unmarshal(b, &listed)
+	types := map[string]string{}
+	for _, v := range listed.Value {
+		types[v.Name] = v.Properties.PrincipalType
+	}
+	if types[userAssignment] != "User" || types[name] != "ServicePrincipal" {
+		t.Errorf("principal types in a list: %v", types)
+	}
+
 	// Delete: 200 with the assignment, then 204; the access goes at once.
 	if status, _, _ := do(owner, "DELETE", at(subScope, name), ""); status != 200 {
 		t.Errorf("delete: %d", status)
