@@ -127,9 +127,10 @@ func (p *Provider) putAssignment(ctx context.Context, r *pipeline.Request) (*wir
 			"The specified role definition with ID '"+wire.Clip(roleID)+"' does not exist.")
 	}
 	principal := strings.ToLower(strings.TrimSpace(in.Properties.PrincipalID))
-	if exists, err := p.principalExists(ctx, principal); err != nil {
+	principalType, err := p.principalTypeOf(ctx, principal)
+	if err != nil {
 		return nil, err
-	} else if !exists {
+	} else if principalType == "" {
 		return nil, wire.BadRequest("PrincipalNotFound", "properties.principalId",
 			"Principal "+wire.Clip(principal)+" does not exist in the directory.")
 	}
@@ -150,33 +151,34 @@ func (p *Provider) putAssignment(ctx context.Context, r *pipeline.Request) (*wir
 	if created {
 		status = http.StatusCreated
 	}
-	return p.renderOne(ctx, status, ra, a.Roles())
+	return wire.JSON(status, assignmentOf(ra, a.Roles(), principalType)), nil
 }
 
-// principalExists reports whether a principal (a user, an application's
-// service principal or a managed identity) of that object id exists.
-func (p *Provider) principalExists(ctx context.Context, objectID string) (bool, error) {
+// principalTypeOf is the type of the principal (a user, an application's
+// service principal or a managed identity) of that object id, "" when
+// there is none.
+func (p *Provider) principalTypeOf(ctx context.Context, objectID string) (string, error) {
 	if _, err := uuid.Parse(objectID); err != nil {
-		return false, nil
+		return "", nil
 	}
 	// Users are people signed in interactively (the console assigns them
 	// roles through this API, as the Azure portal does).
 	switch _, err := p.store.GetUser(ctx, objectID); {
 	case err == nil:
-		return true, nil
+		return principalUser, nil
 	case !errors.Is(err, tokend.ErrNotFound):
-		return false, fmt.Errorf("look up user %s: %w", objectID, err)
+		return "", fmt.Errorf("look up user %s: %w", objectID, err)
 	}
 	clients, err := p.store.ListClients(ctx)
 	if err != nil {
-		return false, fmt.Errorf("list principals: %w", err)
+		return "", fmt.Errorf("list principals: %w", err)
 	}
 	for _, c := range clients {
 		if strings.EqualFold(c.ObjectID, objectID) {
-			return true, nil
+			return principalServicePrincipal, nil
 		}
 	}
-	return false, nil
+	return "", nil
 }
 
 func (p *Provider) find(ctx context.Context, r *pipeline.Request) (*tokend.RoleAssignment, error) {

@@ -61,6 +61,9 @@ func TestMigrationBar(t *testing.T) {
 	if quick.String() != "" {
 		t.Errorf("quick migrations drew %q", quick.String())
 	}
+	if b.timer.Stop() {
+		t.Error("the bar's timer still pending after the migrations ended")
+	}
 
 	slow := &lockedBuffer{}
 	b = &migrationBar{w: slow, delay: time.Millisecond}
@@ -77,7 +80,10 @@ func TestMigrationBar(t *testing.T) {
 		t.Errorf("bar does not count the migration done: %q", slow.String())
 	}
 	b.report(3, 2, sqlstore.Migration{})
-	if b.timer.Stop() {
-		t.Error("timer still pending after the end")
+	// A timer that fires late, after the end, draws nothing more.
+	drawn := slow.String()
+	b.show()
+	if slow.String() != drawn {
+		t.Errorf("a bar drawn after the end: %q", strings.TrimPrefix(slow.String(), drawn))
 	}
 }
