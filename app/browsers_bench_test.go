@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
+	gorilla "github.com/gorilla/websocket"
 
 	tokend "github.com/tokend-dev/tokend"
 	"github.com/tokend-dev/tokend/app"
@@ -37,11 +39,13 @@ import (
 // workspace scope and localAuth, the creator's role) to the gateway's
 // decision, on a gateway without a browser server (its 503 is the
 // cheapest decision); the gateway's cost is then the proxying, measured
-// by roundtrip (a 64-byte message echoed: p50, p99, p99 added) and bulk
-// (1 MiB messages echoed: throughput, CPU and their ratios, and the
-// median of the pairs' ratios), each on a direct connection to the echo
-// server and through the gateway, both plain ws:// over loopback,
-// alternating in one loop.
+// by roundtrip (a 64-byte message echoed: p50, p99, p99 added) and by
+// bulk and bulk-frames (1 MiB messages echoed between two kinds of ends:
+// throughput, CPU and their ratios, and the median of the rounds'
+// ratios), each on a direct connection to the echo server, through a
+// bare splicing relay (the ceiling of any proxy here) and through the
+// gateway, all plain ws:// over loopback, alternating in one loop.
+// e2e's BenchmarkPlaywrightBulk measures bulk with Playwright's own ends.
 
 type gatewayBench struct {
 	handler   http.Handler
@@ -134,6 +138,29 @@ func newEcho(b *testing.B) *httptest.Server {
 	return srv
 }
 
+// newWholeFrameEcho echoes each message in one frame written at once.
+func newWholeFrameEcho(b *testing.B) *httptest.Server {
+	up := gorilla.Upgrader{ReadBufferSize: 64 << 10, WriteBufferSize: 1<<20 + 16}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			typ, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(typ, msg); err != nil {
+				return
+			}
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
 func BenchmarkBrowsersGateway(b *testing.B) {
 	b.Run("upgrade-auth", func(b *testing.B) {
 		g := newGatewayBench(b, "")
@@ -169,54 +196,43 @@ func BenchmarkBrowsersGateway(b *testing.B) {
 		b.ReportMetric(2e6/per, "ops/s@2cpu")
 	})
 
-	echo := newEcho(b)
-	upstream := "ws://" + strings.TrimPrefix(echo.URL, "http://") + "/"
-	g := newGatewayBench(b, upstream)
-	srv := httptest.NewServer(g.handler) // plain HTTP: the proxying's cost, not TLS's
-	b.Cleanup(srv.Close)
-	dial := func(b *testing.B, via string) *websocket.Conn {
-		u, h := upstream, http.Header{}
-		if via == "gateway" {
-			u = "ws://" + strings.TrimPrefix(srv.URL, "http://") + "/playwrightworkspaces/" + g.workspace + "/browsers?os=Linux&api-version=2025-09-01"
-			h.Set("Authorization", "Bearer "+g.jwt)
-		}
+	// Three paths to the same echo server, each timed in the same loop,
+	// alternating which goes first, so that they meet the same
+	// neighbours (on a shared machine two separate runs measure the load
+	// as much as the paths): direct; through a bare TCP relay that
+	// splices socket to socket and does nothing else, the ceiling of any
+	// proxy on this machine (the extra loopback hop's cost in the
+	// kernel); and through the gateway.
+	coderEcho := newEcho(b)
+	coder := newPaths(b, coderEcho, func(b *testing.B, u string, h http.Header) echoer {
 		c, resp, err := websocket.Dial(context.Background(), u, &websocket.DialOptions{HTTPHeader: h})
 		if err != nil {
-			b.Fatalf("dial %s: %v %v", via, err, resp)
+			b.Fatalf("dial %s: %v %v", u, err, resp)
 		}
 		c.SetReadLimit(8 << 20)
 		b.Cleanup(func() { c.CloseNow() })
-		return c
-	}
-	direct, gateway := dial(b, "direct"), dial(b, "gateway")
-	// Both paths are timed in the same loop, alternating which goes first,
-	// so that they meet the same neighbours: on a shared machine two
-	// separate runs measure the load as much as the paths.
-	pair := func(i int) [2]*websocket.Conn {
-		if i%2 == 0 {
-			return [2]*websocket.Conn{direct, gateway}
-		}
-		return [2]*websocket.Conn{gateway, direct}
-	}
+		return coderClient{c}
+	})
 	b.Run("roundtrip", func(b *testing.B) {
 		msg := bytes.Repeat([]byte("x"), 64)
-		ctx := context.Background()
-		lat := map[*websocket.Conn][]time.Duration{direct: make([]time.Duration, 0, b.N), gateway: make([]time.Duration, 0, b.N)}
+		direct, gateway := coder.direct, coder.gateway
+		lat := map[echoer][]time.Duration{direct: make([]time.Duration, 0, b.N), gateway: make([]time.Duration, 0, b.N)}
 		b.ResetTimer()
 		for i := range b.N {
-			for _, c := range pair(i) {
+			order := []echoer{direct, gateway}
+			if i%2 == 1 {
+				order = []echoer{gateway, direct}
+			}
+			for _, c := range order {
 				start := time.Now()
-				if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
-					b.Fatal(err)
-				}
-				if _, _, err := c.Read(ctx); err != nil {
+				if _, err := c.echo(msg); err != nil {
 					b.Fatal(err)
 				}
 				lat[c] = append(lat[c], time.Since(start))
 			}
 		}
 		b.StopTimer()
-		pct := func(c *websocket.Conn, p int) float64 {
+		pct := func(c echoer, p int) float64 {
 			l := lat[c]
 			slices.Sort(l)
 			return float64(l[(len(l)-1)*p/100].Nanoseconds()) / 1e3
@@ -227,47 +243,144 @@ func BenchmarkBrowsersGateway(b *testing.B) {
 		b.ReportMetric(pct(gateway, 99), "gateway-p99-µs")
 		b.ReportMetric(pct(gateway, 99)-pct(direct, 99), "added-p99-µs")
 	})
-	b.Run("bulk", func(b *testing.B) {
-		msg := bytes.Repeat([]byte("y"), 1<<20)
-		ctx := context.Background()
-		wall := map[*websocket.Conn]time.Duration{}
-		cpu := map[*websocket.Conn]time.Duration{}
-		// pairRatios are each pair's direct time over its gateway time:
-		// a burst of the neighbours' load lands on a few pairs, which
-		// the median leaves out while it moves the sums.
-		pairRatios := make([]float64, 0, b.N)
-		b.SetBytes(2 * 2 << 20) // 1 MiB there and back, on each path
-		b.ResetTimer()
-		for i := range b.N {
-			took := map[*websocket.Conn]time.Duration{}
-			for _, c := range pair(i) {
-				start, cpu0 := time.Now(), cpuTime(b)
-				if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
-					b.Fatal(err)
-				}
-				if _, got, err := c.Read(ctx); err != nil || len(got) != len(msg) {
-					b.Fatal(fmt.Sprint(err, len(got)))
-				}
-				took[c] = time.Since(start)
-				wall[c] += took[c]
-				cpu[c] += cpuTime(b) - cpu0
-			}
-			pairRatios = append(pairRatios, took[direct].Seconds()/took[gateway].Seconds())
+	// Bulk echoes 1 MiB messages between two kinds of ends: "bulk" with
+	// coder/websocket's, whose client masks a message through its 4 KiB
+	// buffer (256 writes a message) and whose echo answers in 32 KiB
+	// frames; "bulk-frames" with ends that write each message as one
+	// frame in one system call, as Playwright's client and browser server
+	// do (the ws package corks a frame and its header). The cheaper the
+	// ends, the larger the extra hop's share.
+	b.Run("bulk", func(b *testing.B) { bulk(b, coder) })
+	frames := newPaths(b, newWholeFrameEcho(b), func(b *testing.B, u string, h http.Header) echoer {
+		d := gorilla.Dialer{ReadBufferSize: 64 << 10, WriteBufferSize: 1<<20 + 16}
+		c, resp, err := d.Dial(u, h)
+		if err != nil {
+			b.Fatalf("dial %s: %v %v", u, err, resp)
 		}
-		b.StopTimer()
-		slices.Sort(pairRatios)
-		b.ReportMetric(100*pairRatios[len(pairRatios)/2], "median-pair-ratio-%")
-		mbps := func(d time.Duration) float64 { return float64(b.N) * 2 * (1 << 20) / 1e6 / d.Seconds() }
-		b.ReportMetric(mbps(wall[direct]), "direct-MB/s")
-		b.ReportMetric(mbps(wall[gateway]), "gateway-MB/s")
-		b.ReportMetric(100*wall[direct].Seconds()/wall[gateway].Seconds(), "ratio-%")
-		// CPU per transfer, the whole process's: client, gateway and echo
-		// server share it and the cores, so the wall-clock ratio is
-		// bounded by this one (direct's CPU over the gateway's).
-		b.ReportMetric(float64(cpu[direct].Microseconds())/float64(b.N), "direct-cpu-µs/op")
-		b.ReportMetric(float64(cpu[gateway].Microseconds())/float64(b.N), "gateway-cpu-µs/op")
-		b.ReportMetric(100*cpu[direct].Seconds()/cpu[gateway].Seconds(), "cpu-ratio-%")
+		b.Cleanup(func() { c.Close() })
+		return wholeFrames{c}
 	})
+	b.Run("bulk-frames", func(b *testing.B) { bulk(b, frames) })
+}
+
+// paths are one client's three connections to an echo server.
+type paths struct{ direct, relay, gateway echoer }
+
+// newPaths puts a bare relay and a gateway (plain HTTP: the proxying's
+// cost, not TLS's) in front of echo and dials each path with dial.
+func newPaths(b *testing.B, echo *httptest.Server, dial func(b *testing.B, url string, h http.Header) echoer) paths {
+	host := strings.TrimPrefix(echo.URL, "http://")
+	g := newGatewayBench(b, "ws://"+host+"/")
+	srv := httptest.NewServer(g.handler)
+	b.Cleanup(srv.Close)
+	auth := http.Header{"Authorization": {"Bearer " + g.jwt}}
+	return paths{
+		direct: dial(b, "ws://"+host+"/", nil),
+		relay:  dial(b, "ws://"+newBareRelay(b, host)+"/", nil),
+		gateway: dial(b, "ws://"+strings.TrimPrefix(srv.URL, "http://")+"/playwrightworkspaces/"+g.workspace+
+			"/browsers?os=Linux&api-version=2025-09-01", auth),
+	}
+}
+
+// newBareRelay listens on loopback and splices every connection to
+// upstream, both ways (io.Copy between two *net.TCPConn): no HTTP, no
+// authentication, only the hop.
+func newBareRelay(b *testing.B, upstream string) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			b.Cleanup(func() { c.Close(); up.Close() })
+			go io.Copy(up, c)
+			go io.Copy(c, up)
+		}
+	}()
+	return l.Addr().String()
+}
+
+// echoer sends a message and reads its echo.
+type echoer interface {
+	echo(msg []byte) ([]byte, error)
+}
+
+type coderClient struct{ *websocket.Conn }
+
+func (c coderClient) echo(msg []byte) ([]byte, error) {
+	ctx := context.Background()
+	if err := c.Write(ctx, websocket.MessageBinary, msg); err != nil {
+		return nil, err
+	}
+	_, got, err := c.Read(ctx)
+	return got, err
+}
+
+type wholeFrames struct{ *gorilla.Conn }
+
+func (c wholeFrames) echo(msg []byte) ([]byte, error) {
+	if err := c.WriteMessage(gorilla.BinaryMessage, msg); err != nil {
+		return nil, err
+	}
+	_, got, err := c.ReadMessage()
+	return got, err
+}
+
+// bulk echoes 1 MiB messages on the three paths, rotating which goes
+// first.
+func bulk(b *testing.B, p paths) {
+	msg := bytes.Repeat([]byte("y"), 1<<20)
+	all := []echoer{p.direct, p.relay, p.gateway}
+	wall := map[echoer]time.Duration{}
+	cpu := map[echoer]time.Duration{}
+	// pairRatios are each round's direct time over its gateway time: a
+	// burst of the neighbours' load lands on a few rounds, which the
+	// median leaves out while it moves the sums.
+	pairRatios := make([]float64, 0, b.N)
+	b.SetBytes(3 * 2 << 20) // 1 MiB there and back, on each path
+	b.ResetTimer()
+	for i := range b.N {
+		took := map[echoer]time.Duration{}
+		for k := range all {
+			c := all[(i+k)%len(all)]
+			start, cpu0 := time.Now(), cpuTime(b)
+			if got, err := c.echo(msg); err != nil || len(got) != len(msg) {
+				b.Fatal(fmt.Sprint(err, len(got)))
+			}
+			took[c] = time.Since(start)
+			wall[c] += took[c]
+			cpu[c] += cpuTime(b) - cpu0
+		}
+		pairRatios = append(pairRatios, took[p.direct].Seconds()/took[p.gateway].Seconds())
+	}
+	b.StopTimer()
+	slices.Sort(pairRatios)
+	b.ReportMetric(100*pairRatios[len(pairRatios)/2], "median-pair-ratio-%")
+	mbps := func(d time.Duration) float64 { return float64(b.N) * 2 * (1 << 20) / 1e6 / d.Seconds() }
+	b.ReportMetric(mbps(wall[p.direct]), "direct-MB/s")
+	b.ReportMetric(mbps(wall[p.relay]), "relay-MB/s")
+	b.ReportMetric(mbps(wall[p.gateway]), "gateway-MB/s")
+	b.ReportMetric(100*wall[p.direct].Seconds()/wall[p.gateway].Seconds(), "ratio-%")
+	// The relay's ratio is the ceiling: what any proxy reaches here.
+	b.ReportMetric(100*wall[p.direct].Seconds()/wall[p.relay].Seconds(), "relay-ratio-%")
+	b.ReportMetric(100*wall[p.relay].Seconds()/wall[p.gateway].Seconds(), "of-relay-%")
+	// CPU per transfer, the whole process's: client, proxy and echo
+	// server share it and the cores, so the wall-clock ratio is bounded
+	// by this one (direct's CPU over the gateway's).
+	b.ReportMetric(float64(cpu[p.direct].Microseconds())/float64(b.N), "direct-cpu-µs/op")
+	b.ReportMetric(float64(cpu[p.relay].Microseconds())/float64(b.N), "relay-cpu-µs/op")
+	b.ReportMetric(float64(cpu[p.gateway].Microseconds())/float64(b.N), "gateway-cpu-µs/op")
+	b.ReportMetric(100*cpu[p.direct].Seconds()/cpu[p.gateway].Seconds(), "cpu-ratio-%")
 }
 
 // cpuTime is the process's user + system time so far.

@@ -27,7 +27,7 @@ import (
 // there) and /usr/bin/chromium (TOKEND_CHROMIUM); it skips without them
 // unless TOKEND_REQUIRE_BROWSERS=1, as CI sets after installing them.
 
-func browsersPrereqs(t *testing.T) (nodeDir, chromium string) {
+func browsersPrereqs(t testing.TB) (nodeDir, chromium string) {
 	t.Helper()
 	skip := t.Skipf
 	if os.Getenv("TOKEND_REQUIRE_BROWSERS") == "1" {
@@ -52,7 +52,7 @@ func browsersPrereqs(t *testing.T) (nodeDir, chromium string) {
 
 // startBrowserServer runs `playwright run-server` (playwright-core's CLI)
 // on a free port and returns its ws:// URL.
-func startBrowserServer(t *testing.T, nodeDir string) string {
+func startBrowserServer(t testing.TB, nodeDir string) string {
 	t.Helper()
 	cmd := exec.Command("node", filepath.Join(nodeDir, "node_modules", "playwright-core", "cli.js"),
 		"run-server", "--host", "127.0.0.1", "--port", "0", "--unsafe")
@@ -168,7 +168,7 @@ func createBrowsersWorkspace(t *testing.T, tk *Tokend, name string, localAuth pw
 }
 
 // mintWorkspaceToken creates an access token with the CLI.
-func mintWorkspaceToken(t *testing.T, tk *Tokend, workspace, name string) (id, jwt string) {
+func mintWorkspaceToken(t testing.TB, tk *Tokend, workspace, name string) (id, jwt string) {
 	t.Helper()
 	out, err := exec.Command(binary, "playwright", "tokens", "create", "--workspace", workspace, "--name", name,
 		"--data", tk.DataDir, "-o", "json").CombinedOutput()

@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -320,6 +322,11 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 	if opt.Opened != nil {
 		sw.opened = func() { opt.Opened(runID) }
 	}
+	// The relay splices to the connection the transport opened, when both
+	// are plain TCP (relay.go).
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(i httptrace.GotConnInfo) { sw.upstream.Store(&i.Conn) },
+	})
 	g.proxyTo(upstream).ServeHTTP(sw, r.HTTP.WithContext(ctx))
 	if sw.reported != nil {
 		<-sw.reported
@@ -332,10 +339,12 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 // upgradeWatch notes the switch of protocols: the reverse proxy hijacks
 // the client's connection once the upstream answered 101, and the session
 // is reported opened then (off the handshake's path; Closed waits for it).
+// The connection it hands the proxy is the session's relay (relay.go).
 type upgradeWatch struct {
 	http.ResponseWriter
 	opened   func()
 	reported chan struct{}
+	upstream atomic.Pointer[net.Conn]
 }
 
 func (u *upgradeWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -348,6 +357,7 @@ func (u *upgradeWatch) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 				u.opened()
 			}
 		}()
+		conn = &relayConn{Conn: conn, upstream: &u.upstream}
 	}
 	return conn, brw, err
 }

@@ -78,6 +78,7 @@ type env struct {
 	t        testing.TB
 	store    tokend.Store
 	srv      *httptest.Server
+	handler  http.Handler
 	clock    *testkit.Clock
 	roles    *roles
 	browsers *playwright.Gateway
@@ -124,7 +125,7 @@ func newEnv(t testing.TB, store tokend.Store, gateway ...playwright.GatewayConfi
 	}.Handler(t)
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, store: store, srv: srv, clock: clk, roles: rs, browsers: browsers, metrics: reg}
+	return &env{t: t, store: store, srv: srv, handler: h, clock: clk, roles: rs, browsers: browsers, metrics: reg}
 }
 
 type staticCredential string
