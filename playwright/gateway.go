@@ -324,9 +324,11 @@ func (g *Gateway) Serve(w http.ResponseWriter, r *pipeline.Request, parent *toke
 	}
 	// The relay splices to the connection the transport opened, when both
 	// are plain TCP (relay.go).
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(i httptrace.GotConnInfo) { sw.upstream.Store(&i.Conn) },
-	})
+	if spliceSafe(g.cfg.Transport) {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+			GotConn: func(i httptrace.GotConnInfo) { sw.upstream.Store(&i.Conn) },
+		})
+	}
 	g.proxyTo(upstream).ServeHTTP(sw, r.HTTP.WithContext(ctx))
 	if sw.reported != nil {
 		<-sw.reported

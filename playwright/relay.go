@@ -1,8 +1,10 @@
 package playwright
 
 import (
+	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync/atomic"
 )
 
@@ -34,13 +36,30 @@ type relayConn struct {
 	upstream *atomic.Pointer[net.Conn]
 }
 
+// errNoHalfClose ends a session whose client connection cannot pass the
+// upstream's end of stream on, as the proxy does without a relay.
+var errNoHalfClose = errors.New("the client connection cannot half-close")
+
 // CloseWrite passes the upstream's end of stream on (the proxy calls it
 // when the upstream closes its side).
 func (c *relayConn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}
-	return nil
+	return errNoHalfClose
+}
+
+// spliceSafe reports whether the relay may splice from the sockets t
+// opens: one read of relayBuffer from an upgraded response's body must
+// take all that t buffered (http.Transport reads 4 KiB unless told).
+func spliceSafe(t http.RoundTripper) bool {
+	switch t := t.(type) {
+	case nil:
+		return true
+	case *http.Transport:
+		return t.ReadBufferSize <= relayBuffer
+	}
+	return false
 }
 
 // spliceable is the client and upstream sockets when both are plain TCP.
