@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -64,21 +65,34 @@ func TestRoleAssignmentsWithOfficialClient(t *testing.T) {
 	}, nil); responseError(err) == nil || responseError(err).StatusCode != http.StatusConflict {
 		t.Errorf("a duplicate: %v", err)
 	}
-	// Without $filter: armauthorization writes $filter into the URL
-	// unencoded (spaces and all), which Go's HTTP server refuses as a
-	// malformed request line before tokend sees it (docs/identity.md).
-	var listed bool
-	for lp := assignments.NewListForScopePager(scope, nil); lp.More(); {
-		page, err := lp.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("list: %v", err)
+	// armauthorization writes $filter into the URL unencoded, spaces and
+	// all (x-ms-skip-url-encoding); tokend's server repairs the request
+	// line that Go's HTTP server would refuse (server/requestline.go).
+	listed := func(filter string) (names []string) {
+		t.Helper()
+		opts := &armauthorization.RoleAssignmentsClientListForScopeOptions{}
+		if filter != "" {
+			opts.Filter = to.Ptr(filter)
 		}
-		for _, a := range page.Value {
-			listed = listed || *a.Name == name
+		for lp := assignments.NewListForScopePager(scope, opts); lp.More(); {
+			page, err := lp.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("list (filter %q): %v", filter, err)
+			}
+			for _, a := range page.Value {
+				names = append(names, *a.Name)
+			}
 		}
+		return names
 	}
-	if !listed {
-		t.Error("the assignment is not listed")
+	if names := listed(""); !slices.Contains(names, name) {
+		t.Errorf("the assignment is not listed: %v", names)
+	}
+	if names := listed("principalId eq '" + created.ObjectID + "'"); len(names) != 1 || names[0] != name {
+		t.Errorf("$filter=principalId eq '…' listed %v, want [%s]", names, name)
+	}
+	if names := listed("principalId eq '" + uuid.NewString() + "'"); len(names) != 0 {
+		t.Errorf("$filter for another principal listed %v", names)
 	}
 	if _, err := assignments.Delete(ctx, scope, name, nil); err != nil {
 		t.Fatalf("delete: %v", err)

@@ -64,7 +64,8 @@ func spliceSafe(t http.RoundTripper) bool {
 
 // spliceable is the client and upstream sockets when both are plain TCP.
 func (c *relayConn) spliceable() (client, upstream *net.TCPConn, ok bool) {
-	client, ok = c.Conn.(*net.TCPConn)
+	client = tcpUnder(c.Conn)
+	ok = client != nil
 	if !ok || c.upstream == nil {
 		return nil, nil, false
 	}
@@ -74,6 +75,24 @@ func (c *relayConn) spliceable() (client, upstream *net.TCPConn, ok bool) {
 	}
 	upstream, ok = (*up).(*net.TCPConn)
 	return client, upstream, ok
+}
+
+// tcpUnder is the TCP socket under c's wrappers, nil if there is none or
+// a wrapper changes the bytes (TLS) or holds some back. The server's
+// wrappers (its connection counter, its request-line repair) give their
+// socket up through Unbuffered.
+func tcpUnder(c net.Conn) *net.TCPConn {
+	for c != nil {
+		switch w := c.(type) {
+		case *net.TCPConn:
+			return w
+		case interface{ Unbuffered() net.Conn }:
+			c = w.Unbuffered()
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // ReadFrom relays the upstream to the client; src is the upstream's

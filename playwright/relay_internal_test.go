@@ -1,6 +1,7 @@
 package playwright
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"testing"
@@ -54,5 +55,48 @@ func TestRelayCloseWrite(t *testing.T) {
 	defer c.Close()
 	if err := (&relayConn{Conn: c}).CloseWrite(); err != nil {
 		t.Errorf("CloseWrite on TCP: %v", err)
+	}
+}
+
+// unbuffered is a wrapper that gives its connection up (or not: nil).
+type unbuffered struct {
+	net.Conn
+	under net.Conn
+}
+
+func (u unbuffered) Unbuffered() net.Conn { return u.under }
+
+// TestTCPUnder: the relay finds the socket under the server's wrappers,
+// and never under TLS, whose bytes are not the socket's.
+func TestTCPUnder(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tcp := c.(*net.TCPConn)
+	pipe, _ := net.Pipe()
+	defer pipe.Close()
+	for _, tc := range []struct {
+		name string
+		c    net.Conn
+		want *net.TCPConn
+	}{
+		{"a TCP connection", tcp, tcp},
+		{"two wrappers that give it up", unbuffered{under: unbuffered{under: tcp}}, tcp},
+		{"a wrapper that holds bytes back", unbuffered{under: nil}, nil},
+		{"TLS", tls.Client(tcp, &tls.Config{}), nil},
+		{"a wrapper over TLS", unbuffered{under: tls.Client(tcp, &tls.Config{})}, nil},
+		{"a pipe", pipe, nil},
+	} {
+		if got := tcpUnder(tc.c); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

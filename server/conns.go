@@ -4,8 +4,6 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-
-	"golang.org/x/net/netutil"
 )
 
 // Default connection caps (serve's --max-conns and --max-conns-per-addr).
@@ -17,17 +15,48 @@ const (
 )
 
 // limitConns caps the listener's open connections: maxConns in all (more
-// wait in the kernel's accept queue: netutil.LimitListener), perAddr from
-// one peer address (more are closed at once). exempt peers (trusted
-// proxies, which carry many clients) have no per-address cap.
+// wait in the kernel's accept queue, as with netutil.LimitListener),
+// perAddr from one peer address (more are closed at once). exempt peers
+// (trusted proxies, which carry many clients) have no per-address cap.
 func limitConns(ln net.Listener, maxConns, perAddr int, exempt func(netip.Addr) bool, refused func()) net.Listener {
 	if perAddr > 0 {
 		ln = &addrLimitListener{Listener: ln, max: perAddr, exempt: exempt, refused: refused, open: map[netip.Addr]int{}}
 	}
 	if maxConns > 0 {
-		ln = netutil.LimitListener(ln, maxConns)
+		ln = &capListener{Listener: ln, slots: make(chan struct{}, maxConns), done: make(chan struct{})}
 	}
 	return ln
+}
+
+// capListener holds at most cap(slots) connections open: Accept waits for
+// a slot first. It is netutil.LimitListener's rule, with connections that
+// give their socket up (countedConn.Unbuffered), which the browsers
+// gateway splices.
+type capListener struct {
+	net.Listener
+	slots     chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+func (l *capListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &countedConn{Conn: c, release: func() { <-l.slots }}, nil
+}
+
+func (l *capListener) Close() error {
+	err := l.Listener.Close()
+	l.closeOnce.Do(func() { close(l.done) })
+	return err
 }
 
 type addrLimitListener struct {
@@ -104,3 +133,8 @@ func (c *countedConn) Close() error {
 	c.once.Do(c.release)
 	return err
 }
+
+// Unbuffered is the connection it counts: it passes bytes unchanged, so a
+// hijacker may use the socket under it (the browsers gateway splices it;
+// closing still goes through Close).
+func (c *countedConn) Unbuffered() net.Conn { return c.Conn }

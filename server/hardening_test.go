@@ -212,6 +212,54 @@ func TestPerAddressConnectionCap(t *testing.T) {
 	}
 }
 
+// Connections beyond the overall cap wait in the accept queue until a slot
+// frees; the server still shuts down while one waits.
+func TestOverallConnectionCap(t *testing.T) {
+	t.Parallel()
+	s := quietServer(t, server.Options{})
+	addr := serveOn(t, s, server.ListenConfig{MaxConns: 2, MaxConnsPerAddr: -1})
+	get := func(c net.Conn, wait time.Duration) (int, error) {
+		_ = c.SetDeadline(time.Now().Add(wait))
+		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return 0, err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	var held []net.Conn
+	for i := range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if code, err := get(c, 5*time.Second); err != nil || code != 200 {
+			t.Fatalf("connection %d: %d %v", i, code, err)
+		}
+		held = append(held, c)
+	}
+	waiting, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiting.Close()
+	if code, err := get(waiting, 300*time.Millisecond); err == nil {
+		t.Fatalf("a third connection was served past the cap of 2 (%d)", code)
+	}
+	held[0].Close()
+	// The request written above is answered once a slot frees.
+	_ = waiting.SetDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(waiting), nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the waiting connection after a slot freed: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
 // A header block beyond the cap is refused (431).
 func TestMaxHeaderBytes(t *testing.T) {
 	t.Parallel()

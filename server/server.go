@@ -216,10 +216,15 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 	ln = limitConns(ln, orDefault(lc.MaxConns, DefaultMaxConns), orDefault(lc.MaxConnsPerAddr, DefaultMaxConnsPerAddr),
 		lc.ConnLimitExempt, s.metrics.connRefused)
 	scheme := "http"
+	handler := s.handler
 	if lc.TLS != nil {
 		scheme = "https"
 		ln = tls.NewListener(ln, lc.TLS)
+		handler = restoreTLS(handler)
 	}
+	maxHeader := orDefault(lc.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	// Above TLS, so that it reads the requests (requestline.go).
+	ln = requestLineListener{Listener: ln, maxHead: maxHeader + 4096}
 	url := scheme + "://" + ln.Addr().String()
 	// Ready runs before the address file appears: waiters treat the file as
 	// "started", so whatever Ready writes (bootstrap.json) must be there by
@@ -234,10 +239,11 @@ func (s *Server) Serve(ctx context.Context, lc ListenConfig) error {
 		}
 	}
 	hs := &http.Server{
-		Handler:           s.handler,
+		Handler:           handler,
+		ConnContext:       withConn,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    orDefault(lc.MaxHeaderBytes, DefaultMaxHeaderBytes),
+		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
