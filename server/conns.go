@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
@@ -132,6 +133,20 @@ func (c *countedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(c.release)
 	return err
+}
+
+// CloseWrite half-closes the connection it counts, as a hijacker (the
+// browsers gateway's relay) asks of the socket it was given.
+func (c *countedConn) CloseWrite() error { return closeWrite(c.Conn) }
+
+// errNoHalfClose answers CloseWrite on a connection that cannot.
+var errNoHalfClose = errors.New("the connection cannot half-close")
+
+func closeWrite(c net.Conn) error {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errNoHalfClose
 }
 
 // Unbuffered is the connection it counts: it passes bytes unchanged, so a

@@ -232,6 +232,10 @@ func (c *requestLineConn) Unbuffered() net.Conn {
 	return c.Conn
 }
 
+// CloseWrite half-closes the connection under the wrapper (TLS sends its
+// close_notify), as a hijacker asks of the connection it was given.
+func (c *requestLineConn) CloseWrite() error { return closeWrite(c.Conn) }
+
 // requestLineListener wraps every accepted connection.
 type requestLineListener struct {
 	net.Listener

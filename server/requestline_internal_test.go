@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // streamConn is a connection whose reads return in, at most chunk bytes
@@ -226,5 +227,40 @@ func BenchmarkRequestLineConn(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWrappersHalfClose: the server's connection wrappers pass CloseWrite
+// on to the connection under them, and say so when it cannot.
+func TestWrappersHalfClose(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	peer, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	wrapped := newRequestLineConn(&countedConn{Conn: c, release: func() {}}, 1024)
+	if err := wrapped.CloseWrite(); err != nil {
+		t.Fatalf("CloseWrite through both wrappers: %v", err)
+	}
+	_ = peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := peer.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("the peer read %d, %v after the half-close, want EOF", n, err)
+	}
+	pipe, other := net.Pipe()
+	defer pipe.Close()
+	defer other.Close()
+	if err := newRequestLineConn(pipe, 1024).CloseWrite(); !errors.Is(err, errNoHalfClose) {
+		t.Errorf("CloseWrite on a pipe: %v", err)
 	}
 }
