@@ -43,17 +43,7 @@ func TestRelayCloseWrite(t *testing.T) {
 	if err := (&relayConn{Conn: a}).CloseWrite(); err != errNoHalfClose {
 		t.Errorf("CloseWrite on a pipe: %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := (&relayConn{Conn: c}).CloseWrite(); err != nil {
+	if err := (&relayConn{Conn: loopbackConn(t)}).CloseWrite(); err != nil {
 		t.Errorf("CloseWrite on TCP: %v", err)
 	}
 }
@@ -70,17 +60,7 @@ func (u unbuffered) Unbuffered() net.Conn { return u.under }
 // and never under TLS, whose bytes are not the socket's.
 func TestTCPUnder(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	c, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	tcp := c.(*net.TCPConn)
+	tcp := loopbackConn(t)
 	pipe, _ := net.Pipe()
 	defer pipe.Close()
 	for _, tc := range []struct {
@@ -99,4 +79,20 @@ func TestTCPUnder(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// loopbackConn is a TCP connection to a listener on loopback.
+func loopbackConn(t *testing.T) *net.TCPConn {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c.(*net.TCPConn)
 }

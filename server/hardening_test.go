@@ -153,36 +153,48 @@ func TestWriteDeadlineReleasesStalledReaders(t *testing.T) {
 	}
 }
 
+// healthz sends GET /healthz on c and reads the answer's status, within
+// wait.
+func healthz(c net.Conn, wait time.Duration) (int, error) {
+	_ = c.SetDeadline(time.Now().Add(wait))
+	if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return 0, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// holdConns opens n connections to addr, each served once, and keeps
+// them open.
+func holdConns(t *testing.T, addr string, n int) []net.Conn {
+	t.Helper()
+	var held []net.Conn
+	for i := range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if code, err := healthz(c, 5*time.Second); err != nil || code != 200 {
+			t.Fatalf("connection %d: %d %v", i, code, err)
+		}
+		held = append(held, c)
+	}
+	return held
+}
+
 // Connections beyond the per-address cap are closed at once; a slot freed
 // is usable again.
 func TestPerAddressConnectionCap(t *testing.T) {
 	t.Parallel()
 	s := quietServer(t, server.Options{})
 	addr := serveOn(t, s, server.ListenConfig{MaxConnsPerAddr: 2})
-	get := func(c net.Conn) (int, error) {
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-			return 0, err
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			return 0, err
-		}
-		resp.Body.Close()
-		return resp.StatusCode, nil
-	}
-	var held []net.Conn
-	for i := range 2 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if code, err := get(c); err != nil || code != 200 {
-			t.Fatalf("connection %d: %d %v", i, code, err)
-		}
-		held = append(held, c)
-	}
+	get := func(c net.Conn) (int, error) { return healthz(c, 5*time.Second) }
+	held := holdConns(t, addr, 2)
 	extra, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -218,30 +230,8 @@ func TestOverallConnectionCap(t *testing.T) {
 	t.Parallel()
 	s := quietServer(t, server.Options{})
 	addr := serveOn(t, s, server.ListenConfig{MaxConns: 2, MaxConnsPerAddr: -1})
-	get := func(c net.Conn, wait time.Duration) (int, error) {
-		_ = c.SetDeadline(time.Now().Add(wait))
-		if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-			return 0, err
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			return 0, err
-		}
-		resp.Body.Close()
-		return resp.StatusCode, nil
-	}
-	var held []net.Conn
-	for i := range 2 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if code, err := get(c, 5*time.Second); err != nil || code != 200 {
-			t.Fatalf("connection %d: %d %v", i, code, err)
-		}
-		held = append(held, c)
-	}
+	get := healthz
+	held := holdConns(t, addr, 2)
 	waiting, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
