@@ -21,9 +21,10 @@ import (
 // directly and once through tokend, a separate process as deployed, with
 // an access token. Each round echoes 4 MiB on both paths through the
 // browser server's request API (bulk.js), which carries the bytes over
-// the WebSocket without Chromium in their way. "plain" serves tokend over HTTP (--http, behind a
-// TLS-terminating proxy; the gateway splices), "tls" over its own TLS (the
-// default; the client's bytes are decrypted and re-encrypted):
+// the WebSocket without Chromium in their way. "plain" serves tokend over
+// HTTP (--http, behind a TLS-terminating proxy; the gateway splices),
+// "tls" over its own TLS (the default; the client's bytes are decrypted
+// and re-encrypted):
 //
 //	go test ./e2e -run '^$' -bench PlaywrightBulk -benchtime 100x
 func BenchmarkPlaywrightBulk(b *testing.B) {
