@@ -51,7 +51,6 @@ type gatewayBench struct {
 	handler   http.Handler
 	workspace string
 	jwt       string
-	echo      *httptest.Server
 }
 
 func newGatewayBench(b *testing.B, upstream string) *gatewayBench {
