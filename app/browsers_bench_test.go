@@ -202,8 +202,7 @@ func BenchmarkBrowsersGateway(b *testing.B) {
 	// splices socket to socket and does nothing else, the ceiling of any
 	// proxy on this machine (the extra loopback hop's cost in the
 	// kernel); and through the gateway.
-	coderEcho := newEcho(b)
-	coder := newPaths(b, coderEcho, func(b *testing.B, u string, h http.Header) echoer {
+	coder := newPaths(b, newEcho(b), func(b *testing.B, u string, h http.Header) echoer {
 		c, resp, err := websocket.Dial(context.Background(), u, &websocket.DialOptions{HTTPHeader: h})
 		if err != nil {
 			b.Fatalf("dial %s: %v %v", u, err, resp)
@@ -217,12 +216,10 @@ func BenchmarkBrowsersGateway(b *testing.B) {
 		direct, gateway := coder.direct, coder.gateway
 		lat := map[echoer][]time.Duration{direct: make([]time.Duration, 0, b.N), gateway: make([]time.Duration, 0, b.N)}
 		b.ResetTimer()
+		all := []echoer{direct, gateway}
 		for i := range b.N {
-			order := []echoer{direct, gateway}
-			if i%2 == 1 {
-				order = []echoer{gateway, direct}
-			}
-			for _, c := range order {
+			for k := range all {
+				c := all[(i+k)%len(all)]
 				start := time.Now()
 				if _, err := c.echo(msg); err != nil {
 					b.Fatal(err)
